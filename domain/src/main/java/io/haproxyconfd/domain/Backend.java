@@ -1,0 +1,113 @@
+package io.haproxyconfd.domain;
+
+import java.util.Comparator;
+import java.util.regex.Pattern;
+
+/**
+ * One server of a service: an IP address literal and a port. Host names are resolved before a
+ * backend is made, so that HAProxy never resolves anything itself.
+ */
+public record Backend(String address, Port port) implements Comparable<Backend> {
+  private static final Pattern IPV4 =
+      Pattern.compile(
+          "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}");
+  private static final Pattern IPV6_CHARS = Pattern.compile("[0-9a-f:.]{2,45}");
+  private static final Comparator<Backend> ORDER =
+      Comparator.comparing(Backend::address).thenComparing(Backend::port);
+
+  public Backend {
+    if (address == null || !(isIpv4(address) || isIpv6(address))) {
+      throw new IllegalArgumentException("not an IPv4 or IPv6 address");
+    }
+    if (port == null) {
+      throw new IllegalArgumentException("backend port is missing");
+    }
+  }
+
+  public static Backend of(String address, int port) {
+    return new Backend(address, Port.of(port));
+  }
+
+  /** Parses {@code 10.0.0.1:80} or {@code [2001:db8::1]:80}. */
+  public static Backend parse(String text) {
+    if (text == null) {
+      throw new IllegalArgumentException("not ip:port");
+    }
+    String host;
+    String port;
+    if (text.startsWith("[")) {
+      int close = text.indexOf("]:");
+      if (close < 0) {
+        throw new IllegalArgumentException("not [ipv6]:port");
+      }
+      host = text.substring(1, close);
+      port = text.substring(close + 2);
+    } else {
+      int colon = text.lastIndexOf(':');
+      if (colon < 0 || text.indexOf(':') != colon) {
+        throw new IllegalArgumentException("not ip:port");
+      }
+      host = text.substring(0, colon);
+      port = text.substring(colon + 1);
+    }
+    return new Backend(host.toLowerCase(java.util.Locale.ROOT), Port.parse(port));
+  }
+
+  public boolean isIpv6() {
+    return address.indexOf(':') >= 0;
+  }
+
+  /** The form HAProxy and URLs use: IPv6 in brackets. */
+  public String hostForUrl() {
+    return isIpv6() ? "[" + address + "]" : address;
+  }
+
+  static boolean isIpv4(String text) {
+    return IPV4.matcher(text).matches();
+  }
+
+  /** A syntactic check of an IPv6 literal (RFC 4291 text forms, with an embedded IPv4 tail). */
+  static boolean isIpv6(String text) {
+    if (!IPV6_CHARS.matcher(text).matches()) {
+      return false;
+    }
+    int doubleColon = text.indexOf("::");
+    if (doubleColon >= 0 && text.indexOf("::", doubleColon + 1) >= 0) {
+      return false;
+    }
+    String body = text;
+    int groupsNeeded = 8;
+    int lastColon = text.lastIndexOf(':');
+    if (text.indexOf('.') >= 0) {
+      if (!isIpv4(text.substring(lastColon + 1))) {
+        return false;
+      }
+      body = text.substring(0, lastColon + 1) + "0";
+      groupsNeeded = 7;
+    }
+    String[] halves = body.split("::", -1);
+    int groups = 0;
+    for (String half : halves) {
+      if (half.isEmpty()) {
+        continue;
+      }
+      for (String group : half.split(":", -1)) {
+        if (group.isEmpty() || group.length() > 4) {
+          return false;
+        }
+        groups++;
+      }
+    }
+    return doubleColon >= 0 ? groups < groupsNeeded : groups == groupsNeeded;
+  }
+
+  @Override
+  public int compareTo(Backend other) {
+    return ORDER.compare(this, other);
+  }
+
+  @Override
+  public String toString() {
+    return hostForUrl() + ":" + port;
+  }
+}

@@ -1,0 +1,455 @@
+package io.haproxyconfd.domain;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * Turns the keys of one proxy into its desired {@link ProxyConfig}, following the key layout users
+ * rely on (DESIGN.md section 1). A service with a missing or bad value is left out with a {@link
+ * Problem}; every other service goes on. The same snapshot always gives the same result.
+ */
+public final class ConfigParser {
+  private static final String HTTP_FOLDER = "services";
+  private static final String TCP_FOLDER = "tcp-services";
+  private static final String UPSTREAMS = "upstreams/";
+
+  private ConfigParser() {}
+
+  public static ParseResult parse(KeySnapshot snapshot, ParseOptions options) {
+    Map<String, Map<String, KeySnapshot.Entry>> httpKeys = new TreeMap<>();
+    Map<String, Map<String, KeySnapshot.Entry>> tcpKeys = new TreeMap<>();
+    List<Problem> problems = new ArrayList<>();
+    snapshot
+        .entries()
+        .forEach(
+            (key, entry) -> {
+              String[] parts = key.split("/", 3);
+              boolean attribute = parts.length == 3 && !parts[1].isEmpty() && !parts[2].isEmpty();
+              if (parts[0].equals(HTTP_FOLDER) && attribute) {
+                httpKeys.computeIfAbsent(parts[1], n -> new TreeMap<>()).put(parts[2], entry);
+              } else if (parts[0].equals(TCP_FOLDER) && attribute) {
+                tcpKeys.computeIfAbsent(parts[1], n -> new TreeMap<>()).put(parts[2], entry);
+              } else if (!isFolderMarker(parts)) {
+                problems.add(
+                    Problem.ignored(
+                        key,
+                        entry.value(),
+                        "unknown key: not under services/<name>/ or" + " tcp-services/<name>/"));
+              }
+            });
+
+    Set<ServiceName> leftOut = new HashSet<>();
+    List<Candidate<HttpService>> http = new ArrayList<>();
+    httpKeys.forEach(
+        (name, attrs) ->
+            new ServiceKeys(HTTP_FOLDER, name, attrs, problems, leftOut)
+                .build(keys -> httpService(keys, options))
+                .ifPresent(http::add));
+    List<Candidate<TcpService>> tcp = new ArrayList<>();
+    tcpKeys.forEach(
+        (name, attrs) ->
+            new ServiceKeys(TCP_FOLDER, name, attrs, problems, leftOut)
+                .build(keys -> tcpService(keys, options))
+                .ifPresent(tcp::add));
+
+    List<HttpService> goodHttp = withoutRouteClashes(http, problems, leftOut);
+    List<TcpService> goodTcp = withoutPortClashes(tcp, options, problems, leftOut);
+    problems.sort(Comparator.comparing(Problem::key).thenComparing(Problem::reason));
+    return new ParseResult(
+        new ProxyConfig(snapshot.revision(), goodHttp, goodTcp), problems, leftOut);
+  }
+
+  /** Keys etcd v2 tools left for folders ({@code services}, {@code services/web}): no meaning. */
+  private static boolean isFolderMarker(String[] parts) {
+    boolean known = parts[0].equals(HTTP_FOLDER) || parts[0].equals(TCP_FOLDER);
+    return (parts.length == 1 && (known || parts[0].isEmpty()))
+        || (known && parts.length == 2)
+        || (known && parts.length == 3 && (parts[1].isEmpty() || parts[2].isEmpty()));
+  }
+
+  private static HttpService httpService(ServiceKeys keys, ParseOptions options) {
+    List<HostPattern> hosts =
+        keys.parse("domain", List.of("virtual_hosts"), v -> list(v, HostPattern::new))
+            .orElse(List.of());
+    List<PathRule> paths = new ArrayList<>();
+    keys.parse("url_beg", List.of("virtual_path"), v -> list(v, PathPrefix::new))
+        .ifPresent(paths::addAll);
+    keys.parse("url_reg", List.of(), PathRegex::new).ifPresent(paths::add);
+    boolean keepPath =
+        keys.parse("keep_path", List.of("keep_virtual_path"), Grammar::bool).orElse(false);
+    Balance balance =
+        keys.parse("balance", List.of("balancing"), Balance::parse).orElse(Balance.ROUNDROBIN);
+    Optional<Port> port = keys.parse("port", List.of(), Port::parse);
+    Optional<Certificate> cert =
+        keys.parseOrIgnore("cert", Certificate::parse, "the service is served on HTTP only");
+    cert.filter(c -> c.isExpiredAt(options.now()))
+        .ifPresent(
+            c ->
+                keys.note(
+                    "cert", "certificate expired at " + c.notAfter() + "; it is served anyway"));
+    Optional<StickyCookie> cookie = keys.parseRaw("cookie", StickyCookie::parse);
+    Optional<String> checkUri = keys.parse("health_check_uri", List.of(), Grammar::path);
+    Optional<Port> checkPort = keys.parse("health_check_port", List.of(), Port::parse);
+    if (checkPort.isPresent() && checkUri.isEmpty()) {
+      keys.fail("health_check_port", "set without health_check_uri");
+    }
+    Optional<BasicAuth> auth =
+        keys.parseRaw("basic_auth", List.of("basic_auth_secrets"), BasicAuth::parse);
+    boolean forceHttps = keys.parse("force_https", List.of(), Grammar::bool).orElse(false);
+    Optional<CustomSettings> custom = customSettings(keys, options);
+    List<Backend> backends = keys.backends();
+    if (hosts.isEmpty() && paths.isEmpty() && keys.isSound()) {
+      keys.fail("domain", "missing: a service needs a domain, url_beg or url_reg to be reached");
+    }
+    requireDiscoverable(keys, options, "port", port, backends);
+    if (!keys.isSound()) {
+      return null;
+    }
+    return new HttpService(
+        keys.name(),
+        hosts,
+        paths,
+        keepPath,
+        balance,
+        port,
+        backends,
+        cert,
+        cookie,
+        checkUri.map(uri -> new HealthCheck(uri, checkPort)),
+        auth,
+        forceHttps,
+        custom);
+  }
+
+  private static TcpService tcpService(ServiceKeys keys, ParseOptions options) {
+    Optional<Port> external = keys.parse("external_port", List.of(), Port::parse);
+    Optional<Port> internal = keys.parse("internal_port", List.of(), Port::parse);
+    Balance balance =
+        keys.parse("balance", List.of("balancing"), Balance::parse).orElse(Balance.LEASTCONN);
+    List<Backend> backends = keys.backends();
+    if (external.isEmpty() && keys.isSound()) {
+      keys.fail("external_port", "missing: the port HAProxy listens on for this TCP service");
+    }
+    requireDiscoverable(keys, options, "internal_port", internal, backends);
+    if (!keys.isSound()) {
+      return null;
+    }
+    return new TcpService(keys.name(), external.orElseThrow(), internal, balance, backends);
+  }
+
+  private static void requireDiscoverable(
+      ServiceKeys keys,
+      ParseOptions options,
+      String portKey,
+      Optional<Port> port,
+      List<Backend> backends) {
+    if (options.discovery() == ParseOptions.Discovery.DNS
+        && port.isEmpty()
+        && backends.isEmpty()
+        && keys.isSound()) {
+      keys.fail(
+          portKey,
+          "missing: needed to reach the addresses DNS gives for "
+              + keys.name()
+              + " (or let an agent write <instance> => ip:port keys)");
+    }
+  }
+
+  private static Optional<CustomSettings> customSettings(ServiceKeys keys, ParseOptions options) {
+    if (!options.customSettingsAllowed()) {
+      keys.ignore(
+          "custom_settings",
+          "custom settings are turned off (--allow-custom-settings turns them on)");
+      return Optional.empty();
+    }
+    return keys.parseRaw("custom_settings", CustomSettings::parse);
+  }
+
+  /** Comma-separated list; blanks between commas are skipped. */
+  private static <T> List<T> list(String value, Function<String, T> element) {
+    List<T> items = new ArrayList<>();
+    for (String part : value.split(",")) {
+      if (!part.strip().isEmpty()) {
+        items.add(element.apply(part.strip()));
+      }
+    }
+    if (items.isEmpty()) {
+      throw new IllegalArgumentException("empty list");
+    }
+    return items;
+  }
+
+  /** Earlier services keep their routes; a later one that claims one of them is left out. */
+  private static List<HttpService> withoutRouteClashes(
+      List<Candidate<HttpService>> candidates, List<Problem> problems, Set<ServiceName> leftOut) {
+    List<HttpService> accepted = new ArrayList<>();
+    Map<List<Object>, ServiceName> owners = new HashMap<>();
+    for (Candidate<HttpService> c : sorted(candidates, s -> s.name())) {
+      Optional<Route> clash =
+          c.service.routes().stream()
+              .filter(r -> owners.containsKey(List.of(r.host(), r.path())))
+              .findFirst();
+      if (clash.isPresent()) {
+        Route r = clash.get();
+        ServiceName owner = owners.get(List.of(r.host(), r.path()));
+        problems.add(
+            Problem.leftOut(
+                HTTP_FOLDER + "/" + c.service.name(),
+                "",
+                "route '"
+                    + r.toString().replace(" -> " + r.service(), "")
+                    + "' is already"
+                    + " served by service "
+                    + owner
+                    + ", which was there first"));
+        leftOut.add(c.service.name());
+        continue;
+      }
+      c.service.routes().forEach(r -> owners.put(List.of(r.host(), r.path()), r.service()));
+      accepted.add(c.service);
+    }
+    return accepted;
+  }
+
+  /** Earlier services keep their ports; later ones and those on reserved ports are left out. */
+  private static List<TcpService> withoutPortClashes(
+      List<Candidate<TcpService>> candidates,
+      ParseOptions options,
+      List<Problem> problems,
+      Set<ServiceName> leftOut) {
+    List<TcpService> accepted = new ArrayList<>();
+    Map<Port, ServiceName> owners = new HashMap<>();
+    for (Candidate<TcpService> c : sorted(candidates, s -> s.name())) {
+      Port port = c.service.externalPort();
+      String key = TCP_FOLDER + "/" + c.service.name() + "/external_port";
+      String reason = null;
+      if (options.reservedPorts().containsKey(port)) {
+        reason = "port " + port + " is " + options.reservedPorts().get(port);
+      } else if (owners.containsKey(port)) {
+        reason =
+            "port "
+                + port
+                + " is already used by TCP service "
+                + owners.get(port)
+                + ", which was there first";
+      }
+      if (reason != null) {
+        problems.add(Problem.leftOut(key, port.toString(), reason));
+        leftOut.add(c.service.name());
+        continue;
+      }
+      owners.put(port, c.service.name());
+      accepted.add(c.service);
+    }
+    return accepted;
+  }
+
+  private static <S> List<Candidate<S>> sorted(
+      List<Candidate<S>> candidates, Function<S, ServiceName> name) {
+    return candidates.stream()
+        .sorted(
+            Comparator.<Candidate<S>>comparingLong(c -> c.createdAt)
+                .thenComparing(c -> name.apply(c.service)))
+        .toList();
+  }
+
+  private record Candidate<S>(S service, long createdAt) {}
+
+  /**
+   * The keys of one service while it is being parsed: hands out attributes, records problems, and
+   * treats every key it did not hand out as an agent-written backend.
+   */
+  private static final class ServiceKeys {
+    private final String base;
+    private final String rawName;
+    private final Map<String, KeySnapshot.Entry> attrs;
+    private final List<Problem> problems;
+    private final Set<ServiceName> leftOut;
+    private final Set<String> taken = new HashSet<>();
+    private ServiceName name;
+    private boolean sound = true;
+
+    ServiceKeys(
+        String folder,
+        String rawName,
+        Map<String, KeySnapshot.Entry> attrs,
+        List<Problem> problems,
+        Set<ServiceName> leftOut) {
+      this.base = folder + "/" + rawName;
+      this.rawName = rawName;
+      this.attrs = attrs;
+      this.problems = problems;
+      this.leftOut = leftOut;
+    }
+
+    <S> Optional<Candidate<S>> build(Function<ServiceKeys, S> factory) {
+      try {
+        name = new ServiceName(rawName);
+      } catch (IllegalArgumentException e) {
+        problems.add(Problem.leftOut(base, rawName, e.getMessage()));
+        return Optional.empty();
+      }
+      S service;
+      try {
+        service = factory.apply(this);
+      } catch (IllegalArgumentException e) {
+        fail("", e.getMessage());
+        service = null;
+      }
+      if (service == null) {
+        leftOut.add(name);
+        return Optional.empty();
+      }
+      long createdAt =
+          attrs.values().stream().mapToLong(KeySnapshot.Entry::createRevision).min().orElse(0);
+      return Optional.of(new Candidate<>(service, createdAt));
+    }
+
+    ServiceName name() {
+      return name;
+    }
+
+    boolean isSound() {
+      return sound;
+    }
+
+    /** A stripped attribute value, or its alias's; both set to different values is a problem. */
+    private Optional<String> raw(String attr, List<String> aliases, boolean strip) {
+      String found = null;
+      String foundKey = null;
+      for (String key : concat(attr, aliases)) {
+        KeySnapshot.Entry entry = attrs.get(key);
+        if (entry == null) {
+          continue;
+        }
+        taken.add(key);
+        String value = strip ? entry.value().strip() : entry.value();
+        if (found != null && !found.equals(value)) {
+          fail(key, "conflicts with " + base + "/" + foundKey + " (they are aliases)");
+          return Optional.empty();
+        }
+        if (found == null) {
+          found = value;
+          foundKey = key;
+        }
+      }
+      return Optional.ofNullable(found);
+    }
+
+    /** Parses an attribute; a bad value leaves the whole service out. */
+    <T> Optional<T> parse(String attr, List<String> aliases, Function<String, T> parser) {
+      return parseWith(attr, aliases, parser, true);
+    }
+
+    /** As {@link #parse} but without stripping surrounding whitespace first. */
+    <T> Optional<T> parseRaw(String attr, Function<String, T> parser) {
+      return parseWith(attr, List.of(), parser, false);
+    }
+
+    <T> Optional<T> parseRaw(String attr, List<String> aliases, Function<String, T> parser) {
+      return parseWith(attr, aliases, parser, false);
+    }
+
+    private <T> Optional<T> parseWith(
+        String attr, List<String> aliases, Function<String, T> parser, boolean strip) {
+      Optional<String> value = raw(attr, aliases, strip);
+      if (value.isEmpty()) {
+        return Optional.empty();
+      }
+      try {
+        return Optional.of(parser.apply(value.get()));
+      } catch (IllegalArgumentException e) {
+        problems.add(Problem.leftOut(keyOf(attr, aliases), value.get(), reason(value.get(), e)));
+        sound = false;
+        return Optional.empty();
+      }
+    }
+
+    /** Parses an attribute whose bad value only costs that attribute, not the service. */
+    <T> Optional<T> parseOrIgnore(String attr, Function<String, T> parser, String consequence) {
+      Optional<String> value = raw(attr, List.of(), false);
+      if (value.isEmpty()) {
+        return Optional.empty();
+      }
+      try {
+        return Optional.of(parser.apply(value.get()));
+      } catch (IllegalArgumentException e) {
+        problems.add(
+            Problem.ignored(
+                base + "/" + attr, value.get(), reason(value.get(), e) + "; " + consequence));
+        return Optional.empty();
+      }
+    }
+
+    void ignore(String attr, String reason) {
+      raw(attr, List.of(), false)
+          .ifPresent(v -> problems.add(Problem.ignored(base + "/" + attr, v, reason)));
+    }
+
+    void note(String attr, String reason) {
+      problems.add(new Problem(base + "/" + attr, "", reason, Problem.Effect.WARNING));
+    }
+
+    void fail(String attr, String reason) {
+      String key = attr.isEmpty() ? base : base + "/" + attr;
+      KeySnapshot.Entry entry = attrs.get(attr);
+      problems.add(Problem.leftOut(key, entry == null ? "" : entry.value(), reason));
+      sound = false;
+    }
+
+    /** Every key not handed out: {@code <instance>} or {@code upstreams/<instance>} => ip:port. */
+    List<Backend> backends() {
+      List<Backend> backends = new ArrayList<>();
+      Map<String, KeySnapshot.Entry> rest = new LinkedHashMap<>(attrs);
+      rest.keySet().removeAll(taken);
+      rest.forEach(
+          (key, entry) -> {
+            String instance = key.startsWith(UPSTREAMS) ? key.substring(UPSTREAMS.length()) : key;
+            String full = base + "/" + key;
+            if (instance.isEmpty() || instance.contains("/")) {
+              problems.add(Problem.ignored(full, entry.value(), "unknown key"));
+              return;
+            }
+            try {
+              backends.add(Backend.parse(entry.value().strip()));
+            } catch (IllegalArgumentException e) {
+              String why =
+                  key.startsWith(UPSTREAMS)
+                      ? "backend is not ip:port (" + reason(entry.value(), e) + ")"
+                      : "unknown key: neither an attribute nor an ip:port backend";
+              problems.add(Problem.ignored(full, entry.value(), why));
+            }
+          });
+      return backends;
+    }
+
+    private String keyOf(String attr, List<String> aliases) {
+      for (String key : concat(attr, aliases)) {
+        if (attrs.containsKey(key)) {
+          return base + "/" + key;
+        }
+      }
+      return base + "/" + attr;
+    }
+
+    private static List<String> concat(String first, List<String> rest) {
+      List<String> all = new ArrayList<>();
+      all.add(first);
+      all.addAll(rest);
+      return all;
+    }
+
+    private static String reason(String value, IllegalArgumentException e) {
+      return value.contains(KeySnapshot.INVALID_UTF8) ? "value is not valid UTF-8" : e.getMessage();
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package io.haproxyconfd.domain;
+
+import java.util.Objects;
+
+/**
+ * Something wrong with the keys, named precisely enough for an operator to fix it.
+ *
+ * @param key the key, relative to the proxy's prefix ({@code services/web/port})
+ * @param value the offending value, shortened and with control characters escaped; empty if none
+ * @param reason what is wrong, in words
+ * @param effect what was done about it
+ */
+public record Problem(String key, String value, String reason, Effect effect) {
+
+  /** What the problem cost. */
+  public enum Effect {
+    /** The whole service was left out; the rest of the config is applied. */
+    SERVICE_LEFT_OUT,
+    /** Only this key was ignored; the service still runs. */
+    KEY_IGNORED,
+    /** Nothing was left out, but the operator should know. */
+    WARNING
+  }
+
+  static final int MAX_SHOWN = 60;
+
+  public Problem {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(reason, "reason");
+    Objects.requireNonNull(effect, "effect");
+    value = value == null ? "" : shorten(value);
+  }
+
+  public static Problem leftOut(String key, String value, String reason) {
+    return new Problem(key, value, reason, Effect.SERVICE_LEFT_OUT);
+  }
+
+  public static Problem ignored(String key, String value, String reason) {
+    return new Problem(key, value, reason, Effect.KEY_IGNORED);
+  }
+
+  /** Escapes control and non-ASCII characters and cuts the value to a readable length. */
+  static String shorten(String value) {
+    StringBuilder out = new StringBuilder();
+    int shown = 0;
+    for (int i = 0; i < value.length() && shown < MAX_SHOWN; i++, shown++) {
+      char c = value.charAt(i);
+      switch (c) {
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        default -> {
+          if (c < 0x20 || c > 0x7e) {
+            out.append(String.format("\\u%04x", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    if (value.length() > MAX_SHOWN) {
+      out.append("...(").append(value.length()).append(" chars)");
+    }
+    return out.toString();
+  }
+
+  /** One line for a log: {@code services/web/port="80abc": not a port number; service left out}. */
+  @Override
+  public String toString() {
+    String what =
+        switch (effect) {
+          case SERVICE_LEFT_OUT -> "service left out";
+          case KEY_IGNORED -> "key ignored";
+          case WARNING -> "warning";
+        };
+    return key + (value.isEmpty() ? "" : "=\"" + value + "\"") + ": " + reason + "; " + what;
+  }
+}

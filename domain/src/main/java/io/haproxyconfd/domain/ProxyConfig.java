@@ -1,0 +1,77 @@
+package io.haproxyconfd.domain;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The whole desired state of one proxy: one immutable, versioned snapshot. The constructor checks
+ * that it is consistent (unique names, unique TCP ports, no two services claiming the same route),
+ * so an inconsistent config cannot be handed to a configurator.
+ *
+ * @param revision the key-store revision it was built from
+ */
+public record ProxyConfig(long revision, List<HttpService> http, List<TcpService> tcp) {
+
+  public static final ProxyConfig EMPTY = new ProxyConfig(0, List.of(), List.of());
+
+  public ProxyConfig {
+    http = http.stream().sorted(Comparator.comparing(HttpService::name)).toList();
+    tcp = tcp.stream().sorted(Comparator.comparing(TcpService::name)).toList();
+    requireUnique(http, HttpService::name, "HTTP service");
+    requireUnique(tcp, TcpService::name, "TCP service");
+    requireUnique(tcp, TcpService::externalPort, "TCP external port");
+    List<Route> all = http.stream().flatMap(s -> s.routes().stream()).toList();
+    Set<List<Object>> matches = new HashSet<>();
+    for (Route r : all) {
+      if (!matches.add(List.of(r.host(), r.path()))) {
+        throw new IllegalArgumentException("two services claim the route " + r);
+      }
+    }
+  }
+
+  /** Every HTTP route, most specific first ({@link Route#MOST_SPECIFIC_FIRST}). */
+  public List<Route> routes() {
+    List<Route> routes = new ArrayList<>();
+    http.forEach(s -> routes.addAll(s.routes()));
+    routes.sort(Route.MOST_SPECIFIC_FIRST);
+    return routes;
+  }
+
+  public Optional<HttpService> httpService(ServiceName name) {
+    return http.stream().filter(s -> s.name().equals(name)).findFirst();
+  }
+
+  public Optional<TcpService> tcpService(ServiceName name) {
+    return tcp.stream().filter(s -> s.name().equals(name)).findFirst();
+  }
+
+  /** This config without the named services, HTTP or TCP: to set aside a service that breaks. */
+  public ProxyConfig without(Set<ServiceName> names) {
+    return new ProxyConfig(
+        revision,
+        http.stream().filter(s -> !names.contains(s.name())).toList(),
+        tcp.stream().filter(s -> !names.contains(s.name())).toList());
+  }
+
+  /** The same structure with every backend list emptied: what a backends-only change leaves. */
+  public ProxyConfig withoutBackends() {
+    return new ProxyConfig(
+        0,
+        http.stream().map(s -> s.withBackends(List.of())).toList(),
+        tcp.stream().map(s -> s.withBackends(List.of())).toList());
+  }
+
+  private static <T, K> void requireUnique(List<T> items, Function<T, K> key, String what) {
+    Set<K> seen = new HashSet<>();
+    for (T item : items) {
+      if (!seen.add(key.apply(item))) {
+        throw new IllegalArgumentException(what + " " + key.apply(item) + " appears twice");
+      }
+    }
+  }
+}
