@@ -1,0 +1,68 @@
+package io.haproxyconfd.adapters.etcd;
+
+import io.haproxyconfd.domain.KeySnapshot;
+import io.haproxyconfd.domain.ProxyId;
+import io.haproxyconfd.ports.ChangeListener;
+import io.haproxyconfd.ports.KeyValueSource;
+import io.haproxyconfd.ports.StoreException;
+import io.haproxyconfd.ports.Subscription;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * What a level-triggered consumer sees: it re-reads the whole prefix only when signalled. If a
+ * signal were lost, its copy would stay stale and the test that waits for the final state fails.
+ */
+final class Mirror implements ChangeListener, AutoCloseable {
+  private final KeyValueSource source;
+  private final ProxyId proxy;
+  private final ExecutorService reader = Executors.newSingleThreadExecutor();
+  private final AtomicBoolean pending = new AtomicBoolean();
+  final AtomicInteger signals = new AtomicInteger();
+  final AtomicInteger reads = new AtomicInteger();
+  private volatile KeySnapshot latest;
+  private final Subscription subscription;
+
+  Mirror(KeyValueSource source, ProxyId proxy) throws StoreException {
+    this.source = source;
+    this.proxy = proxy;
+    this.latest = source.read(proxy);
+    this.subscription = source.watch(proxy, latest.revision(), this);
+  }
+
+  @Override
+  public void changed(String reason) {
+    signals.incrementAndGet();
+    if (pending.compareAndSet(false, true)) {
+      reader.submit(this::reread);
+    }
+  }
+
+  private void reread() {
+    pending.set(false);
+    try {
+      latest = source.read(proxy);
+      reads.incrementAndGet();
+    } catch (StoreException e) {
+      LockSupport.parkNanos(50_000_000);
+      changed("retry after " + e.getMessage());
+    }
+  }
+
+  Map<String, String> values() {
+    Map<String, String> values = new TreeMap<>();
+    latest.entries().forEach((k, v) -> values.put(k, v.value()));
+    return values;
+  }
+
+  @Override
+  public void close() {
+    subscription.close();
+    reader.shutdownNow();
+  }
+}
