@@ -1,6 +1,7 @@
 package io.haproxyconfd.domain;
 
 import java.util.Comparator;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -16,8 +17,12 @@ public record Backend(String address, Port port) implements Comparable<Backend> 
       Comparator.comparing(Backend::address).thenComparing(Backend::port);
 
   public Backend {
-    if (address == null || !(isIpv4(address) || isIpv6(address))) {
+    if (address == null
+        || !(isIpv4(address) || isIpv6(address.toLowerCase(java.util.Locale.ROOT)))) {
       throw new IllegalArgumentException("not an IPv4 or IPv6 address");
+    }
+    if (!isIpv4(address)) {
+      address = canonicalIpv6(address.toLowerCase(java.util.Locale.ROOT));
     }
     if (port == null) {
       throw new IllegalArgumentException("backend port is missing");
@@ -99,6 +104,60 @@ public record Backend(String address, Port port) implements Comparable<Backend> 
       }
     }
     return doubleColon >= 0 ? groups < groupsNeeded : groups == groupsNeeded;
+  }
+
+  /** RFC 5952 text: lower-case, no leading zeros, the longest run of zero groups as "::". */
+  static String canonicalIpv6(String text) {
+    int[] groups = new int[8];
+    String body = text;
+    int fill = 8;
+    if (text.indexOf('.') >= 0) {
+      String[] v4 = text.substring(text.lastIndexOf(':') + 1).split("\\.");
+      body = text.substring(0, text.lastIndexOf(':') + 1) + "0:0";
+      groups[6] = Integer.parseInt(v4[0]) << 8 | Integer.parseInt(v4[1]);
+      groups[7] = Integer.parseInt(v4[2]) << 8 | Integer.parseInt(v4[3]);
+    }
+    String[] halves = body.split("::", -1);
+    List<String> head = halves[0].isEmpty() ? List.of() : List.of(halves[0].split(":"));
+    List<String> tail =
+        halves.length < 2 || halves[1].isEmpty() ? List.of() : List.of(halves[1].split(":"));
+    int[] parsed = new int[fill];
+    for (int i = 0; i < head.size(); i++) {
+      parsed[i] = Integer.parseInt(head.get(i), 16);
+    }
+    for (int i = 0; i < tail.size(); i++) {
+      parsed[fill - tail.size() + i] = Integer.parseInt(tail.get(i), 16);
+    }
+    if (text.indexOf('.') >= 0) {
+      parsed[6] = groups[6];
+      parsed[7] = groups[7];
+    }
+    int bestStart = -1;
+    int bestLength = 1;
+    for (int i = 0; i < 8; ) {
+      int j = i;
+      while (j < 8 && parsed[j] == 0) {
+        j++;
+      }
+      if (j - i > bestLength) {
+        bestStart = i;
+        bestLength = j - i;
+      }
+      i = j == i ? i + 1 : j;
+    }
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < 8; i++) {
+      if (i == bestStart) {
+        out.append("::");
+        i += bestLength - 1;
+        continue;
+      }
+      if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
+        out.append(':');
+      }
+      out.append(Integer.toHexString(parsed[i]));
+    }
+    return out.toString();
   }
 
   @Override
