@@ -24,6 +24,8 @@ public record ParseOptions(
   public enum Discovery {
     /** A and AAAA records of the service name, with the service's {@code port}. */
     DNS,
+    /** SRV records of the service name, which give ports too. */
+    DNS_SRV,
     /** Only keys written by an orchestrator agent. */
     KEYS,
     /** Consul's catalog, which knows ports too. */

@@ -1,0 +1,43 @@
+package io.haproxyconfd.app;
+
+import io.haproxyconfd.ports.BackendQuery;
+import io.haproxyconfd.ports.BackendResolver;
+import io.haproxyconfd.ports.ChangeListener;
+import io.haproxyconfd.ports.Resolution;
+import io.haproxyconfd.ports.Subscription;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Backends an agent wrote as keys win over discovery: a service with {@code <instance>} keys uses
+ * them, every other service is asked of the discovering resolver (DNS, Consul's catalog).
+ */
+final class AgentKeysFirst implements BackendResolver {
+  private final BackendResolver discovery;
+
+  AgentKeysFirst(BackendResolver discovery) {
+    this.discovery = discovery;
+  }
+
+  @Override
+  public Map<BackendQuery, Resolution> resolve(Set<BackendQuery> queries) {
+    Map<Boolean, Set<BackendQuery>> split =
+        queries.stream()
+            .collect(Collectors.partitioningBy(q -> !q.declared().isEmpty(), Collectors.toSet()));
+    Map<BackendQuery, Resolution> result = new HashMap<>(discovery.resolve(split.get(false)));
+    split.get(true).forEach(q -> result.put(q, Resolution.of(q.declared())));
+    return result;
+  }
+
+  @Override
+  public Subscription onChange(ChangeListener listener) {
+    return discovery.onChange(listener);
+  }
+
+  @Override
+  public void close() {
+    discovery.close();
+  }
+}

@@ -1,0 +1,50 @@
+package io.haproxyconfd.app;
+
+import io.haproxyconfd.domain.HttpService;
+import io.haproxyconfd.domain.ProxyConfig;
+import io.haproxyconfd.domain.TcpService;
+import io.haproxyconfd.ports.BackendQuery;
+import io.haproxyconfd.ports.BackendResolver;
+import io.haproxyconfd.ports.Resolution;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Asks the resolver for every service's backends and puts them into the config. */
+final class BackendAssignment {
+  private BackendAssignment() {}
+
+  /** The config with backends, and the resolver's warnings ("web: DNS timed out; ..."). */
+  record Result(ProxyConfig config, List<String> warnings) {}
+
+  static Result assign(ProxyConfig config, BackendResolver resolver) {
+    Set<BackendQuery> queries = new HashSet<>();
+    config.http().forEach(s -> queries.add(query(s)));
+    config.tcp().forEach(s -> queries.add(query(s)));
+    Map<BackendQuery, Resolution> answers = resolver.resolve(queries);
+    List<String> warnings = new ArrayList<>();
+    List<HttpService> http = new ArrayList<>();
+    for (HttpService s : config.http()) {
+      Resolution r = answers.get(query(s));
+      r.warning().ifPresent(w -> warnings.add("services/" + s.name() + ": " + w));
+      http.add(s.withBackends(r.backends()));
+    }
+    List<TcpService> tcp = new ArrayList<>();
+    for (TcpService s : config.tcp()) {
+      Resolution r = answers.get(query(s));
+      r.warning().ifPresent(w -> warnings.add("tcp-services/" + s.name() + ": " + w));
+      tcp.add(s.withBackends(r.backends()));
+    }
+    return new Result(new ProxyConfig(config.revision(), http, tcp), warnings);
+  }
+
+  private static BackendQuery query(HttpService s) {
+    return new BackendQuery(s.name(), s.port(), s.backends());
+  }
+
+  private static BackendQuery query(TcpService s) {
+    return new BackendQuery(s.name(), s.internalPort(), s.backends());
+  }
+}

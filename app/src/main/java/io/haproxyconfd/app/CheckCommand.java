@@ -1,0 +1,65 @@
+package io.haproxyconfd.app;
+
+import com.google.inject.Guice;
+import com.google.inject.Injector;
+import io.haproxyconfd.domain.ConfigParser;
+import io.haproxyconfd.domain.KeySnapshot;
+import io.haproxyconfd.domain.ParseResult;
+import io.haproxyconfd.domain.Problem;
+import io.haproxyconfd.domain.ProxyId;
+import io.haproxyconfd.ports.BackendResolver;
+import io.haproxyconfd.ports.KeyValueSource;
+import io.haproxyconfd.ports.StoreException;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+
+/** {@code haproxy-confd check}: reads the keys once and lists every problem. */
+@Command(
+    name = "check",
+    mixinStandardHelpOptions = true,
+    description =
+        "Read the keys once, resolve the backends, and list every problem; exit 1 if there is any.",
+    footer = ExitCode.HELP)
+final class CheckCommand implements Callable<Integer> {
+  @Mixin StoreOptions store;
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    ProxyId proxy = store.proxyId();
+    Injector injector = Guice.createInjector(store.modules());
+    try (KeyValueSource source = injector.getInstance(KeyValueSource.class);
+        BackendResolver resolver = injector.getInstance(BackendResolver.class)) {
+      KeySnapshot snapshot;
+      try {
+        snapshot = source.read(proxy);
+      } catch (StoreException e) {
+        err.println("haproxy-confd: " + e.getMessage());
+        return e.isPermanent() ? ExitCode.STORE_REFUSED : ExitCode.STORE_UNAVAILABLE;
+      }
+      ParseResult parsed = ConfigParser.parse(snapshot, store.parseOptions(Instant.now()));
+      BackendAssignment.Result resolved = BackendAssignment.assign(parsed.config(), resolver);
+      parsed.problems().forEach(p -> out.println(p));
+      resolved.warnings().forEach(w -> out.println(w));
+      out.printf(
+          "%d HTTP and %d TCP services at revision %d; %d left out; %d problems, %d backend"
+              + " warnings%n",
+          resolved.config().http().size(),
+          resolved.config().tcp().size(),
+          snapshot.revision(),
+          parsed.leftOut().size(),
+          parsed.problems().stream().filter(p -> p.effect() != Problem.Effect.WARNING).count(),
+          resolved.warnings().size());
+      boolean clean =
+          parsed.problems().stream().allMatch(p -> p.effect() == Problem.Effect.WARNING)
+              && resolved.warnings().isEmpty();
+      return clean ? ExitCode.OK : ExitCode.PROBLEMS;
+    }
+  }
+}

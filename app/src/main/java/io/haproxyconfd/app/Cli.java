@@ -1,0 +1,54 @@
+package io.haproxyconfd.app;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code haproxy-confd}: the command line. */
+@Command(
+    name = "haproxy-confd",
+    mixinStandardHelpOptions = true,
+    versionProvider = Cli.Version.class,
+    description = "Keeps HAProxy configured from the keys under /haproxy-<HAPROXY_ID>/ in etcd.",
+    footer = ExitCode.HELP,
+    subcommands = {CheckCommand.class})
+public final class Cli implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed");
+  }
+
+  public static void main(String[] args) {
+    System.exit(
+        execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+  }
+
+  /** Runs a command line with the given output streams; returns the exit status. */
+  public static int execute(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cli = new CommandLine(new Cli());
+    cli.setOut(out);
+    cli.setErr(err);
+    cli.setExitCodeExceptionMapper(e -> ExitCode.USAGE);
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          // A user's mistake is one line, never a stack trace.
+          if (e instanceof IllegalArgumentException) {
+            commandLine.getErr().println("haproxy-confd: " + e.getMessage());
+            return ExitCode.USAGE;
+          }
+          throw e;
+        });
+    return cli.execute(args);
+  }
+
+  /** The version from the jar manifest, or "development" when run from classes. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Cli.class.getPackage().getImplementationVersion();
+      return new String[] {"haproxy-confd " + (v == null ? "development" : v)};
+    }
+  }
+}

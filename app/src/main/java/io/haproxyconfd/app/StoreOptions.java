@@ -1,0 +1,171 @@
+package io.haproxyconfd.app;
+
+import com.google.inject.Module;
+import io.haproxyconfd.adapters.dns.DnsSettings;
+import io.haproxyconfd.adapters.etcd.EtcdSettings;
+import io.haproxyconfd.domain.ParseOptions;
+import io.haproxyconfd.domain.ProxyId;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import picocli.CommandLine.Option;
+
+/**
+ * Where the keys are and how backends are found: flags, each with the seed image's environment
+ * variable (or one in its style) as default.
+ */
+final class StoreOptions {
+  enum Store {
+    etcd
+  }
+
+  enum Resolver {
+    dns,
+    keys
+  }
+
+  @Option(
+      names = "--haproxy-id",
+      defaultValue = "${env:HAPROXY_ID}",
+      description =
+          "This proxy's id; keys are read under /haproxy-<id>/ (env HAPROXY_ID or HAPROXY-ID).")
+  String haproxyId;
+
+  @Option(
+      names = "--store",
+      defaultValue = "${env:CONFD_STORE:-etcd}",
+      description =
+          "Key-value store: ${COMPLETION-CANDIDATES} (env CONFD_STORE; default ${DEFAULT-VALUE}).")
+  Store store;
+
+  @Option(
+      names = "--etcd-endpoints",
+      defaultValue = "${env:ETCD_NODE:-http://127.0.0.1:2379}",
+      description =
+          "etcd endpoints, comma-separated; host:port or http(s)://host:port (env ETCD_NODE).")
+  String etcdEndpoints;
+
+  @Option(
+      names = "--etcd-user",
+      defaultValue = "${env:ETCD_USER}",
+      description = "etcd user (env ETCD_USER).")
+  String etcdUser;
+
+  @Option(
+      names = "--etcd-password",
+      defaultValue = "${env:ETCD_PASSWORD}",
+      description = "etcd password (env ETCD_PASSWORD).")
+  String etcdPassword;
+
+  @Option(
+      names = "--etcd-ca",
+      defaultValue = "${env:ETCD_CA}",
+      description = "CA file for etcd TLS (env ETCD_CA).")
+  Path etcdCa;
+
+  @Option(
+      names = "--etcd-cert",
+      defaultValue = "${env:ETCD_CERT}",
+      description = "Client certificate for etcd (env ETCD_CERT).")
+  Path etcdCert;
+
+  @Option(
+      names = "--etcd-key",
+      defaultValue = "${env:ETCD_KEY}",
+      description = "Client key for etcd (env ETCD_KEY).")
+  Path etcdKey;
+
+  @Option(
+      names = "--resolver",
+      defaultValue = "${env:CONFD_RESOLVER:-dns}",
+      description =
+          "How backends are found: dns (A/AAAA of the service name, with its port) or keys (only"
+              + " agent-written <instance> keys). Agent keys win in every mode (env CONFD_RESOLVER;"
+              + " default ${DEFAULT-VALUE}).")
+  Resolver resolver;
+
+  @Option(
+      names = "--dns-servers",
+      defaultValue = "${env:DNS_SERVERS}",
+      description =
+          "DNS servers, comma-separated, host or host:port (env DNS_SERVERS; default: /etc/resolv.conf).")
+  String dnsServers;
+
+  @Option(
+      names = "--dns-srv",
+      description = "Look up _http._tcp.<service> SRV records, so that ports come from DNS.")
+  boolean dnsSrv;
+
+  @Option(
+      names = "--allow-custom-settings",
+      defaultValue = "${env:ALLOW_CUSTOM_SETTINGS:-false}",
+      description = "Honour custom_settings keys (raw HAProxy lines) (env ALLOW_CUSTOM_SETTINGS).")
+  boolean allowCustomSettings;
+
+  @Option(
+      names = "--store-timeout",
+      defaultValue = "5s",
+      converter = DurationConverter.class,
+      description = "Deadline of each call to the store (default ${DEFAULT-VALUE}).")
+  Duration storeTimeout;
+
+  ProxyId proxyId() {
+    String id = haproxyId != null ? haproxyId : System.getenv("HAPROXY-ID");
+    if (id == null || id.isBlank()) {
+      throw new IllegalArgumentException("--haproxy-id (or HAPROXY_ID) is required");
+    }
+    return new ProxyId(id.strip());
+  }
+
+  ParseOptions parseOptions(Instant now) {
+    ParseOptions.Discovery discovery =
+        resolver == Resolver.keys ? ParseOptions.Discovery.KEYS : ParseOptions.Discovery.DNS;
+    if (dnsSrv) {
+      discovery = ParseOptions.Discovery.DNS_SRV;
+    }
+    return ParseOptions.defaults(now)
+        .withDiscovery(discovery)
+        .withCustomSettingsAllowed(allowCustomSettings);
+  }
+
+  /** The Guice modules for the chosen store and resolver: the one place that choice is made. */
+  List<Module> modules() throws IOException {
+    Module storeModule =
+        switch (store) {
+          case etcd -> new EtcdModule(etcdSettings());
+        };
+    Module resolverModule =
+        switch (resolver) {
+          case dns -> new DnsModule(dnsSettings());
+          case keys -> new AgentKeysModule();
+        };
+    return List.of(storeModule, resolverModule);
+  }
+
+  EtcdSettings etcdSettings() {
+    EtcdSettings s = EtcdSettings.of(etcdEndpoints).withTimeout(storeTimeout);
+    if (etcdUser != null || etcdPassword != null) {
+      if (etcdUser == null || etcdPassword == null) {
+        throw new IllegalArgumentException("--etcd-user and --etcd-password go together");
+      }
+      s = s.withUser(etcdUser, etcdPassword);
+    }
+    if (etcdCa != null) {
+      s = s.withTls(etcdCa, Optional.ofNullable(etcdCert), Optional.ofNullable(etcdKey));
+    } else if (etcdCert != null || etcdKey != null) {
+      throw new IllegalArgumentException("--etcd-cert and --etcd-key need --etcd-ca");
+    }
+    return s;
+  }
+
+  DnsSettings dnsSettings() throws IOException {
+    DnsSettings s =
+        dnsServers == null || dnsServers.isBlank()
+            ? DnsSettings.fromResolvConf(Path.of("/etc/resolv.conf"))
+            : DnsSettings.ofServers(dnsServers);
+    return s.withSrv(dnsSrv);
+  }
+}

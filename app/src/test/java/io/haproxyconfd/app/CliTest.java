@@ -1,0 +1,60 @@
+package io.haproxyconfd.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+
+class CliTest {
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  private int run(String... args) {
+    return Cli.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+  }
+
+  @Test
+  void help_lists_the_commands_and_the_exit_codes() {
+    assertEquals(0, run("--help"));
+    assertTrue(out.toString().contains("check"), out.toString());
+    assertTrue(out.toString().contains("Exit status"), out.toString());
+  }
+
+  @Test
+  void check_help_names_the_seed_environment_variables() {
+    assertEquals(0, run("check", "--help"));
+    for (String env : new String[] {"HAPROXY_ID", "ETCD_NODE", "DNS_SERVERS"}) {
+      assertTrue(out.toString().contains(env), env + " in " + out);
+    }
+  }
+
+  @Test
+  void version_prints_one_line() {
+    assertEquals(0, run("--version"));
+    assertTrue(out.toString().startsWith("haproxy-confd "));
+  }
+
+  @Test
+  void a_wrong_flag_is_a_usage_error_without_a_stack_trace() {
+    assertEquals(ExitCode.USAGE, run("check", "--no-such-flag"));
+    assertTrue(err.toString().contains("--no-such-flag"), err.toString());
+    assertFalse(err.toString().contains("\tat "), err.toString());
+  }
+
+  @Test
+  void a_bad_setting_is_one_line_and_exit_2() {
+    assertEquals(
+        ExitCode.USAGE, run("check", "--haproxy-id", "bad id", "--dns-servers", "127.0.0.1"));
+    assertEquals(1, err.toString().strip().lines().count(), err.toString());
+    assertTrue(err.toString().startsWith("haproxy-confd: HAPROXY_ID"), err.toString());
+  }
+
+  @Test
+  void a_bad_duration_is_a_usage_error() {
+    assertEquals(ExitCode.USAGE, run("check", "--haproxy-id", "a", "--store-timeout", "soon"));
+    assertTrue(err.toString().contains("not a duration"), err.toString());
+  }
+}
