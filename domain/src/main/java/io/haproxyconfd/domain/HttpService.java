@@ -81,6 +81,23 @@ public record HttpService(
         customSettings);
   }
 
+  public HttpService withRoutes(List<HostPattern> newHosts, List<PathRule> newPaths) {
+    return new HttpService(
+        name,
+        newHosts,
+        newPaths,
+        keepPath,
+        balance,
+        port,
+        backends,
+        certificate,
+        cookie,
+        healthCheck,
+        basicAuth,
+        forceHttps,
+        customSettings);
+  }
+
   /**
    * The routes of this service: every host with every path rule; hosts or paths alone if so set.
    */

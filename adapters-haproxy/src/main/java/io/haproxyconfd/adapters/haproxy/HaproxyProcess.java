@@ -1,0 +1,187 @@
+package io.haproxyconfd.adapters.haproxy;
+
+import io.haproxyconfd.ports.ProxyException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One HAProxy master (master-worker mode, daemonized so that it outlives a daemon restart) and its
+ * workers. Knows HAProxy 2.6's traps: the master CLI's {@code reload} says nothing and the socket
+ * refuses connections while the master re-executes, so a reload is confirmed by a new worker PID in
+ * {@code show proc}.
+ */
+final class HaproxyProcess {
+  private final HaproxySettings settings;
+  private final Path pidFile;
+  private final RuntimeApi master;
+  private final RuntimeApi admin;
+
+  HaproxyProcess(HaproxySettings settings) {
+    this.settings = settings;
+    Path run = settings.stateDir().resolve("run");
+    this.pidFile = run.resolve("haproxy.pid");
+    this.master = new RuntimeApi(run.resolve("master.sock"));
+    this.admin = new RuntimeApi(run.resolve("admin.sock"));
+  }
+
+  RuntimeApi admin() {
+    return admin;
+  }
+
+  /** What {@code haproxy -c} said of a file. */
+  record Check(boolean valid, String output) {}
+
+  Check check(Path config) throws ProxyException {
+    Run r =
+        run(
+            List.of(settings.binary().toString(), "-c", "-q", "-f", config.toString()),
+            Duration.ofSeconds(120));
+    return new Check(r.exit == 0, r.output);
+  }
+
+  /** The master's PID, if a master this state directory belongs to is alive and answering. */
+  Optional<Long> runningMaster() {
+    try {
+      long pid = Long.parseLong(Files.readString(pidFile).strip());
+      boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+      return alive && master.answers() ? Optional.of(pid) : Optional.empty();
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  boolean masterAlive() {
+    try {
+      long pid = Long.parseLong(Files.readString(pidFile).strip());
+      return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    } catch (IOException | NumberFormatException e) {
+      return false;
+    }
+  }
+
+  /** Starts a daemonized master on the config and waits until a worker serves. */
+  void start(Path config) throws ProxyException {
+    Run r =
+        run(
+            List.of(
+                settings.binary().toString(),
+                "-W",
+                "-D",
+                "-f",
+                config.toString(),
+                "-p",
+                pidFile.toString(),
+                "-S",
+                master.socketPath() + ",mode,600"),
+            settings.reloadTimeout());
+    if (r.exit != 0) {
+      throw new ProxyException("haproxy did not start: " + firstAlert(r.output), null);
+    }
+    Instant deadline = Instant.now().plus(settings.reloadTimeout());
+    while (workers().isEmpty()) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new ProxyException(
+            "haproxy started but no worker answered within " + settings.reloadTimeout(), null);
+      }
+      LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
+    }
+  }
+
+  /**
+   * Reloads through the master CLI and waits for a worker PID that was not there before. The old
+   * workers finish their connections (bounded by hard-stop-after).
+   */
+  void reload() throws ProxyException {
+    Set<Long> before = new HashSet<>(workers());
+    try {
+      master.send("reload");
+    } catch (IOException e) {
+      throw new ProxyException("master CLI refused the reload: " + e.getMessage(), e);
+    }
+    Instant deadline = Instant.now().plus(settings.reloadTimeout());
+    while (true) {
+      List<Long> now = workers();
+      if (!now.isEmpty() && !before.containsAll(now)) {
+        return;
+      }
+      if (Instant.now().isAfter(deadline)) {
+        throw new ProxyException(
+            "no new HAProxy worker within " + settings.reloadTimeout() + " of the reload", null);
+      }
+      LockSupport.parkNanos(Duration.ofMillis(2).toNanos());
+    }
+  }
+
+  /** Current workers' PIDs from {@code show proc}; empty while the master cannot be reached. */
+  List<Long> workers() {
+    String out;
+    try {
+      out = master.send("show proc");
+    } catch (IOException e) {
+      return List.of();
+    }
+    List<Long> pids = new ArrayList<>();
+    boolean inWorkers = false;
+    for (String line : out.split("\n")) {
+      if (line.startsWith("#")) {
+        inWorkers = line.startsWith("# workers");
+        continue;
+      }
+      String[] fields = line.trim().split("\\s+");
+      if (inWorkers && fields.length > 1 && fields[1].equals("worker")) {
+        pids.add(Long.parseLong(fields[0]));
+      }
+    }
+    return pids;
+  }
+
+  /** SIGUSR1 to the master this state directory's pid file names: a soft stop. */
+  void stop() {
+    try {
+      long pid = Long.parseLong(Files.readString(pidFile).strip());
+      ProcessHandle.of(pid)
+          .ifPresent(
+              p -> {
+                p.destroy();
+                p.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
+              });
+    } catch (IOException | NumberFormatException e) {
+      // no master to stop
+    }
+  }
+
+  private record Run(int exit, String output) {}
+
+  private static Run run(List<String> command, Duration timeout) throws ProxyException {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      p.getOutputStream().close();
+      byte[] out = p.getInputStream().readAllBytes();
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        throw new ProxyException(command.get(0) + " did not finish within " + timeout, null);
+      }
+      return new Run(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new ProxyException("cannot run " + command.get(0) + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ProxyException("interrupted running " + command.get(0), e);
+    }
+  }
+
+  static String firstAlert(String output) {
+    return output.lines().filter(l -> l.contains("ALERT")).findFirst().orElse(output.strip());
+  }
+}

@@ -1,0 +1,257 @@
+package io.haproxyconfd.adapters.haproxy;
+
+import io.haproxyconfd.domain.Backend;
+import io.haproxyconfd.domain.BasicAuth;
+import io.haproxyconfd.domain.Certificate;
+import io.haproxyconfd.domain.HostPattern;
+import io.haproxyconfd.domain.HttpService;
+import io.haproxyconfd.domain.PathPrefix;
+import io.haproxyconfd.domain.PathRegex;
+import io.haproxyconfd.domain.PathRule;
+import io.haproxyconfd.domain.ProxyConfig;
+import io.haproxyconfd.domain.Route;
+import io.haproxyconfd.domain.TcpService;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Everything the template needs, decided here: names, order, escaping, slot contents, map entries.
+ * The template only lays it out. Every string in a plan comes from a validated domain value or from
+ * this class, so none can hold whitespace, quotes or '#'.
+ *
+ * <p>Public only because FreeMarker reads public types; nothing outside this package uses it.
+ */
+public record Plan(
+    long revision,
+    String adminSocket,
+    String pidFile,
+    long hardStopAfterMs,
+    String bind,
+    int httpPort,
+    boolean tls,
+    int httpsPort,
+    String crtList,
+    List<Lookup> lookups,
+    List<HttpBackend> backends,
+    List<TcpListen> tcp,
+    List<Userlist> userlists,
+    int statsPort,
+    String statsPassword,
+    Map<String, List<String>> maps,
+    Map<String, Certificate> certificates) {
+
+  /**
+   * One step of the routing chain: {@code http-request set-var(txn.be)
+   * <fetch>,<converter>(<file>)}.
+   */
+  public record Lookup(String fetch, String converter, String file) {}
+
+  public record Server(String name, String address, int port, boolean enabled) {}
+
+  public record HttpBackend(
+      String name,
+      String balance,
+      boolean forceHttps,
+      String userlist,
+      List<String> rewrites,
+      String cookie,
+      String checkUri,
+      int checkPort,
+      List<String> customLines,
+      List<Server> servers) {}
+
+  public record TcpListen(String name, int port, String balance, List<Server> servers) {}
+
+  public record Userlist(String name, List<User> users) {}
+
+  public record User(String name, String hash) {}
+
+  /** The map files, in the order requests are tried against them. */
+  enum MapFile {
+    HOST_PATH("host_path.map", "var(txn.hp)", "map_beg"),
+    HOST_PATH_REGEX("host_path_reg.map", "var(txn.hp)", "map_reg"),
+    HOST("host.map", "var(txn.host)", "map"),
+    WILDCARD("wildcard.map", "var(txn.host)", "map_end"),
+    PATH("path.map", "path", "map_beg"),
+    PATH_REGEX("path_reg.map", "path", "map_reg");
+
+    final String file;
+    final String fetch;
+    final String converter;
+
+    MapFile(String file, String fetch, String converter) {
+      this.file = file;
+      this.fetch = fetch;
+      this.converter = converter;
+    }
+  }
+
+  static String httpBackendName(HttpService s) {
+    return "http-" + s.name();
+  }
+
+  static String tcpListenName(TcpService s) {
+    return "tcp-" + s.name();
+  }
+
+  /** Which map file, and which key, a route is looked up by. */
+  static Map.Entry<MapFile, String> mapEntry(Route route) {
+    Optional<HostPattern> host = route.host();
+    Optional<PathRule> path = route.path();
+    if (host.isPresent() && path.isPresent()) {
+      HostPattern h = host.get();
+      if (!h.isWildcard() && path.get() instanceof PathPrefix p) {
+        return Map.entry(MapFile.HOST_PATH, h.value() + p.value());
+      }
+      return Map.entry(MapFile.HOST_PATH_REGEX, "^" + hostRegex(h) + pathRegexPart(path.get()));
+    }
+    if (host.isPresent()) {
+      HostPattern h = host.get();
+      return h.isWildcard()
+          ? Map.entry(MapFile.WILDCARD, h.suffix())
+          : Map.entry(MapFile.HOST, h.value());
+    }
+    PathRule p = path.orElseThrow();
+    return p instanceof PathPrefix
+        ? Map.entry(MapFile.PATH, p.value())
+        : Map.entry(MapFile.PATH_REGEX, p.value());
+  }
+
+  /** A host as a regex over {@code host+path}: dots escaped; a wildcard is one or more labels. */
+  private static String hostRegex(HostPattern h) {
+    String exact = h.suffix().replace(".", "\\.");
+    return h.isWildcard() ? "[^/]+" + exact : exact;
+  }
+
+  /** The path part of a host+path regex: the prefix literally, or the regex after the host. */
+  private static String pathRegexPart(PathRule p) {
+    if (p instanceof PathPrefix prefix) {
+      return escapeRegex(prefix.value());
+    }
+    String regex = ((PathRegex) p).value();
+    return regex.startsWith("^") ? regex.substring(1) : "(?=/).*" + regex;
+  }
+
+  static String escapeRegex(String literal) {
+    StringBuilder out = new StringBuilder();
+    for (char c : literal.toCharArray()) {
+      if ("\\.+*?()[]{}|^$".indexOf(c) >= 0) {
+        out.append('\\');
+      }
+      out.append(c);
+    }
+    return out.toString();
+  }
+
+  /**
+   * Map file contents for a config: one {@code key backend} line per route, most specific first.
+   */
+  static Map<String, List<String>> mapContents(ProxyConfig config) {
+    Map<String, List<String>> maps = new LinkedHashMap<>();
+    for (MapFile m : MapFile.values()) {
+      maps.put(m.file, new ArrayList<>());
+    }
+    for (Route r : config.routes()) {
+      var entry = mapEntry(r);
+      maps.get(entry.getKey().file).add(entry.getValue() + " http-" + r.service());
+    }
+    return maps;
+  }
+
+  static Plan build(ProxyConfig config, Slots slots, HaproxySettings settings, Path generationDir) {
+    Path run = settings.stateDir().resolve("run");
+    List<Lookup> lookups = new ArrayList<>();
+    for (MapFile m : MapFile.values()) {
+      lookups.add(
+          new Lookup(
+              m.fetch, m.converter, generationDir.resolve("maps").resolve(m.file).toString()));
+    }
+    Map<String, Certificate> certs = new TreeMap<>();
+    List<HttpBackend> backends = new ArrayList<>();
+    List<Userlist> userlists = new ArrayList<>();
+    for (HttpService s : config.http()) {
+      String name = httpBackendName(s);
+      s.certificate().ifPresent(c -> certs.put(c.fingerprint() + ".pem", c));
+      String userlist = "";
+      if (s.basicAuth().isPresent()) {
+        userlist = "users-" + s.name();
+        List<User> users = new ArrayList<>();
+        for (BasicAuth.User u : s.basicAuth().get().users()) {
+          users.add(new User(u.name(), u.passwordHash()));
+        }
+        userlists.add(new Userlist(userlist, users));
+      }
+      List<String> rewrites = new ArrayList<>();
+      if (!s.keepPath()) {
+        s.paths().stream()
+            .filter(p -> p instanceof PathPrefix)
+            .map(PathRule::value)
+            .sorted(Comparator.comparing(String::length).reversed().thenComparing(p -> p))
+            .forEach(p -> rewrites.add("^" + escapeRegex(stripTrailingSlash(p)) + "/?(.*)$"));
+      }
+      backends.add(
+          new HttpBackend(
+              name,
+              s.balance().keyword(),
+              s.forceHttps(),
+              userlist,
+              rewrites,
+              s.cookie().map(c -> c.name()).orElse(""),
+              s.healthCheck().map(h -> h.uri()).orElse(""),
+              s.healthCheck().flatMap(h -> h.port()).map(p -> p.value()).orElse(0),
+              s.customSettings().map(c -> c.lines()).orElse(List.of()),
+              servers(slots.of(name))));
+    }
+    List<TcpListen> tcp = new ArrayList<>();
+    for (TcpService s : config.tcp()) {
+      String name = tcpListenName(s);
+      tcp.add(
+          new TcpListen(
+              name, s.externalPort().value(), s.balance().keyword(), servers(slots.of(name))));
+    }
+    return new Plan(
+        config.revision(),
+        run.resolve("admin.sock").toString(),
+        run.resolve("haproxy.pid").toString(),
+        settings.hardStopAfter().toMillis(),
+        settings.bindHost(),
+        settings.httpPort(),
+        !certs.isEmpty(),
+        settings.httpsPort(),
+        generationDir.resolve("certs").resolve("crt-list.txt").toString(),
+        lookups,
+        backends,
+        tcp,
+        userlists,
+        settings.statsPort(),
+        settings.statsPassword().orElse(""),
+        mapContents(config),
+        certs);
+  }
+
+  private static String stripTrailingSlash(String prefix) {
+    return prefix.length() > 1 && prefix.endsWith("/")
+        ? prefix.substring(0, prefix.length() - 1)
+        : prefix;
+  }
+
+  /** Filled slots serve; empty slots are disabled placeholders the runtime API can fill. */
+  private static List<Server> servers(List<Optional<Backend>> slots) {
+    List<Server> servers = new ArrayList<>();
+    for (int i = 0; i < slots.size(); i++) {
+      String name = "s" + (i + 1);
+      servers.add(
+          slots
+              .get(i)
+              .map(b -> new Server(name, b.hostForUrl(), b.port().value(), true))
+              .orElse(new Server(name, "127.0.0.1", 1, false)));
+    }
+    return servers;
+  }
+}

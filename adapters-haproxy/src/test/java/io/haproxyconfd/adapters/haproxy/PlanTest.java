@@ -1,0 +1,116 @@
+package io.haproxyconfd.adapters.haproxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.haproxyconfd.domain.Backend;
+import io.haproxyconfd.domain.ProxyConfig;
+import io.haproxyconfd.domain.TestCertificates;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class PlanTest {
+  static final HaproxySettings SETTINGS =
+      HaproxySettings.defaults(Path.of("/state")).withPorts("127.0.0.1", 8080, 8443, 9000);
+  static final Renderer RENDERER = new Renderer(Optional.empty());
+
+  static String render(ProxyConfig config) {
+    Slots slots =
+        Slots.fresh(
+            Map.of(
+                "http-web", config.http().isEmpty() ? List.of() : config.http().get(0).backends()));
+    return RENDERER.render(Plan.build(config, slots, SETTINGS, Path.of("/state/gen/1")));
+  }
+
+  @Test
+  void routes_become_map_entries_most_specific_first() {
+    ProxyConfig config =
+        HaproxyFixture.config(
+            "services/web/domain", "example.org,*.example.org",
+            "services/api/domain", "example.org,*.shop.example.org",
+            "services/api/url_beg", "/api,/api/v2",
+            "services/reg/domain", "example.org",
+            "services/reg/url_reg", "^/v[0-9]+/",
+            "services/any/url_reg", "\\.jpg$");
+    Map<String, List<String>> maps = Plan.mapContents(config);
+    assertEquals(
+        List.of("example.org/api/v2 http-api", "example.org/api http-api"),
+        maps.get("host_path.map"));
+    assertEquals(
+        List.of(
+            "^example\\.org/v[0-9]+/ http-reg",
+            "^[^/]+\\.shop\\.example\\.org/api/v2 http-api",
+            "^[^/]+\\.shop\\.example\\.org/api http-api"),
+        maps.get("host_path_reg.map"));
+    assertEquals(List.of("example.org http-web"), maps.get("host.map"));
+    assertEquals(List.of(".example.org http-web"), maps.get("wildcard.map"));
+    assertEquals(List.of("\\.jpg$ http-any"), maps.get("path_reg.map"));
+  }
+
+  @Test
+  void servers_fill_slots_with_headroom_and_the_rest_wait_disabled() {
+    ProxyConfig config =
+        HaproxyFixture.config(
+            "services/web/domain", "example.org",
+            "services/web/w1", "10.0.0.1:80",
+            "services/web/w2", "[2001:db8::1]:80",
+            "services/web/w3", "10.0.0.3:8080");
+    String text = render(config);
+    assertTrue(text.contains("  server s1 10.0.0.1:80\n"), text);
+    assertTrue(text.contains("  server s2 10.0.0.3:8080\n"), text);
+    assertTrue(text.contains("  server s3 [2001:db8::1]:80\n"), text);
+    assertTrue(text.contains("  server s8 127.0.0.1:1 disabled\n"), text);
+    assertFalse(text.contains("server s9 "), text);
+    assertEquals(4, Slots.sizeFor(0));
+    assertEquals(4, Slots.sizeFor(2));
+    assertEquals(8, Slots.sizeFor(3));
+    assertEquals(256, Slots.sizeFor(100));
+  }
+
+  @Test
+  void slot_updates_keep_unchanged_servers_in_place() {
+    Backend a = Backend.of("10.0.0.1", 80);
+    Backend b = Backend.of("10.0.0.2", 80);
+    Backend c = Backend.of("10.0.0.3", 80);
+    Slots slots = Slots.fresh(Map.of("http-web", List.of(a, b)));
+    Slots.Update u = slots.update(Map.of("http-web", List.of(b, c))).orElseThrow();
+    assertEquals(List.of(new Slots.Change("http-web", 0, Optional.of(c))), u.changes());
+    Slots.Update shrink = u.slots().update(Map.of("http-web", List.of(c))).orElseThrow();
+    assertEquals(List.of(new Slots.Change("http-web", 1, Optional.empty())), shrink.changes());
+    assertEquals(Optional.of(b), u.slots().of("http-web").get(1));
+    List<Backend> five = List.of(a, b, c, Backend.of("10.0.0.4", 80), Backend.of("10.0.0.5", 80));
+    assertTrue(slots.update(Map.of("http-web", five)).isEmpty(), "more servers than slots: reload");
+    assertTrue(slots.update(Map.of("http-other", List.of(a))).isEmpty(), "unknown backend: reload");
+  }
+
+  @Test
+  void the_https_listener_appears_only_with_a_valid_certificate() {
+    String plain = render(HaproxyFixture.config("services/web/domain", "example.org"));
+    assertFalse(plain.contains("ssl crt-list"), plain);
+    String tls =
+        render(
+            HaproxyFixture.config(
+                "services/web/domain",
+                "example.org",
+                "services/web/cert",
+                TestCertificates.rsa("example.org")));
+    assertTrue(
+        tls.contains("bind 127.0.0.1:8443 ssl crt-list /state/gen/1/certs/crt-list.txt"), tls);
+  }
+
+  @Test
+  void an_operator_template_directory_replaces_the_built_in_template() throws Exception {
+    Path dir = java.nio.file.Files.createTempDirectory("templates");
+    java.nio.file.Files.writeString(dir.resolve(Renderer.TEMPLATE), "# mine for ${revision}\n");
+    Renderer mine = new Renderer(Optional.of(dir));
+    String text =
+        mine.render(
+            Plan.build(
+                new ProxyConfig(42, List.of(), List.of()), Slots.empty(), SETTINGS, Path.of("/g")));
+    assertEquals("# mine for 42\n", text);
+  }
+}
