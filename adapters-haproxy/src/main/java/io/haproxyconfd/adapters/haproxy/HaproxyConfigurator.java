@@ -109,7 +109,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
       commit(empty);
       process.start(configFile);
     }
-    supervisor.scheduleWithFixedDelay(this::supervise, 500, 500, TimeUnit.MILLISECONDS);
+    supervisor.scheduleWithFixedDelay(this::supervise, 100, 100, TimeUnit.MILLISECONDS);
   }
 
   /** Restarts HAProxy on the last good config if its master died. */

@@ -45,28 +45,42 @@ final class HaproxyProcess {
   Check check(Path config) throws ProxyException {
     Run r =
         run(
-            List.of(settings.binary().toString(), "-c", "-q", "-f", config.toString()),
+            List.of(settings.binary().toString(), "-c", "-f", config.toString()),
             Duration.ofSeconds(120));
     return new Check(r.exit == 0, r.output);
   }
 
   /** The master's PID, if a master this state directory belongs to is alive and answering. */
   Optional<Long> runningMaster() {
+    return masterPid().filter(HaproxyProcess::alive).filter(pid -> master.answers());
+  }
+
+  boolean masterAlive() {
+    return masterPid().map(HaproxyProcess::alive).orElse(false);
+  }
+
+  private Optional<Long> masterPid() {
     try {
-      long pid = Long.parseLong(Files.readString(pidFile).strip());
-      boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-      return alive && master.answers() ? Optional.of(pid) : Optional.empty();
+      return Optional.of(Long.parseLong(Files.readString(pidFile).strip()));
     } catch (IOException | NumberFormatException e) {
       return Optional.empty();
     }
   }
 
-  boolean masterAlive() {
-    try {
-      long pid = Long.parseLong(Files.readString(pidFile).strip());
-      return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-    } catch (IOException | NumberFormatException e) {
+  /**
+   * Alive and not a zombie. A daemonized master that was killed stays a zombie where nothing reaps
+   * orphans (a container without an init), and {@link ProcessHandle#isAlive()} still says yes.
+   */
+  static boolean alive(long pid) {
+    if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
       return false;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      String afterName = stat.substring(stat.lastIndexOf(')') + 2);
+      return afterName.charAt(0) != 'Z';
+    } catch (IOException | RuntimeException e) {
+      return true;
     }
   }
 
@@ -146,19 +160,17 @@ final class HaproxyProcess {
     return pids;
   }
 
-  /** SIGUSR1 to the master this state directory's pid file names: a soft stop. */
+  /** SIGTERM to the master this state directory's pid file names; waits until it is gone. */
   void stop() {
-    try {
-      long pid = Long.parseLong(Files.readString(pidFile).strip());
-      ProcessHandle.of(pid)
-          .ifPresent(
-              p -> {
-                p.destroy();
-                p.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
-              });
-    } catch (IOException | NumberFormatException e) {
-      // no master to stop
-    }
+    masterPid()
+        .ifPresent(
+            pid -> {
+              ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+              Instant deadline = Instant.now().plusSeconds(10);
+              while (alive(pid) && Instant.now().isBefore(deadline)) {
+                LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
+              }
+            });
   }
 
   private record Run(int exit, String output) {}

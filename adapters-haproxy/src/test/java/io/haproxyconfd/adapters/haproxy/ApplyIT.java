@@ -1,0 +1,177 @@
+package io.haproxyconfd.adapters.haproxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.haproxyconfd.domain.Problem;
+import io.haproxyconfd.ports.ApplyResult;
+import io.haproxyconfd.ports.ApplyResult.Outcome;
+import java.nio.file.Files;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Which changes reload and which do not; the worker PIDs tell. */
+class ApplyIT {
+  @RegisterExtension static HaproxyFixture haproxy = new HaproxyFixture();
+  static EchoBackend a;
+  static EchoBackend b;
+  static EchoBackend c;
+
+  @BeforeAll
+  static void backends() throws Exception {
+    a = new EchoBackend("a");
+    b = new EchoBackend("b");
+    c = new EchoBackend("c");
+  }
+
+  @AfterAll
+  static void stopBackends() {
+    a.close();
+    b.close();
+    c.close();
+  }
+
+  private static String backendOf(String host) throws Exception {
+    return RawHttp.get(haproxy.http(), host, "/").body().split(" ")[0];
+  }
+
+  @Test
+  void backend_changes_go_through_the_runtime_api_without_a_reload() throws Exception {
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    List<Long> workers = haproxy.workers();
+
+    ApplyResult moved =
+        haproxy.apply(
+            "services/web/domain", "example.org", "services/web/w1", b.backend().toString());
+    assertEquals(Outcome.RUNTIME_UPDATE, moved.outcome(), moved.toString());
+    assertEquals("backend=b", backendOf("example.org"));
+    assertEquals(workers, haproxy.workers(), "no reload");
+    String onDisk = Files.readString(haproxy.stateDir().resolve("haproxy.cfg"));
+    assertTrue(onDisk.contains("127.0.0.1:" + b.port()), "a restart would keep the change");
+
+    ApplyResult scaled =
+        haproxy.apply(
+            "services/web/domain", "example.org",
+            "services/web/w1", b.backend().toString(),
+            "services/web/w2", c.backend().toString());
+    assertEquals(Outcome.RUNTIME_UPDATE, scaled.outcome());
+    java.util.Set<String> seen = new java.util.TreeSet<>();
+    for (int i = 0; i < 6; i++) {
+      seen.add(backendOf("example.org"));
+    }
+    assertEquals(java.util.Set.of("backend=b", "backend=c"), seen, "round robin over both");
+    assertEquals(workers, haproxy.workers());
+
+    ApplyResult same =
+        haproxy.apply(
+            "services/web/domain", "example.org",
+            "services/web/w1", b.backend().toString(),
+            "services/web/w2", c.backend().toString());
+    assertEquals(Outcome.UNCHANGED, same.outcome());
+  }
+
+  @Test
+  void more_servers_than_slots_reload_with_more_slots() throws Exception {
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    List<Long> workers = haproxy.workers();
+    String[] keys = new String[2 + 2 * 6];
+    keys[0] = "services/web/domain";
+    keys[1] = "example.org";
+    for (int i = 0; i < 6; i++) {
+      keys[2 + 2 * i] = "services/web/w" + i;
+      keys[3 + 2 * i] = "127.0.0." + (i + 1) + ":" + a.port();
+    }
+    ApplyResult r = haproxy.apply(keys);
+    assertEquals(Outcome.RELOADED, r.outcome(), r.toString());
+    assertNotEquals(workers, haproxy.workers());
+  }
+
+  @Test
+  void an_exact_host_route_is_added_and_removed_without_a_reload() throws Exception {
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    List<Long> workers = haproxy.workers();
+    ApplyResult added =
+        haproxy.apply(
+            "services/web/domain",
+            "example.org,new.example.org",
+            "services/web/w1",
+            a.backend().toString());
+    assertEquals(Outcome.RUNTIME_UPDATE, added.outcome(), added.toString());
+    assertEquals("backend=a", backendOf("new.example.org"));
+    ApplyResult removed =
+        haproxy.apply(
+            "services/web/domain", "new.example.org", "services/web/w1", a.backend().toString());
+    assertEquals(Outcome.RUNTIME_UPDATE, removed.outcome(), removed.toString());
+    assertEquals("503", Integer.toString(RawHttp.get(haproxy.http(), "example.org", "/").status()));
+    assertEquals(workers, haproxy.workers());
+    assertTrue(
+        Files.readString(
+                haproxy
+                    .stateDir()
+                    .resolve("gen")
+                    .resolve(lastGeneration())
+                    .resolve("maps/host.map"))
+            .equals("new.example.org http-web\n"),
+        "the map file on disk follows, for the next reload");
+  }
+
+  @Test
+  void a_new_service_reloads_and_serves() throws Exception {
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    List<Long> workers = haproxy.workers();
+    ApplyResult r =
+        haproxy.apply(
+            "services/web/domain",
+            "example.org",
+            "services/web/w1",
+            a.backend().toString(),
+            "services/more/domain",
+            "more.example.org",
+            "services/more/w1",
+            b.backend().toString());
+    assertEquals(Outcome.RELOADED, r.outcome());
+    assertEquals("backend=b", backendOf("more.example.org"));
+    assertNotEquals(workers, haproxy.workers());
+  }
+
+  @Test
+  void a_service_haproxy_refuses_is_left_out_and_the_rest_is_applied() throws Exception {
+    ApplyResult r =
+        haproxy.apply(
+            "services/web/domain", "example.org",
+            "services/web/w1", a.backend().toString(),
+            "services/odd/domain", "odd.example.org",
+            "services/odd/custom_settings", "timeout server 5s\nno-such-keyword here",
+            "services/odd/w1", b.backend().toString());
+    assertEquals(Outcome.RELOADED, r.outcome(), r.toString());
+    assertEquals(1, r.problems().size(), r.toString());
+    Problem p = r.problems().get(0);
+    assertEquals("services/odd", p.key());
+    assertTrue(p.reason().contains("no-such-keyword"), p.reason());
+    assertEquals("backend=a", backendOf("example.org"));
+    assertEquals(503, RawHttp.get(haproxy.http(), "odd.example.org", "/").status());
+    assertTrue(
+        !Files.readString(haproxy.stateDir().resolve("haproxy.cfg")).contains("no-such-keyword"));
+
+    ApplyResult again =
+        haproxy.apply(
+            "services/web/domain", "example.org",
+            "services/web/w1", a.backend().toString(),
+            "services/odd/domain", "odd.example.org",
+            "services/odd/custom_settings", "timeout server 5s\nno-such-keyword here",
+            "services/odd/w1", b.backend().toString());
+    assertEquals(Outcome.UNCHANGED, again.outcome(), "the same bad input is not checked again");
+    assertEquals(1, again.problems().size(), "and is still reported");
+  }
+
+  private static String lastGeneration() throws Exception {
+    try (var dirs = Files.list(haproxy.stateDir().resolve("gen"))) {
+      return Long.toString(
+          dirs.mapToLong(d -> Long.parseLong(d.getFileName().toString())).max().orElseThrow());
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package io.haproxyconfd.adapters.haproxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.haproxyconfd.domain.Await;
+import io.haproxyconfd.ports.ProxyConfigurator;
+import java.nio.file.Files;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Adoption after a daemon restart, restart after HAProxy dies. */
+class LifecycleIT {
+  @RegisterExtension static HaproxyFixture haproxy = new HaproxyFixture();
+  static EchoBackend a;
+
+  @BeforeAll
+  static void backends() throws Exception {
+    a = new EchoBackend("a");
+  }
+
+  @AfterAll
+  static void stopBackends() {
+    a.close();
+  }
+
+  private long masterPid() throws Exception {
+    return Long.parseLong(Files.readString(haproxy.stateDir().resolve("run/haproxy.pid")).strip());
+  }
+
+  @Test
+  void a_restarted_daemon_adopts_the_running_haproxy_and_it_serves_throughout() throws Exception {
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    long master = masterPid();
+    haproxy.configurator.close();
+
+    assertEquals(
+        200, RawHttp.get(haproxy.http(), "example.org", "/").status(), "serves with no daemon");
+    ProxyConfigurator second = HaproxyConfigurators.create(haproxy.settings);
+    second.start();
+    haproxy.configurator = second;
+    assertEquals(master, masterPid(), "adopted, not a second master");
+    assertEquals(200, RawHttp.get(haproxy.http(), "example.org", "/").status());
+    var r =
+        second.apply(
+            HaproxyFixture.config(
+                "services/web/domain", "example.org", "services/web/w1", a.backend().toString()));
+    assertEquals(
+        io.haproxyconfd.ports.ApplyResult.Outcome.RELOADED,
+        r.outcome(),
+        "first apply after adoption reloads");
+  }
+
+  @Test
+  void a_killed_master_is_started_again_on_the_last_good_config() throws Exception {
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    long master = masterPid();
+    for (long worker : haproxy.workers()) {
+      ProcessHandle.of(worker).ifPresent(ProcessHandle::destroyForcibly);
+    }
+    ProcessHandle.of(master).orElseThrow().destroyForcibly();
+    long killedAt = System.nanoTime();
+    Await.until(
+        Duration.ofSeconds(5),
+        "serving again",
+        () ->
+            masterPid() != master
+                && RawHttp.get(haproxy.http(), "example.org", "/").status() == 200);
+    long ms = (System.nanoTime() - killedAt) / 1_000_000;
+    System.out.println("serving again " + ms + " ms after HAProxy was killed");
+  }
+}
