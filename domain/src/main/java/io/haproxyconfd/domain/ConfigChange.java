@@ -1,7 +1,6 @@
 package io.haproxyconfd.domain;
 
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -30,32 +29,55 @@ public record ConfigChange(Kind kind, Set<ServiceName> servicesWithNewBackends) 
     servicesWithNewBackends = Set.copyOf(servicesWithNewBackends);
   }
 
+  /** Compares service by service; builds no config, so it stays cheap at thousands of services. */
   public static ConfigChange between(ProxyConfig applied, ProxyConfig desired) {
     Set<ServiceName> changed = new TreeSet<>();
-    Map<String, List<Backend>> before = backendsByService(applied);
-    Map<String, List<Backend>> after = backendsByService(desired);
-    after.forEach(
-        (key, backends) -> {
-          if (!backends.equals(before.get(key))) {
-            changed.add(new ServiceName(key.substring(key.indexOf(':') + 1)));
-          }
-        });
-    before.keySet().stream()
-        .filter(k -> !after.containsKey(k))
-        .forEach(k -> changed.add(new ServiceName(k.substring(k.indexOf(':') + 1))));
-    Kind kind;
-    if (!applied.withoutBackends().equals(desired.withoutBackends())) {
-      kind = Kind.STRUCTURAL;
-    } else {
-      kind = changed.isEmpty() ? Kind.NONE : Kind.BACKENDS_ONLY;
+    boolean structural =
+        applied.http().size() != desired.http().size()
+            || applied.tcp().size() != desired.tcp().size();
+    Map<ServiceName, HttpService> httpBefore = new HashMap<>();
+    applied.http().forEach(s -> httpBefore.put(s.name(), s));
+    for (HttpService s : desired.http()) {
+      HttpService old = httpBefore.remove(s.name());
+      if (old == null || !sameExceptBackends(old, s)) {
+        structural = true;
+      }
+      if (old == null || !old.backends().equals(s.backends())) {
+        changed.add(s.name());
+      }
     }
+    changed.addAll(httpBefore.keySet());
+    Map<ServiceName, TcpService> tcpBefore = new HashMap<>();
+    applied.tcp().forEach(s -> tcpBefore.put(s.name(), s));
+    for (TcpService s : desired.tcp()) {
+      TcpService old = tcpBefore.remove(s.name());
+      if (old == null
+          || !old.externalPort().equals(s.externalPort())
+          || !old.internalPort().equals(s.internalPort())
+          || old.balance() != s.balance()) {
+        structural = true;
+      }
+      if (old == null || !old.backends().equals(s.backends())) {
+        changed.add(s.name());
+      }
+    }
+    changed.addAll(tcpBefore.keySet());
+    structural |= !httpBefore.isEmpty() || !tcpBefore.isEmpty();
+    Kind kind = structural ? Kind.STRUCTURAL : changed.isEmpty() ? Kind.NONE : Kind.BACKENDS_ONLY;
     return new ConfigChange(kind, changed);
   }
 
-  private static Map<String, List<Backend>> backendsByService(ProxyConfig config) {
-    Map<String, List<Backend>> map = new HashMap<>();
-    config.http().forEach(s -> map.put("http:" + s.name(), s.backends()));
-    config.tcp().forEach(s -> map.put("tcp:" + s.name(), s.backends()));
-    return map;
+  private static boolean sameExceptBackends(HttpService a, HttpService b) {
+    return a.hosts().equals(b.hosts())
+        && a.paths().equals(b.paths())
+        && a.keepPath() == b.keepPath()
+        && a.balance() == b.balance()
+        && a.port().equals(b.port())
+        && a.certificate().equals(b.certificate())
+        && a.cookie().equals(b.cookie())
+        && a.healthCheck().equals(b.healthCheck())
+        && a.basicAuth().equals(b.basicAuth())
+        && a.forceHttps() == b.forceHttps()
+        && a.customSettings().equals(b.customSettings());
   }
 }

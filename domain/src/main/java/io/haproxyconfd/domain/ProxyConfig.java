@@ -52,6 +52,9 @@ public record ProxyConfig(long revision, List<HttpService> http, List<TcpService
 
   /** This config without the named services, HTTP or TCP: to set aside a service that breaks. */
   public ProxyConfig without(Set<ServiceName> names) {
+    if (names.isEmpty()) {
+      return this;
+    }
     return new ProxyConfig(
         revision,
         http.stream().filter(s -> !names.contains(s.name())).toList(),

@@ -67,6 +67,21 @@ final class HaproxyConfigurator implements ProxyConfigurator {
             return t;
           });
 
+  /** Writes haproxy.cfg after runtime changes, off the apply path; one writer, in order. */
+  private final java.util.concurrent.ExecutorService persister =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "haproxy-cfg-writer");
+            t.setDaemon(true);
+            return t;
+          });
+
+  /** Guards haproxy.cfg; a background write whose sequence number is stale does nothing. */
+  private final Object configFileLock = new Object();
+
+  private final java.util.concurrent.atomic.AtomicLong configFileSequence =
+      new java.util.concurrent.atomic.AtomicLong();
+
   private ProxyConfig applied;
   private ProxyConfig lastDesired;
   private Set<ServiceName> setAside = Set.of();
@@ -267,18 +282,32 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     }
   }
 
-  /** Re-renders haproxy.cfg with the current slots, so that a restart keeps runtime changes. */
+  /**
+   * Re-renders haproxy.cfg with the current slots, so that a restart keeps runtime changes. Done in
+   * the background: HAProxy already serves the change, and rendering a large config would double
+   * the latency of a runtime update. A later write or a reload makes a queued one stale.
+   */
   private void persist(ProxyConfig effective) {
-    try {
-      Plan plan =
-          Plan.build(effective, slots, settings, Generation.dir(settings.stateDir(), generation));
-      Generation.writeAtomically(configFile, renderer.render(plan));
-    } catch (IOException | RuntimeException e) {
-      LOG.error(
-          "could not write {}: {}; HAProxy serves the change, a restart would not",
-          configFile,
-          e.getMessage());
-    }
+    long sequence = configFileSequence.incrementAndGet();
+    Slots current = slots;
+    Path dir = Generation.dir(settings.stateDir(), generation);
+    persister.execute(
+        () -> {
+          synchronized (configFileLock) {
+            if (configFileSequence.get() != sequence) {
+              return;
+            }
+            try {
+              Plan plan = Plan.build(effective, current, settings, dir);
+              Generation.writeAtomically(configFile, renderer.render(plan));
+            } catch (IOException | RuntimeException e) {
+              LOG.error(
+                  "could not write {}: {}; HAProxy serves the change, a restart would not",
+                  configFile,
+                  e.getMessage());
+            }
+          }
+        });
   }
 
   /** A rendered, written and checked generation that is not live yet. */
@@ -301,10 +330,13 @@ final class HaproxyConfigurator implements ProxyConfigurator {
   }
 
   private void commit(Candidate c) throws ProxyException {
-    try {
-      Generation.writeAtomically(configFile, c.text());
-    } catch (IOException e) {
-      throw new ProxyException("cannot write " + configFile + ": " + e.getMessage(), e);
+    synchronized (configFileLock) {
+      configFileSequence.incrementAndGet();
+      try {
+        Generation.writeAtomically(configFile, c.text());
+      } catch (IOException e) {
+        throw new ProxyException("cannot write " + configFile + ": " + e.getMessage(), e);
+      }
     }
   }
 
@@ -452,12 +484,18 @@ final class HaproxyConfigurator implements ProxyConfigurator {
 
   /** Stops HAProxy (its master, by the PID in this state directory's pid file). */
   synchronized void stopProxy() {
-    supervisor.shutdownNow();
+    close();
     process.stop();
   }
 
   @Override
   public void close() {
     supervisor.shutdownNow();
+    persister.shutdown();
+    try {
+      persister.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.domain.Problem;
 import io.haproxyconfd.ports.ApplyResult;
 import io.haproxyconfd.ports.ApplyResult.Outcome;
@@ -50,8 +51,12 @@ class ApplyIT {
     assertEquals(Outcome.RUNTIME_UPDATE, moved.outcome(), moved.toString());
     assertEquals("backend=b", backendOf("example.org"));
     assertEquals(workers, haproxy.workers(), "no reload");
-    String onDisk = Files.readString(haproxy.stateDir().resolve("haproxy.cfg"));
-    assertTrue(onDisk.contains("127.0.0.1:" + b.port()), "a restart would keep the change");
+    Await.until(
+        java.time.Duration.ofSeconds(5),
+        "haproxy.cfg holds the new address, so a restart keeps the change",
+        () ->
+            Files.readString(haproxy.stateDir().resolve("haproxy.cfg"))
+                .contains("127.0.0.1:" + b.port()));
 
     ApplyResult scaled =
         haproxy.apply(
