@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     versionProvider = Cli.Version.class,
     description = "Keeps HAProxy configured from the keys under /haproxy-<HAPROXY_ID>/ in etcd.",
     footer = ExitCode.HELP,
-    subcommands = {CheckCommand.class})
+    subcommands = {RunCommand.class, CheckCommand.class, RenderCommand.class})
 public final class Cli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -21,6 +21,9 @@ public final class Cli implements Runnable {
   }
 
   public static void main(String[] args) {
+    // gRPC and Netty log through java.util.logging: one format, one line per event.
+    org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+    org.slf4j.bridge.SLF4JBridgeHandler.install();
     System.exit(
         execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }

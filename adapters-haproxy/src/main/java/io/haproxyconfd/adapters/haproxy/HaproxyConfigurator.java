@@ -471,7 +471,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     return config.httpService(name).isPresent() ? "services/" + name : "tcp-services/" + name;
   }
 
-  private static Map<String, List<Backend>> servers(ProxyConfig config) {
+  static Map<String, List<Backend>> servers(ProxyConfig config) {
     Map<String, List<Backend>> servers = new TreeMap<>();
     for (HttpService s : config.http()) {
       servers.put(Plan.httpBackendName(s), s.backends());

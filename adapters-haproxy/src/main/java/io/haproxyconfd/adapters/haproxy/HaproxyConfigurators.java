@@ -1,5 +1,6 @@
 package io.haproxyconfd.adapters.haproxy;
 
+import io.haproxyconfd.domain.ProxyConfig;
 import io.haproxyconfd.ports.ProxyConfigurator;
 
 /** Makes the HAProxy {@link ProxyConfigurator}. */
@@ -12,6 +13,16 @@ public final class HaproxyConfigurators {
    */
   public static ProxyConfigurator create(HaproxySettings settings) {
     return new HaproxyConfigurator(settings);
+  }
+
+  /**
+   * The haproxy.cfg a config would be rendered as (with fresh server slots), for {@code
+   * haproxy-confd render}; nothing is written or run.
+   */
+  public static String render(ProxyConfig config, HaproxySettings settings) {
+    Slots slots = Slots.fresh(HaproxyConfigurator.servers(config));
+    return new Renderer(settings.templateDir())
+        .render(Plan.build(config, slots, settings, Generation.dir(settings.stateDir(), 0)));
   }
 
   /** Stops the HAProxy a configurator from this package started or adopted, and the supervision. */

@@ -17,8 +17,13 @@ public final class EchoBackend implements AutoCloseable {
   private final String name;
 
   public EchoBackend(String name) throws IOException {
+    this(name, InetAddress.getLoopbackAddress(), 0);
+  }
+
+  /** On a given loopback address and port (0: any free port). */
+  public EchoBackend(String name, InetAddress address, int port) throws IOException {
     this.name = name;
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+    server = HttpServer.create(new InetSocketAddress(address, port), 64);
     server.setExecutor(Executors.newFixedThreadPool(4));
     server.createContext(
         "/",
@@ -50,7 +55,7 @@ public final class EchoBackend implements AutoCloseable {
   }
 
   public Backend backend() {
-    return Backend.of("127.0.0.1", port());
+    return Backend.of(server.getAddress().getAddress().getHostAddress(), port());
   }
 
   @Override

@@ -1,0 +1,50 @@
+package io.haproxyconfd.app;
+
+import com.google.inject.Guice;
+import com.google.inject.Injector;
+import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
+import io.haproxyconfd.domain.ConfigParser;
+import io.haproxyconfd.domain.ParseResult;
+import io.haproxyconfd.ports.BackendResolver;
+import io.haproxyconfd.ports.KeyValueSource;
+import io.haproxyconfd.ports.StoreException;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+
+/** {@code haproxy-confd render}: prints the haproxy.cfg the current keys would give. */
+@Command(
+    name = "render",
+    mixinStandardHelpOptions = true,
+    description = "Read the keys once and print the haproxy.cfg they give (problems go to stderr).",
+    footer = ExitCode.HELP)
+final class RenderCommand implements Callable<Integer> {
+  @Mixin StoreOptions store;
+  @Mixin ProxyOptions proxy;
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    Injector injector = Guice.createInjector(store.modules());
+    try (KeyValueSource source = injector.getInstance(KeyValueSource.class);
+        BackendResolver resolver = injector.getInstance(BackendResolver.class)) {
+      ParseResult parsed;
+      try {
+        parsed =
+            ConfigParser.parse(source.read(store.proxyId()), store.parseOptions(Instant.now()));
+      } catch (StoreException e) {
+        spec.commandLine().getErr().println("haproxy-confd: " + e.getMessage());
+        return e.isPermanent() ? ExitCode.STORE_REFUSED : ExitCode.STORE_UNAVAILABLE;
+      }
+      BackendAssignment.Result resolved = BackendAssignment.assign(parsed.config(), resolver);
+      parsed.problems().forEach(p -> spec.commandLine().getErr().println(p));
+      resolved.warnings().forEach(w -> spec.commandLine().getErr().println(w));
+      spec.commandLine()
+          .getOut()
+          .print(HaproxyConfigurators.render(resolved.config(), proxy.settings()));
+      return ExitCode.OK;
+    }
+  }
+}

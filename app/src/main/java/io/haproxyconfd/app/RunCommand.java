@@ -1,0 +1,162 @@
+package io.haproxyconfd.app;
+
+import com.google.inject.Guice;
+import com.google.inject.Injector;
+import com.google.inject.Module;
+import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
+import io.haproxyconfd.domain.ProxyId;
+import io.haproxyconfd.ports.BackendResolver;
+import io.haproxyconfd.ports.KeyValueSource;
+import io.haproxyconfd.ports.ProxyConfigurator;
+import io.haproxyconfd.ports.ProxyException;
+import io.haproxyconfd.ports.StoreException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/** {@code haproxy-confd run}: the daemon. */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description =
+        "Start HAProxy (or adopt the one already running) on the last good config, then keep it"
+            + " configured from the keys until SIGTERM.",
+    footer = ExitCode.HELP)
+final class RunCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
+  @Mixin StoreOptions store;
+  @Mixin ProxyOptions proxy;
+
+  @Option(
+      names = "--admin-address",
+      defaultValue = "${env:ADMIN_ADDRESS:-127.0.0.1:9180}",
+      description =
+          "host:port of /healthz, /readyz, /metrics, /status (env ADMIN_ADDRESS; default ${DEFAULT-VALUE}).")
+  String adminAddress;
+
+  @Option(
+      names = "--quiet-period",
+      defaultValue = "50ms",
+      converter = DurationConverter.class,
+      description =
+          "Wait this long after the last change before applying (default ${DEFAULT-VALUE}).")
+  Duration quietPeriod;
+
+  @Option(
+      names = "--max-delay",
+      defaultValue = "500ms",
+      converter = DurationConverter.class,
+      description = "But never longer than this after the first change (default ${DEFAULT-VALUE}).")
+  Duration maxDelay;
+
+  @Option(
+      names = "--resync",
+      defaultValue = "5m",
+      converter = DurationConverter.class,
+      description =
+          "Re-read everything this often even without a change (default ${DEFAULT-VALUE}).")
+  Duration resync;
+
+  @Option(
+      names = "--keep-haproxy-on-exit",
+      description =
+          "Leave HAProxy serving when the daemon stops, for the next daemon to adopt (upgrades).")
+  boolean keepHaproxy;
+
+  @Override
+  public Integer call() throws Exception {
+    ProxyId id = store.proxyId();
+    InetSocketAddress admin = address(adminAddress);
+    List<Module> modules = new ArrayList<>(store.modules());
+    modules.add(new HaproxyModule(proxy.settings()));
+    Injector injector = Guice.createInjector(modules);
+    KeyValueSource source = injector.getInstance(KeyValueSource.class);
+    BackendResolver resolver = injector.getInstance(BackendResolver.class);
+    ProxyConfigurator configurator = injector.getInstance(ProxyConfigurator.class);
+
+    CountDownLatch stop = new CountDownLatch(1);
+    Signal.handle(new Signal("TERM"), s -> stop.countDown());
+    Signal.handle(new Signal("INT"), s -> stop.countDown());
+
+    Status status = new Status();
+    Reconciler reconciler = null;
+    AdminServer adminServer = null;
+    int exit = ExitCode.OK;
+    try {
+      configurator.start();
+      try {
+        source.read(id);
+      } catch (StoreException e) {
+        if (e.isPermanent()) {
+          LOG.error("{}", e.getMessage());
+          return exit = ExitCode.STORE_REFUSED;
+        }
+        LOG.warn("{}; serving the last good config and retrying", e.getMessage());
+      }
+      adminServer = new AdminServer(admin, status);
+      reconciler =
+          new Reconciler(
+              id,
+              source,
+              resolver,
+              configurator,
+              store::parseOptions,
+              new Reconciler.Timing(quietPeriod, maxDelay, resync),
+              Clock.systemUTC(),
+              status);
+      reconciler.start();
+      LOG.info(
+          "haproxy-confd running for {}: HTTP {}:{}, admin http://{}:{}/status",
+          id,
+          proxy.bind,
+          proxy.httpPort,
+          admin.getHostString(),
+          adminServer.port());
+      stop.await();
+      LOG.info("stopping");
+      return exit;
+    } catch (ProxyException e) {
+      LOG.error("{}", e.getMessage());
+      return exit = ExitCode.PROXY_FAILED;
+    } finally {
+      if (reconciler != null) {
+        reconciler.close();
+      }
+      if (adminServer != null) {
+        adminServer.close();
+      }
+      source.close();
+      resolver.close();
+      if (keepHaproxy) {
+        configurator.close();
+      } else {
+        HaproxyConfigurators.stop(configurator);
+      }
+      LOG.info(keepHaproxy ? "stopped; HAProxy keeps serving" : "stopped, and HAProxy with it");
+    }
+  }
+
+  static InetSocketAddress address(String text) {
+    int colon = text.lastIndexOf(':');
+    if (colon < 1) {
+      throw new IllegalArgumentException("--admin-address '" + text + "' is not host:port");
+    }
+    try {
+      return new InetSocketAddress(
+          text.substring(0, colon), Integer.parseInt(text.substring(colon + 1)));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--admin-address '" + text + "' is not host:port");
+    }
+  }
+}

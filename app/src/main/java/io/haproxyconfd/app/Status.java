@@ -1,0 +1,164 @@
+package io.haproxyconfd.app;
+
+import io.haproxyconfd.domain.HttpService;
+import io.haproxyconfd.domain.Problem;
+import io.haproxyconfd.domain.ProxyConfig;
+import io.haproxyconfd.domain.TcpService;
+import io.haproxyconfd.ports.ApplyResult;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** What the daemon did, for /readyz, /metrics and /status. Thread-safe. */
+final class Status {
+  private final Map<ApplyResult.Outcome, Long> applies = new EnumMap<>(ApplyResult.Outcome.class);
+  private long failures;
+  private long rejectedServices;
+  private long signals;
+  private double latencySumSeconds;
+  private long latencyCount;
+  private Instant pendingSince;
+  private Instant lastApplied;
+  private String lastError = "";
+  private ProxyConfig config = ProxyConfig.EMPTY;
+  private List<String> problems = List.of();
+  private ApplyResult lastResult;
+
+  synchronized void signalled(Instant at) {
+    signals++;
+    if (pendingSince == null) {
+      pendingSince = at;
+    }
+  }
+
+  synchronized void applied(
+      Instant at,
+      ProxyConfig applied,
+      List<Problem> parseProblems,
+      List<String> warnings,
+      ApplyResult result,
+      Duration took) {
+    applies.merge(result.outcome(), 1L, Long::sum);
+    if (result.outcome() != ApplyResult.Outcome.REJECTED) {
+      lastApplied = at;
+      config = applied;
+    }
+    if (pendingSince != null && result.outcome() != ApplyResult.Outcome.UNCHANGED) {
+      latencySumSeconds += Duration.between(pendingSince, at).toNanos() / 1e9;
+      latencyCount++;
+    }
+    pendingSince = null;
+    List<String> all = new ArrayList<>();
+    parseProblems.forEach(p -> all.add(p.toString()));
+    result.problems().forEach(p -> all.add(p.toString()));
+    all.addAll(warnings);
+    problems = List.copyOf(all);
+    rejectedServices =
+        parseProblems.stream().filter(p -> p.effect() == Problem.Effect.SERVICE_LEFT_OUT).count()
+            + result.problems().size();
+    lastResult = result;
+    lastError = "";
+  }
+
+  synchronized void failed(Instant at, String error) {
+    failures++;
+    lastError = error;
+  }
+
+  /** Ready once a config from the store has been applied. */
+  synchronized boolean ready() {
+    return lastApplied != null;
+  }
+
+  synchronized String prometheus() {
+    StringBuilder out = new StringBuilder();
+    out.append("# HELP haproxy_confd_applies_total Configs applied, by how.\n");
+    out.append("# TYPE haproxy_confd_applies_total counter\n");
+    for (ApplyResult.Outcome o : ApplyResult.Outcome.values()) {
+      out.append("haproxy_confd_applies_total{outcome=\"")
+          .append(o.name().toLowerCase(java.util.Locale.ROOT))
+          .append("\"} ")
+          .append(applies.getOrDefault(o, 0L))
+          .append('\n');
+    }
+    gauge(
+        out,
+        "haproxy_confd_apply_failures_total",
+        "counter",
+        "Passes that failed to read or apply.",
+        failures);
+    gauge(
+        out,
+        "haproxy_confd_rejected_services",
+        "gauge",
+        "Services left out of the applied config.",
+        rejectedServices);
+    gauge(
+        out,
+        "haproxy_confd_change_signals_total",
+        "counter",
+        "Change signals from the store and resolvers.",
+        signals);
+    gauge(
+        out,
+        "haproxy_confd_services",
+        "gauge",
+        "Services in the applied config.",
+        config.http().size() + config.tcp().size());
+    out.append(
+        "# HELP haproxy_confd_change_to_apply_seconds From the first change signal to the apply.\n");
+    out.append("# TYPE haproxy_confd_change_to_apply_seconds summary\n");
+    out.append("haproxy_confd_change_to_apply_seconds_sum ").append(latencySumSeconds).append('\n');
+    out.append("haproxy_confd_change_to_apply_seconds_count ").append(latencyCount).append('\n');
+    gauge(
+        out,
+        "haproxy_confd_ready",
+        "gauge",
+        "1 once a config from the store is applied.",
+        ready() ? 1 : 0);
+    return out.toString();
+  }
+
+  private static void gauge(StringBuilder out, String name, String type, String help, long value) {
+    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+    out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    out.append(name).append(' ').append(value).append('\n');
+  }
+
+  /** A plain structure for /status, serialised as JSON by the admin server. */
+  synchronized Map<String, Object> snapshot() {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("ready", ready());
+    s.put("revision", config.revision());
+    s.put("lastApplied", lastApplied == null ? null : lastApplied.toString());
+    s.put("lastOutcome", lastResult == null ? null : lastResult.outcome().name());
+    s.put("lastDetail", lastResult == null ? null : lastResult.detail());
+    s.put("lastError", lastError);
+    List<Map<String, Object>> http = new ArrayList<>();
+    for (HttpService svc : config.http()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("name", svc.name().value());
+      m.put("hosts", svc.hosts().stream().map(h -> h.value()).toList());
+      m.put("paths", svc.paths().stream().map(p -> p.value()).toList());
+      m.put("backends", svc.backends().stream().map(Object::toString).toList());
+      m.put("tls", svc.certificate().isPresent());
+      http.add(m);
+    }
+    List<Map<String, Object>> tcp = new ArrayList<>();
+    for (TcpService svc : config.tcp()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("name", svc.name().value());
+      m.put("port", svc.externalPort().value());
+      m.put("backends", svc.backends().stream().map(Object::toString).toList());
+      tcp.add(m);
+    }
+    s.put("http", http);
+    s.put("tcp", tcp);
+    s.put("problems", problems);
+    return s;
+  }
+}

@@ -1,0 +1,216 @@
+package io.haproxyconfd.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.haproxyconfd.adapters.dns.Dnsmasq;
+import io.haproxyconfd.adapters.etcd.EtcdCluster;
+import io.haproxyconfd.adapters.haproxy.EchoBackend;
+import io.haproxyconfd.adapters.haproxy.RawHttp;
+import io.haproxyconfd.domain.Await;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The product end to end, one test per way it is used: keys written with etcd's own client, the
+ * daemon started through the image's entrypoint, requests through the HAProxy it runs.
+ */
+class ProductIT {
+  @RegisterExtension static EtcdCluster etcd = EtcdCluster.of(1);
+  @RegisterExtension static Dnsmasq dns = Dnsmasq.withTtl(1);
+
+  static Client client;
+  static EchoBackend a;
+  static EchoBackend b;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    client = Client.builder().endpoints(etcd.endpoints().split(",")).build();
+    a = new EchoBackend("a");
+    b = new EchoBackend("b", InetAddress.getByName("127.0.0.2"), a.port());
+  }
+
+  @AfterAll
+  static void tearDown() {
+    client.close();
+    a.close();
+    b.close();
+  }
+
+  static void put(String key, String value) throws Exception {
+    client.getKVClient().put(bytes(key), bytes(value)).get(5, TimeUnit.SECONDS);
+  }
+
+  static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+
+  static String backendOf(DaemonProcess d, String host, String path) throws Exception {
+    RawHttp.Response r = RawHttp.get(d.http, host, path);
+    return r.status() == 200 ? r.body().split(" ")[0] : Integer.toString(r.status());
+  }
+
+  static Map<String, String> env(String id, String... more) {
+    Map<String, String> env = new java.util.HashMap<>();
+    env.put("HAPROXY_ID", id);
+    env.put("ETCD_NODE", etcd.endpoints());
+    env.put("DNS_SERVERS", "127.0.0.1:" + dns.address().getPort());
+    for (int i = 0; i < more.length; i += 2) {
+      env.put(more[i], more[i + 1]);
+    }
+    return env;
+  }
+
+  @Test
+  void the_seed_docker_run_with_dns_follows_a_dns_change_without_a_reload() throws Exception {
+    dns.hosts("127.0.0.1 myapp");
+    put("/haproxy-seed/services/myapp/domain", "example.org");
+    put("/haproxy-seed/services/myapp/port", Integer.toString(a.port()));
+    try (DaemonProcess d = DaemonProcess.start(env("seed"))) {
+      Await.until(
+          Duration.ofSeconds(10),
+          d::describe,
+          () -> backendOf(d, "example.org", "/").equals("backend=a"));
+      long reloads = d.metric("haproxy_confd_applies_total{outcome=\"reloaded\"}");
+      dns.hosts("127.0.0.2 myapp");
+      Await.until(
+          Duration.ofSeconds(10),
+          d::describe,
+          () -> backendOf(d, "example.org", "/").equals("backend=b"));
+      assertEquals(
+          reloads,
+          d.metric("haproxy_confd_applies_total{outcome=\"reloaded\"}"),
+          "no reload for a DNS change");
+      assertTrue(d.metric("haproxy_confd_applies_total{outcome=\"runtime_update\"}") >= 1);
+    }
+  }
+
+  @Test
+  void the_kontena_mode_takes_backends_from_agent_keys() throws Exception {
+    put("/haproxy-kontena/services/ghost/virtual_hosts", "blog.example.org");
+    put("/haproxy-kontena/services/ghost/virtual_path", "/blog");
+    put("/haproxy-kontena/services/ghost/upstreams/ghost-1", a.backend().toString());
+    try (DaemonProcess d = DaemonProcess.start(env("kontena", "CONFD_RESOLVER", "keys"))) {
+      Await.until(
+          Duration.ofSeconds(10),
+          d::describe,
+          () -> backendOf(d, "blog.example.org", "/blog/x").equals("backend=a"));
+      assertTrue(
+          RawHttp.get(d.http, "blog.example.org", "/blog/x").body().contains("path=/x"),
+          "prefix stripped");
+      put("/haproxy-kontena/services/ghost/upstreams/ghost-1", b.backend().toString());
+      Await.until(
+          Duration.ofSeconds(10),
+          d::describe,
+          () -> backendOf(d, "blog.example.org", "/blog/x").equals("backend=b"));
+      assertTrue(d.status().contains("\"127.0.0.2:" + a.port() + "\""), d.status());
+    }
+  }
+
+  @Test
+  void several_daemons_on_one_store_each_see_only_their_own_keys() throws Exception {
+    put("/haproxy-one/services/web/domain", "one.example.org");
+    put("/haproxy-one/services/web/w1", a.backend().toString());
+    put("/haproxy-two/services/web/domain", "two.example.org");
+    put("/haproxy-two/services/web/w1", b.backend().toString());
+    try (DaemonProcess one = DaemonProcess.start(env("one", "CONFD_RESOLVER", "keys"));
+        DaemonProcess two = DaemonProcess.start(env("two", "CONFD_RESOLVER", "keys"))) {
+      Await.until(
+          Duration.ofSeconds(10),
+          one::describe,
+          () -> backendOf(one, "one.example.org", "/").equals("backend=a"));
+      Await.until(
+          Duration.ofSeconds(10),
+          two::describe,
+          () -> backendOf(two, "two.example.org", "/").equals("backend=b"));
+      assertEquals("503", backendOf(one, "two.example.org", "/"));
+      assertEquals("503", backendOf(two, "one.example.org", "/"));
+    }
+  }
+
+  @Test
+  void a_burst_of_10000_writes_ends_in_a_handful_of_applies_and_the_exact_final_state()
+      throws Exception {
+    int services = 100;
+    for (int s = 0; s < services; s++) {
+      put("/haproxy-burst/services/s" + s + "/domain", "s" + s + ".example.org");
+    }
+    try (DaemonProcess d = DaemonProcess.start(env("burst", "CONFD_RESOLVER", "keys"))) {
+      long before = applies(d);
+      Semaphore inFlight = new Semaphore(256);
+      List<CompletableFuture<?>> puts = new ArrayList<>();
+      long start = System.nanoTime();
+      for (int i = 0; i < 10_000; i++) {
+        String key = "/haproxy-burst/services/s" + (i % services) + "/w1";
+        String value = "10.0." + (i / services % 250) + "." + (i % services + 1) + ":8080";
+        inFlight.acquire();
+        puts.add(
+            client
+                .getKVClient()
+                .put(bytes(key), bytes(value))
+                .whenComplete((r, e) -> inFlight.release()));
+      }
+      CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+      long writtenMs = (System.nanoTime() - start) / 1_000_000;
+      // the last write to each service set 10.0.99.<s+1>:8080
+      Await.until(
+          Duration.ofSeconds(30),
+          d::describe,
+          () -> {
+            String status = d.status();
+            for (int s = 0; s < services; s++) {
+              if (!status.contains("\"10.0.99." + (s + 1) + ":8080\"")) {
+                return false;
+              }
+            }
+            return true;
+          });
+      long finalMs = (System.nanoTime() - start) / 1_000_000;
+      long used = applies(d) - before;
+      System.out.printf(
+          "burst: 10000 writes in %d ms, final state after %d ms, %d applies%n",
+          writtenMs, finalMs, used);
+      assertTrue(used <= 40, used + " applies for 10,000 writes");
+      assertFalse(d.status().contains("\"10.0.98."), "no stale address left");
+    }
+  }
+
+  @Test
+  void sigterm_stops_the_daemon_and_haproxy_cleanly() throws Exception {
+    put("/haproxy-term/services/web/domain", "term.example.org");
+    put("/haproxy-term/services/web/w1", a.backend().toString());
+    DaemonProcess d = DaemonProcess.start(env("term", "CONFD_RESOLVER", "keys"));
+    long master = d.masterPid();
+    assertEquals(0, d.stop(), d.describe());
+    Await.until(Duration.ofSeconds(5), "HAProxy gone", () -> !alive(master));
+    assertTrue(d.describe().contains("stopped"), d.describe());
+  }
+
+  static long applies(DaemonProcess d) throws Exception {
+    return d.metric("haproxy_confd_applies_total{outcome=\"reloaded\"}")
+        + d.metric("haproxy_confd_applies_total{outcome=\"runtime_update\"}");
+  }
+
+  static boolean alive(long pid) throws Exception {
+    var stat = java.nio.file.Path.of("/proc", Long.toString(pid), "stat");
+    return java.nio.file.Files.exists(stat)
+        && java.nio.file.Files.readString(stat)
+                .substring(java.nio.file.Files.readString(stat).lastIndexOf(')') + 2)
+                .charAt(0)
+            != 'Z';
+  }
+}

@@ -1,0 +1,116 @@
+package io.haproxyconfd.it.bench;
+
+import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
+import io.haproxyconfd.adapters.haproxy.HaproxySettings;
+import io.haproxyconfd.ports.ProxyConfigurator;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Helpers the benchmarks share: free ports, processes, wrk, a fast static backend, percentiles. */
+final class Bench {
+  private Bench() {}
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  static String run(String... command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IOException(String.join(" ", command) + " failed: " + out);
+    }
+    return out;
+  }
+
+  /** A static HAProxy answering 200 "ok": a backend that is never the bottleneck. */
+  static long startStaticBackend(Path dir, int port) throws IOException, InterruptedException {
+    Path cfg = dir.resolve("backend.cfg");
+    Files.writeString(
+        cfg,
+        "global\n  maxconn 4096\ndefaults\n  mode http\n  timeout client 30s\n  timeout server 30s\n"
+            + "  timeout connect 5s\nfrontend f\n  bind 127.0.0.1:"
+            + port
+            + "\n"
+            + "  http-request return status 200 content-type text/plain string ok\n");
+    Path pid = dir.resolve("backend.pid");
+    run("haproxy", "-D", "-f", cfg.toString(), "-p", pid.toString());
+    return Long.parseLong(Files.readString(pid).strip());
+  }
+
+  static void stop(long pid) {
+    ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+  }
+
+  static ProxyConfigurator ours(Path state, int http) throws Exception {
+    HaproxySettings settings =
+        HaproxySettings.defaults(state).withPorts("127.0.0.1", http, freePort(), freePort());
+    ProxyConfigurator c = HaproxyConfigurators.create(settings);
+    c.start();
+    return c;
+  }
+
+  /** wrk's counts: requests, non-2xx/3xx, and socket errors. */
+  record WrkResult(long requests, long non2xx, long connect, long read, long write, long timeout) {
+    long failed() {
+      return non2xx + connect + read + write + timeout;
+    }
+  }
+
+  /** Runs wrk until {@code work} is done, then stops it with SIGINT (it then prints its totals). */
+  static WrkResult underLoad(int port, boolean close, Runnable work) throws Exception {
+    List<String> cmd =
+        new ArrayList<>(List.of("wrk", "-t1", "-c50", "-d300s", "http://127.0.0.1:" + port + "/"));
+    if (close) {
+      cmd.addAll(1, List.of("-H", "Connection: close"));
+    }
+    Process wrk = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    Thread.sleep(1000); // wrk warms up its connections before the first reload
+    work.run();
+    Thread.sleep(1000); // requests in flight during the last reload finish
+    run("kill", "-INT", Long.toString(wrk.pid()));
+    String out = new String(wrk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    wrk.waitFor(30, TimeUnit.SECONDS);
+    return new WrkResult(
+        find(out, "(\\d+) requests in"),
+        find(out, "Non-2xx or 3xx responses: (\\d+)"),
+        find(out, "connect (\\d+),"),
+        find(out, "read (\\d+),"),
+        find(out, "write (\\d+),"),
+        find(out, "timeout (\\d+)"));
+  }
+
+  private static long find(String text, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(text);
+    return m.find() ? Long.parseLong(m.group(1)) : 0;
+  }
+
+  static String percentiles(long[] nanos) {
+    long[] sorted = nanos.clone();
+    Arrays.sort(sorted);
+    return String.format(
+        "p50 %.2f ms, p99 %.2f ms, max %.2f ms (n=%d)",
+        sorted[sorted.length / 2] / 1e6,
+        sorted[(int) Math.ceil(sorted.length * 0.99) - 1] / 1e6,
+        sorted[sorted.length - 1] / 1e6,
+        sorted.length);
+  }
+
+  static double p99(long[] nanos) {
+    long[] sorted = nanos.clone();
+    Arrays.sort(sorted);
+    return sorted[(int) Math.ceil(sorted.length * 0.99) - 1] / 1e6;
+  }
+}

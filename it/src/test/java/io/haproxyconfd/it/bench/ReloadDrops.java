@@ -1,0 +1,144 @@
+package io.haproxyconfd.it.bench;
+
+import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
+import io.haproxyconfd.domain.Keys;
+import io.haproxyconfd.domain.ParseOptions;
+import io.haproxyconfd.domain.ProxyConfig;
+import io.haproxyconfd.ports.ApplyResult;
+import io.haproxyconfd.ports.ProxyConfigurator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Requests failed during N reloads under continuous wrk load (50 connections): haproxy-confd's
+ * reload beside the seed images' {@code haproxy -D -sf $(cat pid)} restart, measured in the same
+ * run, with keep-alive connections and with {@code Connection: close}.
+ *
+ * <p>Usage: {@code bench/run reload-drops [reloads]} (default 200).
+ */
+public final class ReloadDrops {
+  public static void main(String[] args) throws Exception {
+    int reloads = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+    Path dir = Files.createTempDirectory("bench-reload");
+    int backendPort = Bench.freePort();
+    long backend = Bench.startStaticBackend(dir, backendPort);
+    System.out.printf(
+        "reload-drops: %d reloads each, wrk -t1 -c50, HAProxy %s%n",
+        reloads, Bench.run("haproxy", "-v").lines().findFirst().orElse("?"));
+    try {
+      for (boolean close : new boolean[] {false, true}) {
+        String mode = close ? "Connection: close" : "keep-alive";
+        Bench.WrkResult seed = seedRestarts(dir, backendPort, reloads, close);
+        Bench.WrkResult ours = ourReloads(dir, backendPort, reloads, close);
+        System.out.printf(
+            "%-17s seed -sf restart: %6d failed of %8d (non-2xx %d, connect %d, read %d, write %d,"
+                + " timeout %d)%n",
+            mode,
+            seed.failed(),
+            seed.requests(),
+            seed.non2xx(),
+            seed.connect(),
+            seed.read(),
+            seed.write(),
+            seed.timeout());
+        System.out.printf(
+            "%-17s haproxy-confd:    %6d failed of %8d (non-2xx %d, connect %d, read %d, write %d,"
+                + " timeout %d)%n",
+            mode,
+            ours.failed(),
+            ours.requests(),
+            ours.non2xx(),
+            ours.connect(),
+            ours.read(),
+            ours.write(),
+            ours.timeout());
+        System.out.printf(
+            "%-17s ratio of failed requests, haproxy-confd / seed: %s%n",
+            mode,
+            seed.failed() == 0
+                ? "n/a (seed failed none)"
+                : String.format("%.4f", (double) ours.failed() / seed.failed()));
+      }
+    } finally {
+      Bench.stop(backend);
+    }
+  }
+
+  /** Structural changes (a service added, then removed), each one a checked reload. */
+  private static Bench.WrkResult ourReloads(Path dir, int backendPort, int reloads, boolean close)
+      throws Exception {
+    int port = Bench.freePort();
+    ProxyConfigurator proxy = Bench.ours(Files.createTempDirectory(dir, "ours"), port);
+    try {
+      proxy.apply(config(backendPort, false));
+      return Bench.underLoad(
+          port,
+          close,
+          () -> {
+            try {
+              for (int i = 0; i < reloads; i++) {
+                ApplyResult r = proxy.apply(config(backendPort, i % 2 == 0));
+                if (r.outcome() != ApplyResult.Outcome.RELOADED) {
+                  throw new IllegalStateException("expected a reload, got " + r);
+                }
+              }
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          });
+    } finally {
+      HaproxyConfigurators.stop(proxy);
+    }
+  }
+
+  /** Any Host reaches the backend; {@code extra} adds a second service, which needs a reload. */
+  static ProxyConfig config(int backendPort, boolean extra) {
+    Keys keys =
+        Keys.of("services/load/url_beg", "/", "services/load/b1", "127.0.0.1:" + backendPort);
+    if (extra) {
+      keys.put(
+          "services/extra/domain",
+          "extra.example.org",
+          "services/extra/b1",
+          "127.0.0.1:" + backendPort);
+    }
+    return keys.parse(Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS)).config();
+  }
+
+  /** The seed images' way: a daemon HAProxy restarted with -sf, no master-worker. */
+  private static Bench.WrkResult seedRestarts(Path dir, int backendPort, int reloads, boolean close)
+      throws Exception {
+    int port = Bench.freePort();
+    Path cfg = dir.resolve("seed.cfg");
+    Path pid = dir.resolve("seed.pid");
+    Files.writeString(
+        cfg,
+        "global\n  maxconn 4096\ndefaults\n  mode http\n  timeout client 30s\n  timeout server 30s\n"
+            + "  timeout connect 5s\nfrontend f\n  bind 127.0.0.1:"
+            + port
+            + "\n  default_backend b\n"
+            + "backend b\n  server s1 127.0.0.1:"
+            + backendPort
+            + "\n");
+    Bench.run("haproxy", "-D", "-f", cfg.toString(), "-p", pid.toString());
+    try {
+      return Bench.underLoad(
+          port,
+          close,
+          () -> {
+            try {
+              for (int i = 0; i < reloads; i++) {
+                String old = Files.readString(pid).strip().replace('\n', ' ');
+                Bench.run("sh", "-c", "haproxy -D -f " + cfg + " -p " + pid + " -sf " + old);
+              }
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          });
+    } finally {
+      for (String p : Files.readString(pid).strip().split("\\s+")) {
+        Bench.stop(Long.parseLong(p));
+      }
+    }
+  }
+}
