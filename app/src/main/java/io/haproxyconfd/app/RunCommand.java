@@ -104,7 +104,12 @@ final class RunCommand implements Callable<Integer> {
         }
         LOG.warn("{}; serving the last good config and retrying", e.getMessage());
       }
-      adminServer = new AdminServer(admin, status);
+      try {
+        adminServer = new AdminServer(admin, status);
+      } catch (java.io.IOException e) {
+        LOG.error("cannot listen on the admin address {}: {}", adminAddress, e.getMessage());
+        return exit = ExitCode.USAGE;
+      }
       reconciler =
           new Reconciler(
               id,

@@ -85,8 +85,6 @@ class CheckCommandIT {
   }
 
   private static int freePort() throws java.io.IOException {
-    try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
+    return io.haproxyconfd.domain.FreePorts.next();
   }
 }

@@ -2,8 +2,6 @@ package io.haproxyconfd.it;
 
 import io.haproxyconfd.domain.Await;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -114,8 +112,6 @@ final class DaemonProcess implements AutoCloseable {
   }
 
   static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
+    return io.haproxyconfd.domain.FreePorts.next();
   }
 }

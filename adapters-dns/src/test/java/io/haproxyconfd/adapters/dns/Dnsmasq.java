@@ -1,7 +1,6 @@
 package io.haproxyconfd.adapters.dns;
 
 import java.io.IOException;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -102,8 +101,6 @@ public final class Dnsmasq implements BeforeAllCallback, AfterAllCallback {
   }
 
   static int freeUdpPort() throws IOException {
-    try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
+    return io.haproxyconfd.domain.FreePorts.next();
   }
 }

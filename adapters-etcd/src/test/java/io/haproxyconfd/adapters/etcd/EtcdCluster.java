@@ -1,8 +1,6 @@
 package io.haproxyconfd.adapters.etcd;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -275,8 +273,6 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
   static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
+    return io.haproxyconfd.domain.FreePorts.next();
   }
 }

@@ -7,8 +7,6 @@ import io.haproxyconfd.domain.ProxyConfig;
 import io.haproxyconfd.ports.ApplyResult;
 import io.haproxyconfd.ports.ProxyConfigurator;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -80,8 +78,6 @@ public final class HaproxyFixture implements BeforeAllCallback, AfterAllCallback
   }
 
   public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
+    return io.haproxyconfd.domain.FreePorts.next();
   }
 }

@@ -21,7 +21,14 @@ class ArchitectureTest {
 
   /** Every package the rules name; each must hold classes, or its rule would pass vacuously. */
   static final List<String> MODULE_PACKAGES =
-      List.of("domain", "ports", "app", "adapters.etcd", "adapters.dns", "adapters.haproxy");
+      List.of(
+          "domain",
+          "ports",
+          "app",
+          "adapters.etcd",
+          "adapters.dns",
+          "adapters.haproxy",
+          "adapters.consul");
 
   private static final JavaClasses PRODUCTION =
       new ClassFileImporter()

@@ -4,8 +4,6 @@ import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
 import io.haproxyconfd.adapters.haproxy.HaproxySettings;
 import io.haproxyconfd.ports.ProxyConfigurator;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,9 +19,7 @@ final class Bench {
   private Bench() {}
 
   static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
+    return io.haproxyconfd.domain.FreePorts.next();
   }
 
   static String run(String... command) throws IOException, InterruptedException {

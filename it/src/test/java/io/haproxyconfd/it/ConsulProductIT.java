@@ -1,0 +1,67 @@
+package io.haproxyconfd.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.ecwid.consul.v1.ConsulClient;
+import io.haproxyconfd.adapters.haproxy.EchoBackend;
+import io.haproxyconfd.adapters.haproxy.RawHttp;
+import io.haproxyconfd.domain.Await;
+import io.haproxyconfd.it.consul.ConsulEmulator;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The product with Consul: keys in Consul KV, backends from the catalog's passing instances. Runs
+ * against the Consul emulator (Consul has no Debian package).
+ */
+class ConsulProductIT {
+  @Test
+  void consul_kv_and_catalog_route_requests_and_follow_instance_changes() throws Exception {
+    try (ConsulEmulator consul = ConsulEmulator.start(Optional.empty());
+        EchoBackend a = new EchoBackend("a");
+        EchoBackend b = new EchoBackend("b", InetAddress.getByName("127.0.0.2"), a.port())) {
+      String[] hp = consul.address().split(":");
+      ConsulClient writer = new ConsulClient(hp[0], Integer.parseInt(hp[1]));
+      writer.setKVValue("haproxy-c1/services/api/domain", "api.example.org");
+      writer.setKVValue(
+          "haproxy-c1/tcp-services/raw/external_port",
+          Integer.toString(io.haproxyconfd.domain.FreePorts.next()));
+      consul.register("api", new ConsulEmulator.Instance("api-1", "127.0.0.1", a.port(), true));
+      consul.register("api", new ConsulEmulator.Instance("api-2", "127.0.0.2", a.port(), false));
+      Map<String, String> env =
+          Map.of(
+              "HAPROXY_ID", "c1",
+              "CONFD_STORE", "consul",
+              "CONFD_RESOLVER", "consul",
+              "CONSUL_HTTP_ADDR", consul.address());
+      try (DaemonProcess d = DaemonProcess.start(env)) {
+        Await.until(
+            Duration.ofSeconds(10),
+            d::describe,
+            () -> RawHttp.get(d.http, "api.example.org", "/").body().startsWith("backend=a"));
+        consul.register("api", new ConsulEmulator.Instance("api-1", "127.0.0.1", a.port(), false));
+        consul.register("api", new ConsulEmulator.Instance("api-2", "127.0.0.2", a.port(), true));
+        Await.until(
+            Duration.ofSeconds(10),
+            d::describe,
+            () -> RawHttp.get(d.http, "api.example.org", "/").body().startsWith("backend=b"));
+        assertTrue(
+            d.metric("haproxy_confd_applies_total{outcome=\"runtime_update\"}") >= 1,
+            "instance changes need no reload");
+        assertTrue(
+            d.status().contains("tcp-services/raw: raw has no passing instance in Consul"),
+            d.status());
+        writer.deleteKVValues("haproxy-c1/services/api/");
+        Await.until(
+            Duration.ofSeconds(10),
+            d::describe,
+            () -> RawHttp.get(d.http, "api.example.org", "/").status() == 503);
+        assertEquals(0, d.stop(), d.describe());
+      }
+    }
+  }
+}
