@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     name = "haproxy-confd",
     mixinStandardHelpOptions = true,
     versionProvider = Cli.Version.class,
-    description = "Keeps HAProxy configured from the keys under /haproxy-<HAPROXY_ID>/ in etcd.",
+    description =
+        "Keeps HAProxy configured from the keys under /haproxy-<HAPROXY_ID>/ in etcd or Consul.",
     footer = ExitCode.HELP,
     subcommands = {RunCommand.class, CheckCommand.class, RenderCommand.class})
 public final class Cli implements Runnable {

@@ -1,6 +1,7 @@
 package io.haproxyconfd.app;
 
 import com.google.inject.Module;
+import io.haproxyconfd.adapters.consul.ConsulSettings;
 import io.haproxyconfd.adapters.dns.DnsSettings;
 import io.haproxyconfd.adapters.etcd.EtcdSettings;
 import io.haproxyconfd.domain.ParseOptions;
@@ -19,12 +20,14 @@ import picocli.CommandLine.Option;
  */
 final class StoreOptions {
   enum Store {
-    etcd
+    etcd,
+    consul
   }
 
   enum Resolver {
     dns,
-    keys
+    keys,
+    consul
   }
 
   @Option(
@@ -40,6 +43,25 @@ final class StoreOptions {
       description =
           "Key-value store: ${COMPLETION-CANDIDATES} (env CONFD_STORE; default ${DEFAULT-VALUE}).")
   Store store;
+
+  @Option(
+      names = "--consul-address",
+      defaultValue = "${env:CONSUL_HTTP_ADDR:-127.0.0.1:8500}",
+      description =
+          "Consul agent, host:port or http://host:port (env CONSUL_HTTP_ADDR; default ${DEFAULT-VALUE}).")
+  String consulAddress;
+
+  @Option(
+      names = "--consul-token",
+      defaultValue = "${env:CONSUL_HTTP_TOKEN}",
+      description = "Consul ACL token (env CONSUL_HTTP_TOKEN).")
+  String consulToken;
+
+  @Option(
+      names = "--consul-datacenter",
+      defaultValue = "${env:CONSUL_DATACENTER}",
+      description = "Consul datacenter; the agent's own by default (env CONSUL_DATACENTER).")
+  String consulDatacenter;
 
   @Option(
       names = "--etcd-endpoints",
@@ -82,9 +104,9 @@ final class StoreOptions {
       names = "--resolver",
       defaultValue = "${env:CONFD_RESOLVER:-dns}",
       description =
-          "How backends are found: dns (A/AAAA of the service name, with its port) or keys (only"
-              + " agent-written <instance> keys). Agent keys win in every mode (env CONFD_RESOLVER;"
-              + " default ${DEFAULT-VALUE}).")
+          "How backends are found: dns (A/AAAA of the service name, with its port), keys (only"
+              + " agent-written <instance> keys) or consul (passing instances in Consul's catalog)."
+              + " Agent keys win in every mode (env CONFD_RESOLVER; default ${DEFAULT-VALUE}).")
   Resolver resolver;
 
   @Option(
@@ -122,7 +144,11 @@ final class StoreOptions {
 
   ParseOptions parseOptions(Instant now) {
     ParseOptions.Discovery discovery =
-        resolver == Resolver.keys ? ParseOptions.Discovery.KEYS : ParseOptions.Discovery.DNS;
+        switch (resolver) {
+          case keys -> ParseOptions.Discovery.KEYS;
+          case consul -> ParseOptions.Discovery.CATALOG;
+          case dns -> ParseOptions.Discovery.DNS;
+        };
     if (dnsSrv) {
       discovery = ParseOptions.Discovery.DNS_SRV;
     }
@@ -136,11 +162,13 @@ final class StoreOptions {
     Module storeModule =
         switch (store) {
           case etcd -> new EtcdModule(etcdSettings());
+          case consul -> new ConsulModule(consulSettings());
         };
     Module resolverModule =
         switch (resolver) {
           case dns -> new DnsModule(dnsSettings());
           case keys -> new AgentKeysModule();
+          case consul -> new ConsulCatalogModule(consulSettings());
         };
     return List.of(storeModule, resolverModule);
   }
@@ -157,6 +185,18 @@ final class StoreOptions {
       s = s.withTls(etcdCa, Optional.ofNullable(etcdCert), Optional.ofNullable(etcdKey));
     } else if (etcdCert != null || etcdKey != null) {
       throw new IllegalArgumentException("--etcd-cert and --etcd-key need --etcd-ca");
+    }
+    return s;
+  }
+
+  ConsulSettings consulSettings() {
+    ConsulSettings s =
+        ConsulSettings.of(consulAddress).withTimings(java.time.Duration.ofMinutes(5), storeTimeout);
+    if (consulToken != null && !consulToken.isBlank()) {
+      s = s.withToken(consulToken);
+    }
+    if (consulDatacenter != null && !consulDatacenter.isBlank()) {
+      s = s.withDatacenter(consulDatacenter);
     }
     return s;
   }
