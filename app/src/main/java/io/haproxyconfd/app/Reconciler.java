@@ -62,6 +62,7 @@ final class Reconciler implements AutoCloseable {
   private Subscription resolverWatch;
   private long watchedRevision = -1;
   private List<String> lastReported = List.of();
+  private boolean storeLost;
 
   Reconciler(
       ProxyId proxy,
@@ -121,6 +122,7 @@ final class Reconciler implements AutoCloseable {
         pass(reason);
         backoff = Duration.ZERO;
       } catch (StoreException e) {
+        storeLost = true;
         backoff = next(backoff);
         status.failed(clock.instant(), e.getMessage());
         LOG.warn(
@@ -186,6 +188,11 @@ final class Reconciler implements AutoCloseable {
   private void pass(String reason) throws StoreException, ProxyException {
     Instant started = clock.instant();
     KeySnapshot snapshot = source.read(proxy);
+    if (storeLost) {
+      storeLost = false;
+      status.reconnected();
+      LOG.info("the key-value store answers again");
+    }
     ensureWatching(snapshot.revision());
     ParseResult parsed = ConfigParser.parse(snapshot, options.apply(started));
     BackendAssignment.Result resolved = BackendAssignment.assign(parsed.config(), resolver);

@@ -19,6 +19,7 @@ final class Status {
   private long failures;
   private long rejectedServices;
   private long signals;
+  private long reconnects;
   private double latencySumSeconds;
   private long latencyCount;
   private Instant pendingSince;
@@ -64,6 +65,11 @@ final class Status {
     lastError = "";
   }
 
+  /** A read of the store succeeded after reads had failed. */
+  synchronized void reconnected() {
+    reconnects++;
+  }
+
   synchronized void failed(Instant at, String error) {
     failures++;
     lastError = error;
@@ -97,6 +103,12 @@ final class Status {
         "gauge",
         "Services left out of the applied config.",
         rejectedServices);
+    gauge(
+        out,
+        "haproxy_confd_store_reconnects_total",
+        "counter",
+        "Reads of the store that succeeded after reads had failed.",
+        reconnects);
     gauge(
         out,
         "haproxy_confd_change_signals_total",

@@ -221,6 +221,17 @@ class HostileValuesTest {
   }
 
   @Test
+  void a_proxy_id_cannot_hold_what_a_store_client_would_mangle_in_a_url() {
+    for (String id : List.of("a?b", "a#b", "a b", "a/b", "a%2fb", "a&b", "", "x".repeat(64))) {
+      var e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              IllegalArgumentException.class, () -> new ProxyId(id));
+      assertTrue(e.getMessage().startsWith("HAPROXY_ID"), e.getMessage());
+    }
+    assertEquals("haproxy-haproxy-1", new ProxyId("haproxy-1").folder());
+  }
+
+  @Test
   void a_bad_service_name_is_refused_by_its_folder() {
     Map<String, String> values = new TreeMap<>(GOOD);
     for (String name : List.of("bad name", "-bad", "x".repeat(64), "b\nad", "b#d")) {

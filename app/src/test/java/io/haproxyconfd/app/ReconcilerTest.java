@@ -1,0 +1,141 @@
+package io.haproxyconfd.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.haproxyconfd.domain.Await;
+import io.haproxyconfd.domain.KeySnapshot;
+import io.haproxyconfd.domain.Keys;
+import io.haproxyconfd.domain.ParseOptions;
+import io.haproxyconfd.domain.ProxyConfig;
+import io.haproxyconfd.domain.ProxyId;
+import io.haproxyconfd.ports.ApplyResult;
+import io.haproxyconfd.ports.ChangeListener;
+import io.haproxyconfd.ports.KeyValueSource;
+import io.haproxyconfd.ports.ProxyConfigurator;
+import io.haproxyconfd.ports.StoreException;
+import io.haproxyconfd.ports.Subscription;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** The reconcile loop with hand-written fakes of the store and the proxy. */
+class ReconcilerTest {
+  /** A store whose keys a test sets; it can be made to fail. */
+  static final class FakeStore implements KeyValueSource {
+    final AtomicReference<Map<String, String>> keys = new AtomicReference<>(Map.of());
+    final AtomicBoolean down = new AtomicBoolean();
+    final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
+    long revision = 1;
+
+    void set(Map<String, String> values) {
+      keys.set(new TreeMap<>(values));
+      revision++;
+      listeners.forEach(l -> l.changed("test"));
+    }
+
+    @Override
+    public KeySnapshot read(ProxyId proxy) throws StoreException {
+      if (down.get()) {
+        throw StoreException.unavailable("store is down (test)", null);
+      }
+      return KeySnapshot.of(revision, keys.get());
+    }
+
+    @Override
+    public Subscription watch(ProxyId proxy, long revision, ChangeListener listener) {
+      listeners.add(listener);
+      return () -> listeners.remove(listener);
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /** A proxy that records what it was asked to apply. */
+  static final class FakeProxy implements ProxyConfigurator {
+    final List<ProxyConfig> applied = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void start() {}
+
+    @Override
+    public ApplyResult apply(ProxyConfig desired) {
+      applied.add(desired);
+      return new ApplyResult(ApplyResult.Outcome.RELOADED, desired.revision(), List.of(), "test");
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  private final FakeStore store = new FakeStore();
+  private final FakeProxy proxy = new FakeProxy();
+  private final Status status = new Status();
+
+  private Reconciler reconciler(Duration quiet, Duration maxDelay) {
+    return new Reconciler(
+        new ProxyId("t"),
+        store,
+        new AgentKeysResolver(),
+        proxy,
+        now -> Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS),
+        new Reconciler.Timing(quiet, maxDelay, Duration.ofMinutes(5)),
+        Clock.systemUTC(),
+        status);
+  }
+
+  @Test
+  void a_burst_of_signals_is_merged_and_ends_in_the_final_state() throws Exception {
+    try (Reconciler r = reconciler(Duration.ofMillis(50), Duration.ofSeconds(2))) {
+      r.start();
+      Await.until(Duration.ofSeconds(5), "first pass", () -> proxy.applied.size() == 1);
+      for (int i = 0; i < 500; i++) {
+        store.set(
+            Map.of(
+                "services/web/domain",
+                "example.org",
+                "services/web/w1",
+                "10.0.0." + (i % 250 + 1) + ":80"));
+      }
+      Await.until(
+          Duration.ofSeconds(5),
+          () -> "final state in " + proxy.applied,
+          () ->
+              proxy
+                  .applied
+                  .get(proxy.applied.size() - 1)
+                  .http()
+                  .get(0)
+                  .backends()
+                  .toString()
+                  .equals("[10.0.0.250:80]"));
+      assertTrue(proxy.applied.size() < 20, proxy.applied.size() + " applies for 500 signals");
+    }
+  }
+
+  @Test
+  void a_store_outage_is_retried_and_counted_as_a_reconnect() throws Exception {
+    store.down.set(true);
+    try (Reconciler r = reconciler(Duration.ofMillis(10), Duration.ofMillis(100))) {
+      r.start();
+      Await.until(
+          Duration.ofSeconds(5),
+          "a failure",
+          () -> status.prometheus().contains("haproxy_confd_apply_failures_total 1"));
+      assertEquals(0, proxy.applied.size(), "nothing applied while the store is down");
+      store.down.set(false);
+      Await.until(Duration.ofSeconds(5), "ready after the outage", status::ready);
+      assertEquals(1, proxy.applied.size());
+      assertTrue(
+          status.prometheus().contains("haproxy_confd_store_reconnects_total 1"),
+          status.prometheus());
+    }
+  }
+}
