@@ -1,5 +1,6 @@
 package io.haproxyconfd.adapters.dns;
 
+import io.haproxyconfd.domain.Await;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -91,13 +92,24 @@ public final class Dnsmasq implements BeforeAllCallback, AfterAllCallback {
     return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
   }
 
-  /** Replaces the hosts file ({@code "10.0.0.1 web"} lines) and makes dnsmasq re-read it. */
+  /**
+   * Replaces the hosts file ({@code "10.0.0.1 web"} lines), makes dnsmasq re-read it, and returns
+   * once dnsmasq has logged that it did.
+   */
   public void hosts(String... lines) throws IOException, InterruptedException {
+    long readsBefore = reads();
     Files.writeString(hostsFile, String.join("\n", lines) + "\n");
     Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start();
     if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
       throw new IOException("could not send SIGHUP to dnsmasq " + process.pid());
     }
+    Await.until(Duration.ofSeconds(5), "dnsmasq re-read " + hostsFile, () -> reads() > readsBefore);
+  }
+
+  /** How often dnsmasq has logged reading the hosts file. */
+  private long reads() throws IOException {
+    String marker = "read " + hostsFile;
+    return Files.readString(dir.resolve("log")).lines().filter(l -> l.contains(marker)).count();
   }
 
   static int freeUdpPort() throws IOException {
