@@ -16,9 +16,11 @@ import java.util.stream.Collectors;
  */
 final class AgentKeysFirst implements BackendResolver {
   private final BackendResolver discovery;
+  private final AgentNames names;
 
-  AgentKeysFirst(BackendResolver discovery) {
+  AgentKeysFirst(BackendResolver discovery, AgentNames names) {
     this.discovery = discovery;
+    this.names = names;
   }
 
   @Override
@@ -39,5 +41,6 @@ final class AgentKeysFirst implements BackendResolver {
   @Override
   public void close() {
     discovery.close();
+    names.close();
   }
 }

@@ -41,10 +41,10 @@ final class BackendAssignment {
   }
 
   private static BackendQuery query(HttpService s) {
-    return new BackendQuery(s.name(), s.port(), s.backends());
+    return new BackendQuery(s.name(), s.port(), s.backends(), s.agentNames());
   }
 
   private static BackendQuery query(TcpService s) {
-    return new BackendQuery(s.name(), s.internalPort(), s.backends());
+    return new BackendQuery(s.name(), s.internalPort(), s.backends(), s.agentNames());
   }
 }

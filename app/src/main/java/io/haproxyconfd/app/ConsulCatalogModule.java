@@ -17,7 +17,7 @@ final class ConsulCatalogModule extends AbstractModule {
 
   @Provides
   @Singleton
-  BackendResolver backendResolver() {
-    return new AgentKeysFirst(Consul.catalog(settings));
+  BackendResolver backendResolver(AgentNames names) {
+    return new AgentKeysFirst(Consul.catalog(settings), names);
   }
 }

@@ -17,7 +17,7 @@ final class DnsModule extends AbstractModule {
 
   @Provides
   @Singleton
-  BackendResolver backendResolver() {
-    return new AgentKeysFirst(DnsResolvers.create(settings));
+  BackendResolver backendResolver(AgentNames names) {
+    return new AgentKeysFirst(DnsResolvers.create(settings), names);
   }
 }

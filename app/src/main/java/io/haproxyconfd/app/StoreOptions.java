@@ -122,6 +122,14 @@ final class StoreOptions {
   boolean dnsSrv;
 
   @Option(
+      names = "--agent-host-names",
+      defaultValue = "${env:AGENT_HOST_NAMES:-false}",
+      description =
+          "Let agent keys name host:port (resolved once through DNS) as well as ip:port (env"
+              + " AGENT_HOST_NAMES).")
+  boolean agentHostNames;
+
+  @Option(
       names = "--allow-custom-settings",
       defaultValue = "${env:ALLOW_CUSTOM_SETTINGS:-false}",
       description = "Honour custom_settings keys (raw HAProxy lines) (env ALLOW_CUSTOM_SETTINGS).")
@@ -154,7 +162,8 @@ final class StoreOptions {
     }
     return ParseOptions.defaults(now)
         .withDiscovery(discovery)
-        .withCustomSettingsAllowed(allowCustomSettings);
+        .withCustomSettingsAllowed(allowCustomSettings)
+        .withAgentHostNames(agentHostNames);
   }
 
   /** The Guice modules for the chosen store and resolver: the one place that choice is made. */
@@ -170,7 +179,9 @@ final class StoreOptions {
           case keys -> new AgentKeysModule();
           case consul -> new ConsulCatalogModule(consulSettings());
         };
-    return List.of(storeModule, resolverModule);
+    Module namesModule =
+        new AgentNamesModule(agentHostNames ? Optional.of(dnsSettings()) : Optional.empty());
+    return List.of(storeModule, resolverModule, namesModule);
   }
 
   EtcdSettings etcdSettings() {

@@ -62,7 +62,8 @@ class BackendAssignmentTest {
   @Test
   void agent_keys_win_and_everything_else_is_asked_of_discovery() {
     FakeDns dns = new FakeDns();
-    BackendAssignment.Result r = BackendAssignment.assign(CONFIG, new AgentKeysFirst(dns));
+    BackendAssignment.Result r =
+        BackendAssignment.assign(CONFIG, new AgentKeysFirst(dns, AgentNames.none()));
     assertEquals(
         List.of(Backend.of("10.0.0.7", 80)),
         r.config().httpService(ServiceName.of("myapp")).orElseThrow().backends());
@@ -93,7 +94,7 @@ class BackendAssignmentTest {
                 "services/ghost/upstreams/ghost-2", "10.81.10.33:80")
             .parse(keysMode)
             .config();
-    AgentKeysResolver keys = new AgentKeysResolver();
+    AgentKeysResolver keys = new AgentKeysResolver(AgentNames.none());
     assertEquals(
         BackendAssignment.assign(seed, keys).config(),
         BackendAssignment.assign(kontena, keys).config());
@@ -106,7 +107,8 @@ class BackendAssignmentTest {
         Keys.of("services/web/domain", "example.org")
             .parse(Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS))
             .config();
-    BackendAssignment.Result r = BackendAssignment.assign(config, new AgentKeysResolver());
+    BackendAssignment.Result r =
+        BackendAssignment.assign(config, new AgentKeysResolver(AgentNames.none()));
     assertEquals(List.of(), r.config().http().get(0).backends());
     assertEquals(1, r.warnings().size());
   }

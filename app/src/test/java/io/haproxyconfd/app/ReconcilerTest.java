@@ -83,7 +83,7 @@ class ReconcilerTest {
     return new Reconciler(
         new ProxyId("t"),
         store,
-        new AgentKeysResolver(),
+        new AgentKeysResolver(AgentNames.none()),
         proxy,
         now -> Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS),
         new Reconciler.Timing(quiet, maxDelay, Duration.ofMinutes(5)),

@@ -106,11 +106,11 @@ public final class ConfigParser {
         keys.parseRaw("basic_auth", List.of("basic_auth_secrets"), BasicAuth::parse);
     boolean forceHttps = keys.parse("force_https", List.of(), Grammar::bool).orElse(false);
     Optional<CustomSettings> custom = customSettings(keys, options);
-    List<Backend> backends = keys.backends();
+    AgentBackends agent = keys.backends(options.agentHostNames());
     if (hosts.isEmpty() && paths.isEmpty() && keys.isSound()) {
       keys.fail("domain", "missing: a service needs a domain, url_beg or url_reg to be reached");
     }
-    requireDiscoverable(keys, options, "port", port, backends);
+    requireDiscoverable(keys, options, "port", port, agent);
     if (!keys.isSound()) {
       return null;
     }
@@ -121,7 +121,8 @@ public final class ConfigParser {
         keepPath,
         balance,
         port,
-        backends,
+        agent.addresses(),
+        agent.names(),
         cert,
         cookie,
         checkUri.map(uri -> new HealthCheck(uri, checkPort)),
@@ -135,15 +136,16 @@ public final class ConfigParser {
     Optional<Port> internal = keys.parse("internal_port", List.of(), Port::parse);
     Balance balance =
         keys.parse("balance", List.of("balancing"), Balance::parse).orElse(Balance.LEASTCONN);
-    List<Backend> backends = keys.backends();
+    AgentBackends agent = keys.backends(options.agentHostNames());
     if (external.isEmpty() && keys.isSound()) {
       keys.fail("external_port", "missing: the port HAProxy listens on for this TCP service");
     }
-    requireDiscoverable(keys, options, "internal_port", internal, backends);
+    requireDiscoverable(keys, options, "internal_port", internal, agent);
     if (!keys.isSound()) {
       return null;
     }
-    return new TcpService(keys.name(), external.orElseThrow(), internal, balance, backends);
+    return new TcpService(
+        keys.name(), external.orElseThrow(), internal, balance, agent.addresses(), agent.names());
   }
 
   private static void requireDiscoverable(
@@ -151,10 +153,10 @@ public final class ConfigParser {
       ParseOptions options,
       String portKey,
       Optional<Port> port,
-      List<Backend> backends) {
+      AgentBackends agent) {
     if (options.discovery() == ParseOptions.Discovery.DNS
         && port.isEmpty()
-        && backends.isEmpty()
+        && agent.isEmpty()
         && keys.isSound()) {
       keys.fail(
           portKey,
@@ -263,6 +265,13 @@ public final class ConfigParser {
   }
 
   private record Candidate<S>(S service, long createdAt) {}
+
+  /** What an agent wrote for one service: addresses, and host names when allowed. */
+  private record AgentBackends(List<Backend> addresses, List<NamedEndpoint> names) {
+    boolean isEmpty() {
+      return addresses.isEmpty() && names.isEmpty();
+    }
+  }
 
   /**
    * The keys of one service while it is being parsed: hands out attributes, records problems, and
@@ -406,9 +415,13 @@ public final class ConfigParser {
       sound = false;
     }
 
-    /** Every key not handed out: {@code <instance>} or {@code upstreams/<instance>} => ip:port. */
-    List<Backend> backends() {
-      List<Backend> backends = new ArrayList<>();
+    /**
+     * Every key not handed out: {@code <instance>} or {@code upstreams/<instance>} => ip:port, or
+     * host:port when the operator allows agent host names.
+     */
+    AgentBackends backends(boolean hostNamesAllowed) {
+      List<Backend> addresses = new ArrayList<>();
+      List<NamedEndpoint> names = new ArrayList<>();
       Map<String, KeySnapshot.Entry> rest = new LinkedHashMap<>(attrs);
       rest.keySet().removeAll(taken);
       rest.forEach(
@@ -419,8 +432,24 @@ public final class ConfigParser {
               problems.add(Problem.ignored(full, entry.value(), "unknown key"));
               return;
             }
+            String value = entry.value().strip();
             try {
-              backends.add(Backend.parse(entry.value().strip()));
+              addresses.add(Backend.parse(value));
+              return;
+            } catch (IllegalArgumentException notAnAddress) {
+              // perhaps host:port
+            }
+            try {
+              NamedEndpoint name = NamedEndpoint.parse(value);
+              if (hostNamesAllowed) {
+                names.add(name);
+              } else {
+                problems.add(
+                    Problem.ignored(
+                        full,
+                        entry.value(),
+                        "backend names a host, not an IP address (--agent-host-names allows it)"));
+              }
             } catch (IllegalArgumentException e) {
               String why =
                   key.startsWith(UPSTREAMS)
@@ -429,7 +458,7 @@ public final class ConfigParser {
               problems.add(Problem.ignored(full, entry.value(), why));
             }
           });
-      return backends;
+      return new AgentBackends(addresses, names);
     }
 
     private String keyOf(String attr, List<String> aliases) {

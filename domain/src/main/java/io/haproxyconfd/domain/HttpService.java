@@ -12,6 +12,7 @@ import java.util.Optional;
  *
  * @param port the backend port used with addresses found by DNS ({@code port})
  * @param backends the servers, sorted; empty until resolved, or when none is alive
+ * @param agentNames backends an agent wrote as {@code host:port}, resolved into {@code backends}
  */
 public record HttpService(
     ServiceName name,
@@ -21,6 +22,7 @@ public record HttpService(
     Balance balance,
     Optional<Port> port,
     List<Backend> backends,
+    List<NamedEndpoint> agentNames,
     Optional<Certificate> certificate,
     Optional<StickyCookie> cookie,
     Optional<HealthCheck> healthCheck,
@@ -33,6 +35,7 @@ public record HttpService(
     hosts = hosts.stream().distinct().sorted().toList();
     paths = List.copyOf(paths.stream().distinct().toList());
     backends = backends.stream().distinct().sorted().toList();
+    agentNames = agentNames.stream().distinct().sorted().toList();
     Objects.requireNonNull(balance, "balance");
     Objects.requireNonNull(port, "port");
     Objects.requireNonNull(certificate, "certificate");
@@ -56,6 +59,7 @@ public record HttpService(
         Balance.ROUNDROBIN,
         Optional.empty(),
         List.of(),
+        List.of(),
         Optional.empty(),
         Optional.empty(),
         Optional.empty(),
@@ -73,6 +77,7 @@ public record HttpService(
         balance,
         port,
         newBackends,
+        agentNames,
         certificate,
         cookie,
         healthCheck,
@@ -90,6 +95,7 @@ public record HttpService(
         balance,
         port,
         backends,
+        agentNames,
         certificate,
         cookie,
         healthCheck,

@@ -13,12 +13,14 @@ import java.util.TreeMap;
  * @param discovery how backends are found, which decides whether {@code port} is required
  * @param customSettingsAllowed whether {@code custom_settings} lines are honoured
  * @param now the time certificates are checked against
+ * @param agentHostNames whether agent keys may name {@code host:port} (resolved once by DNS)
  */
 public record ParseOptions(
     Map<Port, String> reservedPorts,
     Discovery discovery,
     boolean customSettingsAllowed,
-    Instant now) {
+    Instant now,
+    boolean agentHostNames) {
 
   /** Where the addresses of a service's servers come from. */
   public enum Discovery {
@@ -40,7 +42,7 @@ public record ParseOptions(
 
   /** The seed image's ports: HTTP 80, HTTPS 443, stats 1000; DNS discovery; no custom lines. */
   public static ParseOptions defaults(Instant now) {
-    return new ParseOptions(ports(80, 443, 1000), Discovery.DNS, false, now);
+    return new ParseOptions(ports(80, 443, 1000), Discovery.DNS, false, now, false);
   }
 
   public static Map<Port, String> ports(int http, int https, int stats) {
@@ -52,10 +54,14 @@ public record ParseOptions(
   }
 
   public ParseOptions withDiscovery(Discovery d) {
-    return new ParseOptions(reservedPorts, d, customSettingsAllowed, now);
+    return new ParseOptions(reservedPorts, d, customSettingsAllowed, now, agentHostNames);
+  }
+
+  public ParseOptions withAgentHostNames(boolean allowed) {
+    return new ParseOptions(reservedPorts, discovery, customSettingsAllowed, now, allowed);
   }
 
   public ParseOptions withCustomSettingsAllowed(boolean allowed) {
-    return new ParseOptions(reservedPorts, discovery, allowed, now);
+    return new ParseOptions(reservedPorts, discovery, allowed, now, agentHostNames);
   }
 }

@@ -9,13 +9,15 @@ import java.util.Optional;
  * forwards to the backends.
  *
  * @param internalPort the backend port used with addresses found by DNS ({@code internal_port})
+ * @param agentNames backends an agent wrote as {@code host:port}, resolved into {@code backends}
  */
 public record TcpService(
     ServiceName name,
     Port externalPort,
     Optional<Port> internalPort,
     Balance balance,
-    List<Backend> backends) {
+    List<Backend> backends,
+    List<NamedEndpoint> agentNames) {
 
   public TcpService {
     Objects.requireNonNull(name, "name");
@@ -23,9 +25,10 @@ public record TcpService(
     Objects.requireNonNull(internalPort, "internalPort");
     Objects.requireNonNull(balance, "balance");
     backends = backends.stream().distinct().sorted().toList();
+    agentNames = agentNames.stream().distinct().sorted().toList();
   }
 
   public TcpService withBackends(List<Backend> newBackends) {
-    return new TcpService(name, externalPort, internalPort, balance, newBackends);
+    return new TcpService(name, externalPort, internalPort, balance, newBackends, agentNames);
   }
 }

@@ -61,7 +61,12 @@ class ConfigChangeTest {
     TcpService db = BASE.tcp().get(0);
     TcpService clash =
         new TcpService(
-            ServiceName.of("db2"), db.externalPort(), db.internalPort(), db.balance(), List.of());
+            ServiceName.of("db2"),
+            db.externalPort(),
+            db.internalPort(),
+            db.balance(),
+            List.of(),
+            List.of());
     var e =
         assertThrows(
             IllegalArgumentException.class,

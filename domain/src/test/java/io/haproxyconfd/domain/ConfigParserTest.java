@@ -96,6 +96,27 @@ class ConfigParserTest {
     }
 
     @Test
+    void agent_keys_may_name_hosts_only_when_the_operator_allows_it() {
+      Keys keys =
+          Keys.of(
+              "services/ghost/domain", "blog.example.org",
+              "services/ghost/ghost-1", "ghost-1.internal:2368",
+              "services/ghost/upstreams/ghost-2", "10.81.10.33:80");
+      ParseResult off = keys.parse();
+      assertEquals(List.of(Backend.of("10.81.10.33", 80)), http(off, "ghost").backends());
+      Problem refused = problemAt(off, "services/ghost/ghost-1");
+      assertEquals(Problem.Effect.KEY_IGNORED, refused.effect());
+      assertTrue(refused.reason().contains("--agent-host-names"), refused.reason());
+
+      ParseResult on = keys.parse(Keys.DNS.withAgentHostNames(true));
+      assertEquals(List.of(), on.problems());
+      assertEquals(
+          List.of(new NamedEndpoint("ghost-1.internal", Port.of(2368))),
+          http(on, "ghost").agentNames());
+      assertEquals(List.of(Backend.of("10.81.10.33", 80)), http(on, "ghost").backends());
+    }
+
+    @Test
     void the_kontena_layout_gives_the_same_service_as_the_seed_layout() {
       ParseResult seed =
           Keys.of(
