@@ -1,7 +1,6 @@
 package io.haproxyconfd.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.haproxyconfd.adapters.dns.Dnsmasq;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
@@ -36,7 +35,10 @@ class AgentHostNamesIT {
             Duration.ofSeconds(10),
             d::describe,
             () -> RawHttp.get(d.http, "blog.example.org", "/").body().startsWith("backend=a"));
-        assertTrue(d.status().contains("\"127.0.0.1:" + a.port() + "\""), d.status());
+        Await.until(
+            Duration.ofSeconds(5),
+            d::describe,
+            () -> d.status().contains("\"127.0.0.1:" + a.port() + "\""));
         assertEquals(0, d.stop(), d.describe());
       }
     }

@@ -6,6 +6,7 @@ import io.etcd.jetcd.Client;
 import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.domain.ProxyId;
 import io.haproxyconfd.ports.KeyValueSource;
+import io.haproxyconfd.ports.Mirror;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;

@@ -11,6 +11,7 @@ import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.ProxyId;
 import io.haproxyconfd.ports.KeyValueSource;
+import io.haproxyconfd.ports.Mirror;
 import io.haproxyconfd.ports.StoreException;
 import java.time.Duration;
 import java.util.List;

@@ -148,19 +148,11 @@ public final class ConsulEmulator implements AutoCloseable {
   }
 
   private void read(HttpExchange ex, Map<String, String> q, String key) throws IOException {
-    long after = Long.parseLong(q.getOrDefault("index", "0"));
-    Duration wait = parseWait(q.getOrDefault("wait", "5m"));
     Object body;
     long answerIndex;
     synchronized (lock) {
-      long deadline = System.nanoTime() + wait.toNanos();
-      while (after > 0 && index <= after && System.nanoTime() < deadline) {
-        try {
-          lock.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
+      if (!blockUntilIndexPasses(q)) {
+        return;
       }
       answerIndex = index;
       SortedMap<String, Kv> matching =
@@ -204,19 +196,11 @@ public final class ConsulEmulator implements AutoCloseable {
         return;
       }
       String name = ex.getRequestURI().getRawPath().substring("/v1/health/service/".length());
-      long after = Long.parseLong(q.getOrDefault("index", "0"));
-      Duration wait = parseWait(q.getOrDefault("wait", "5m"));
       List<Map<String, Object>> list = new ArrayList<>();
       long answerIndex;
       synchronized (lock) {
-        long deadline = System.nanoTime() + wait.toNanos();
-        while (after > 0 && index <= after && System.nanoTime() < deadline) {
-          try {
-            lock.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
-          }
+        if (!blockUntilIndexPasses(q)) {
+          return;
         }
         answerIndex = index;
         for (Instance i : services.getOrDefault(name, List.of())) {
@@ -244,6 +228,24 @@ public final class ConsulEmulator implements AutoCloseable {
       ex.getResponseHeaders().set("X-Consul-Index", Long.toString(answerIndex));
       send(ex, 200, GSON.toJson(list));
     }
+  }
+
+  /**
+   * A blocking query: with {@code index}, waits (holding the lock's monitor) until the store's
+   * index passes it or {@code wait} runs out. False if interrupted (the emulator is stopping).
+   */
+  private boolean blockUntilIndexPasses(Map<String, String> q) {
+    long after = Long.parseLong(q.getOrDefault("index", "0"));
+    long deadline = System.nanoTime() + parseWait(q.getOrDefault("wait", "5m")).toNanos();
+    while (after > 0 && index <= after && System.nanoTime() < deadline) {
+      try {
+        lock.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
   }
 
   private boolean authorized(HttpExchange ex, Map<String, String> q) throws IOException {

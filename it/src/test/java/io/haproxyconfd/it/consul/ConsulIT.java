@@ -16,18 +16,14 @@ import io.haproxyconfd.domain.ServiceName;
 import io.haproxyconfd.ports.BackendQuery;
 import io.haproxyconfd.ports.BackendResolver;
 import io.haproxyconfd.ports.KeyValueSource;
+import io.haproxyconfd.ports.Mirror;
 import io.haproxyconfd.ports.StoreException;
-import io.haproxyconfd.ports.Subscription;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -78,55 +74,6 @@ class ConsulIT {
             writer
                 .setKVValue(key, value, System.getenv("CONSUL_HTTP_TOKEN"), null, null)
                 .getValue());
-  }
-
-  /** Re-reads only when signalled, like the reconcile loop; a lost signal leaves it stale. */
-  static final class Mirror implements AutoCloseable {
-    final KeyValueSource source;
-    final ProxyId proxy;
-    final ExecutorService reader = Executors.newSingleThreadExecutor();
-    final AtomicBoolean pending = new AtomicBoolean();
-    final AtomicInteger reads = new AtomicInteger();
-    volatile KeySnapshot latest;
-    final Subscription watch;
-
-    Mirror(KeyValueSource source, ProxyId proxy) throws StoreException {
-      this.source = source;
-      this.proxy = proxy;
-      latest = source.read(proxy);
-      watch =
-          source.watch(
-              proxy,
-              latest.revision(),
-              r -> {
-                if (pending.compareAndSet(false, true)) {
-                  reader.submit(this::reread);
-                }
-              });
-    }
-
-    void reread() {
-      pending.set(false);
-      try {
-        latest = source.read(proxy);
-        reads.incrementAndGet();
-      } catch (StoreException e) {
-        pending.set(true);
-        reader.submit(this::reread);
-      }
-    }
-
-    Map<String, String> values() {
-      Map<String, String> m = new TreeMap<>();
-      latest.entries().forEach((k, v) -> m.put(k, v.value()));
-      return m;
-    }
-
-    @Override
-    public void close() {
-      watch.close();
-      reader.shutdownNow();
-    }
   }
 
   @Test

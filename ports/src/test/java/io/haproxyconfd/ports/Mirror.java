@@ -1,11 +1,7 @@
-package io.haproxyconfd.adapters.etcd;
+package io.haproxyconfd.ports;
 
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.ProxyId;
-import io.haproxyconfd.ports.ChangeListener;
-import io.haproxyconfd.ports.KeyValueSource;
-import io.haproxyconfd.ports.StoreException;
-import io.haproxyconfd.ports.Subscription;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
@@ -18,17 +14,17 @@ import java.util.concurrent.locks.LockSupport;
  * What a level-triggered consumer sees: it re-reads the whole prefix only when signalled. If a
  * signal were lost, its copy would stay stale and the test that waits for the final state fails.
  */
-final class Mirror implements ChangeListener, AutoCloseable {
+public final class Mirror implements ChangeListener, AutoCloseable {
   private final KeyValueSource source;
   private final ProxyId proxy;
   private final ExecutorService reader = Executors.newSingleThreadExecutor();
   private final AtomicBoolean pending = new AtomicBoolean();
-  final AtomicInteger signals = new AtomicInteger();
-  final AtomicInteger reads = new AtomicInteger();
+  public final AtomicInteger signals = new AtomicInteger();
+  public final AtomicInteger reads = new AtomicInteger();
   private volatile KeySnapshot latest;
   private final Subscription subscription;
 
-  Mirror(KeyValueSource source, ProxyId proxy) throws StoreException {
+  public Mirror(KeyValueSource source, ProxyId proxy) throws StoreException {
     this.source = source;
     this.proxy = proxy;
     this.latest = source.read(proxy);
@@ -54,7 +50,7 @@ final class Mirror implements ChangeListener, AutoCloseable {
     }
   }
 
-  Map<String, String> values() {
+  public Map<String, String> values() {
     Map<String, String> values = new TreeMap<>();
     latest.entries().forEach((k, v) -> values.put(k, v.value()));
     return values;
