@@ -153,6 +153,50 @@ class FeaturesIT {
   }
 
   @Test
+  void health_checks_take_a_failing_server_out_of_rotation() throws Exception {
+    // "sick" answers requests but fails its health check: only the check can keep traffic away.
+    var sick =
+        com.sun.net.httpserver.HttpServer.create(
+            new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 16);
+    sick.createContext(
+        "/",
+        ex -> {
+          byte[] body = "backend=sick\n".getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(
+              ex.getRequestURI().getPath().equals("/health") ? 500 : 200, body.length);
+          ex.getResponseBody().write(body);
+          ex.close();
+        });
+    sick.start();
+    try {
+      haproxy.apply(
+          "services/checked/domain",
+          "checked.example.org",
+          "services/checked/health_check_uri",
+          "/health",
+          "services/checked/w1",
+          a.backend().toString(),
+          "services/checked/w2",
+          "127.0.0.1:" + sick.getAddress().getPort());
+      io.haproxyconfd.domain.Await.until(
+          java.time.Duration.ofSeconds(20),
+          "the failing server taken out of rotation",
+          () -> {
+            for (int i = 0; i < 6; i++) {
+              if (!RawHttp.get(haproxy.http(), "checked.example.org", "/")
+                  .body()
+                  .startsWith("backend=a")) {
+                return false;
+              }
+            }
+            return true;
+          });
+    } finally {
+      sick.stop(0);
+    }
+  }
+
+  @Test
   void tcp_services_are_proxied_on_their_external_port() throws Exception {
     int port = HaproxyFixture.freePort();
     haproxy.apply(
