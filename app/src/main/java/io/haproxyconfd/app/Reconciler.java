@@ -60,7 +60,6 @@ final class Reconciler implements AutoCloseable {
 
   private Subscription watch;
   private Subscription resolverWatch;
-  private long watchedRevision = -1;
   private List<String> lastReported = List.of();
   private boolean storeLost;
 
@@ -215,7 +214,6 @@ final class Reconciler implements AutoCloseable {
   /** Watches from the first snapshot on; the adapter keeps the watch alive after that. */
   private void ensureWatching(long revision) {
     if (watch == null) {
-      watchedRevision = revision;
       watch = source.watch(proxy, revision, this::changed);
       LOG.info("watching the keys of {} from revision {}", proxy, revision);
     }
@@ -231,10 +229,6 @@ final class Reconciler implements AutoCloseable {
       lines.stream().filter(l -> !lastReported.contains(l)).forEach(l -> LOG.warn("{}", l));
       lastReported = List.copyOf(lines);
     }
-  }
-
-  long watchedRevision() {
-    return watchedRevision;
   }
 
   @Override
