@@ -194,15 +194,13 @@ public final class ConfigParser {
   private static List<HttpService> withoutRouteClashes(
       List<Candidate<HttpService>> candidates, List<Problem> problems, Set<ServiceName> leftOut) {
     List<HttpService> accepted = new ArrayList<>();
-    Map<List<Object>, ServiceName> owners = new HashMap<>();
+    Map<Route.Match, ServiceName> owners = new HashMap<>();
     for (Candidate<HttpService> c : sorted(candidates, s -> s.name())) {
       Optional<Route> clash =
-          c.service.routes().stream()
-              .filter(r -> owners.containsKey(List.of(r.host(), r.path())))
-              .findFirst();
+          c.service.routes().stream().filter(r -> owners.containsKey(r.match())).findFirst();
       if (clash.isPresent()) {
         Route r = clash.get();
-        ServiceName owner = owners.get(List.of(r.host(), r.path()));
+        ServiceName owner = owners.get(r.match());
         problems.add(
             Problem.leftOut(
                 HTTP_FOLDER + "/" + c.service.name(),
@@ -216,7 +214,7 @@ public final class ConfigParser {
         leftOut.add(c.service.name());
         continue;
       }
-      c.service.routes().forEach(r -> owners.put(List.of(r.host(), r.path()), r.service()));
+      c.service.routes().forEach(r -> owners.put(r.match(), r.service()));
       accepted.add(c.service);
     }
     return accepted;

@@ -11,7 +11,6 @@ import java.util.regex.Pattern;
 final class Grammar {
   private Grammar() {}
 
-  static final int MAX_NAME = 63;
   static final int MAX_HOST = 253;
   static final int MAX_PATH = 512;
   static final int MAX_REGEX = 256;

@@ -26,9 +26,9 @@ public record ProxyConfig(long revision, List<HttpService> http, List<TcpService
     requireUnique(tcp, TcpService::name, "TCP service");
     requireUnique(tcp, TcpService::externalPort, "TCP external port");
     List<Route> all = http.stream().flatMap(s -> s.routes().stream()).toList();
-    Set<List<Object>> matches = new HashSet<>();
+    Set<Route.Match> matches = new HashSet<>();
     for (Route r : all) {
-      if (!matches.add(List.of(r.host(), r.path()))) {
+      if (!matches.add(r.match())) {
         throw new IllegalArgumentException("two services claim the route " + r);
       }
     }

@@ -35,9 +35,11 @@ public record Route(Optional<HostPattern> host, Optional<PathRule> path, Service
     return Kind.PATH;
   }
 
-  /** Two routes that match the same requests: host and path rule equal, whichever service. */
-  public boolean sameMatchAs(Route other) {
-    return host.equals(other.host) && path.equals(other.path);
+  /** What a route matches, whichever service it leads to: two routes with equal keys clash. */
+  public record Match(Optional<HostPattern> host, Optional<PathRule> path) {}
+
+  public Match match() {
+    return new Match(host, path);
   }
 
   public static final Comparator<Route> MOST_SPECIFIC_FIRST =

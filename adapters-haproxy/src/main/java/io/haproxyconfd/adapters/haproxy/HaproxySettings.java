@@ -95,20 +95,6 @@ public record HaproxySettings(
         reloadTimeout);
   }
 
-  public HaproxySettings withTemplateDir(Path dir) {
-    return new HaproxySettings(
-        binary,
-        stateDir,
-        Optional.of(dir),
-        bindAddress,
-        httpPort,
-        httpsPort,
-        statsPort,
-        statsPassword,
-        hardStopAfter,
-        reloadTimeout);
-  }
-
   /** The address in HAProxy's bind syntax: IPv6 in brackets. */
   String bindHost() {
     return bindAddress.contains(":") ? "[" + bindAddress + "]" : bindAddress;

@@ -48,9 +48,9 @@ public record Plan(
 
   /**
    * One step of the routing chain: {@code http-request set-var(txn.be)
-   * <fetch>,<converter>(<file>)}.
+   * <fetch>,<converter>(<file>)}; every step after the first runs only while no backend is found.
    */
-  public record Lookup(String fetch, String converter, String file) {}
+  public record Lookup(String fetch, String converter, String file, boolean onlyIfUnmatched) {}
 
   public record Server(String name, String address, int port, boolean enabled) {}
 
@@ -170,7 +170,10 @@ public record Plan(
     for (MapFile m : MapFile.values()) {
       lookups.add(
           new Lookup(
-              m.fetch, m.converter, generationDir.resolve("maps").resolve(m.file).toString()));
+              m.fetch,
+              m.converter,
+              generationDir.resolve("maps").resolve(m.file).toString(),
+              !lookups.isEmpty()));
     }
     Map<String, Certificate> certs = new TreeMap<>();
     List<HttpBackend> backends = new ArrayList<>();

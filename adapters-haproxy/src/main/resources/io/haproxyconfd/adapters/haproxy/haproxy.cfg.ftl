@@ -28,7 +28,7 @@ frontend http
   http-request set-var(txn.path) path
   http-request set-var(txn.hp) var(txn.host),concat(,txn.path)
 <#list lookups as l>
-  http-request set-var(txn.be) ${l.fetch},${l.converter}(${l.file})<#if l?index gt 0> if !{ var(txn.be) -m found }</#if>
+  http-request set-var(txn.be) ${l.fetch},${l.converter}(${l.file})<#if l.onlyIfUnmatched> if !{ var(txn.be) -m found }</#if>
 </#list>
   use_backend %[var(txn.be)] if { var(txn.be) -m found }
   default_backend no-route
