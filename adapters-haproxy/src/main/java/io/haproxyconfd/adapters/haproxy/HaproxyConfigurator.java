@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -67,20 +68,34 @@ final class HaproxyConfigurator implements ProxyConfigurator {
             return t;
           });
 
-  /** Writes haproxy.cfg after runtime changes, off the apply path; one writer, in order. */
-  private final java.util.concurrent.ExecutorService persister =
-      Executors.newSingleThreadExecutor(
+  /**
+   * Writes haproxy.cfg after runtime changes, off the apply path: once changes have been quiet for
+   * {@link #PERSIST_QUIET}, or at the latest {@link #PERSIST_MAX_DELAY} after the first unwritten
+   * one. A burst of backend changes is rendered once, and no render competes for the CPU with the
+   * requests that a change has just redirected. HAProxy restarted in between is started on a config
+   * written from the current state first ({@link #supervise()}).
+   */
+  private final ScheduledExecutorService persister =
+      Executors.newSingleThreadScheduledExecutor(
           r -> {
             Thread t = new Thread(r, "haproxy-cfg-writer");
             t.setDaemon(true);
             return t;
           });
 
-  /** Guards haproxy.cfg; a background write whose sequence number is stale does nothing. */
+  static final Duration PERSIST_QUIET = Duration.ofMillis(200);
+  static final Duration PERSIST_MAX_DELAY = Duration.ofSeconds(2);
+
+  /** Guards haproxy.cfg and {@link #unwritten}. */
   private final Object configFileLock = new Object();
 
-  private final java.util.concurrent.atomic.AtomicLong configFileSequence =
-      new java.util.concurrent.atomic.AtomicLong();
+  /** The newest runtime change not yet in haproxy.cfg, or null. */
+  private Unwritten unwritten;
+
+  /**
+   * A state to write: the config, its slots, and when the first and last unwritten changes were.
+   */
+  private record Unwritten(ProxyConfig config, Slots slots, Path dir, long first, long last) {}
 
   private ProxyConfig applied;
   private ProxyConfig lastDesired;
@@ -133,6 +148,11 @@ final class HaproxyConfigurator implements ProxyConfigurator {
       return;
     }
     LOG.error("HAProxy's master is gone; starting it again on {}", configFile);
+    synchronized (configFileLock) {
+      if (unwritten != null) {
+        writeUnwritten();
+      }
+    }
     try {
       process.start(configFile);
     } catch (ProxyException e) {
@@ -283,31 +303,44 @@ final class HaproxyConfigurator implements ProxyConfigurator {
   }
 
   /**
-   * Re-renders haproxy.cfg with the current slots, so that a restart keeps runtime changes. Done in
-   * the background: HAProxy already serves the change, and rendering a large config would double
-   * the latency of a runtime update. A later write or a reload makes a queued one stale.
+   * Re-renders haproxy.cfg with the current slots, so that a restart keeps runtime changes; in the
+   * background, after the changes have been quiet a moment (see {@link #persister}).
    */
   private void persist(ProxyConfig effective) {
-    long sequence = configFileSequence.incrementAndGet();
-    Slots current = slots;
-    Path dir = Generation.dir(settings.stateDir(), generation);
-    persister.execute(
-        () -> {
-          synchronized (configFileLock) {
-            if (configFileSequence.get() != sequence) {
-              return;
-            }
-            try {
-              Plan plan = Plan.build(effective, current, settings, dir);
-              Generation.writeAtomically(configFile, renderer.render(plan));
-            } catch (IOException | RuntimeException e) {
-              LOG.error(
-                  "could not write {}: {}; HAProxy serves the change, a restart would not",
-                  configFile,
-                  e.getMessage());
-            }
-          }
-        });
+    long now = System.nanoTime();
+    synchronized (configFileLock) {
+      long first = unwritten == null ? now : unwritten.first();
+      unwritten =
+          new Unwritten(
+              effective, slots, Generation.dir(settings.stateDir(), generation), first, now);
+    }
+    persister.schedule(this::writeIfDue, PERSIST_QUIET.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void writeIfDue() {
+    synchronized (configFileLock) {
+      long now = System.nanoTime();
+      if (unwritten != null
+          && (now - unwritten.last() >= PERSIST_QUIET.toNanos()
+              || now - unwritten.first() >= PERSIST_MAX_DELAY.toNanos())) {
+        writeUnwritten();
+      }
+    }
+  }
+
+  /** Writes the unwritten state to haproxy.cfg; the caller holds {@link #configFileLock}. */
+  private void writeUnwritten() {
+    Unwritten u = unwritten;
+    unwritten = null;
+    try {
+      Plan plan = Plan.build(u.config(), u.slots(), settings, u.dir());
+      Generation.writeAtomically(configFile, renderer.render(plan));
+    } catch (IOException | RuntimeException e) {
+      LOG.error(
+          "could not write {}: {}; HAProxy serves the change, a restart would not",
+          configFile,
+          e.getMessage());
+    }
   }
 
   /** A rendered, written and checked generation that is not live yet. */
@@ -331,7 +364,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
 
   private void commit(Candidate c) throws ProxyException {
     synchronized (configFileLock) {
-      configFileSequence.incrementAndGet();
+      unwritten = null;
       try {
         Generation.writeAtomically(configFile, c.text());
       } catch (IOException e) {
@@ -491,11 +524,11 @@ final class HaproxyConfigurator implements ProxyConfigurator {
   @Override
   public void close() {
     supervisor.shutdownNow();
-    persister.shutdown();
-    try {
-      persister.awaitTermination(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    synchronized (configFileLock) {
+      if (unwritten != null) {
+        writeUnwritten();
+      }
     }
+    persister.shutdownNow();
   }
 }

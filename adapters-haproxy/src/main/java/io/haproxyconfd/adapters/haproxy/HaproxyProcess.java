@@ -104,6 +104,11 @@ final class HaproxyProcess {
     }
     Instant deadline = Instant.now().plus(settings.reloadTimeout());
     while (workers().isEmpty()) {
+      if (!masterAlive()) {
+        // Killed again while starting: say so now, so that the supervisor starts it again at
+        // once rather than waiting here for a worker that will never come.
+        throw new ProxyException("haproxy's master exited while starting", null);
+      }
       if (Instant.now().isAfter(deadline)) {
         throw new ProxyException(
             "haproxy started but no worker answered within " + settings.reloadTimeout(), null);

@@ -15,15 +15,18 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class LifecycleIT {
   @RegisterExtension static HaproxyFixture haproxy = new HaproxyFixture();
   static EchoBackend a;
+  static EchoBackend b;
 
   @BeforeAll
   static void backends() throws Exception {
     a = new EchoBackend("a");
+    b = new EchoBackend("b");
   }
 
   @AfterAll
   static void stopBackends() {
     a.close();
+    b.close();
   }
 
   private long masterPid() throws Exception {
@@ -70,5 +73,25 @@ class LifecycleIT {
                 && RawHttp.get(haproxy.http(), "example.org", "/").status() == 200);
     long ms = (System.nanoTime() - killedAt) / 1_000_000;
     System.out.println("serving again " + ms + " ms after HAProxy was killed");
+  }
+
+  @Test
+  void haproxy_killed_right_after_a_runtime_change_comes_back_with_that_change() throws Exception {
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    var moved =
+        haproxy.apply(
+            "services/web/domain", "example.org", "services/web/w1", b.backend().toString());
+    assertEquals(io.haproxyconfd.ports.ApplyResult.Outcome.RUNTIME_UPDATE, moved.outcome());
+    long master = masterPid();
+    for (long worker : haproxy.workers()) {
+      ProcessHandle.of(worker).ifPresent(ProcessHandle::destroyForcibly);
+    }
+    ProcessHandle.of(master).orElseThrow().destroyForcibly();
+    Await.until(
+        Duration.ofSeconds(5),
+        "a new HAProxy serves the moved backend, though haproxy.cfg was not yet written",
+        () ->
+            masterPid() != master
+                && RawHttp.get(haproxy.http(), "example.org", "/").body().startsWith("backend=b"));
   }
 }
