@@ -9,6 +9,7 @@ import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
 import io.grpc.Status;
 import io.haproxyconfd.domain.KeySnapshot;
@@ -20,6 +21,8 @@ import io.haproxyconfd.ports.Subscription;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,21 +33,39 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link KeyValueSource} on etcd v3. Reads are one prefix range read; watches start at the
- * snapshot's revision + 1. jetcd resumes a watch by itself after a reconnect, but not after a
- * compaction or a cancel: then this class reads the current revision and watches again from there,
+ * {@link KeyValueSource} on etcd v3. Watches start at the snapshot's revision + 1. A watch keeps a
+ * mirror of its prefix: the snapshot it started from, with every event applied before the listener
+ * hears of it, so that a read after a signal is answered from memory with that change in it, not by
+ * another range read of the whole prefix. Without a live watch (before the first, after a failure)
+ * a read is one prefix range read. jetcd resumes a watch by itself after a reconnect, but not after
+ * a compaction or a cancel: then this class reads the prefix and watches again from its revision,
  * on its own thread, and signals a change so that the caller re-reads.
  */
 final class EtcdKeyValueSource implements KeyValueSource {
   private static final Logger LOG = LoggerFactory.getLogger(EtcdKeyValueSource.class);
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
-  private final Client client;
+  /** Re-watch attempts are at most this far apart, so that etcd's return is seen within 1 s. */
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(1);
+
+  /**
+   * A new client is made at most this often, and only after a call found etcd unavailable. jetcd's
+   * gRPC channel retries its connection on a timer that grows to two minutes during an outage and
+   * that its API cannot reset (jetcd issue 1616): after a 30 s outage it stayed disconnected for
+   * many seconds after etcd was back. A new channel connects at once.
+   */
+  private static final Duration NEW_CLIENT_EVERY = Duration.ofSeconds(1);
+
+  private final Supplier<Client> connect;
+  private volatile Client client;
+  private final Object clientLock = new Object();
+  private long clientMadeAt = System.nanoTime();
+  private volatile boolean closed;
   private final Duration timeout;
   private final ScheduledExecutorService rewatcher =
       Executors.newSingleThreadScheduledExecutor(
@@ -55,9 +76,32 @@ final class EtcdKeyValueSource implements KeyValueSource {
           });
   private final Set<EtcdSubscription> subscriptions = ConcurrentHashMap.newKeySet();
 
-  EtcdKeyValueSource(Client client, Duration timeout) {
-    this.client = client;
+  /** The last snapshot read from etcd per prefix, to seed the mirror of a watch started at it. */
+  private final Map<String, KeySnapshot> lastRead = new ConcurrentHashMap<>();
+
+  EtcdKeyValueSource(Supplier<Client> connect, Duration timeout) {
+    this.connect = connect;
+    this.client = connect.get();
     this.timeout = timeout;
+  }
+
+  /**
+   * After a call found etcd unavailable: a new client in place of the old one, at most once per
+   * {@link #NEW_CLIENT_EVERY}. Closing the old one ends its watches; each subscription then watches
+   * again on the new one.
+   */
+  private void newClientAfterFailure() {
+    Client old;
+    synchronized (clientLock) {
+      if (closed || System.nanoTime() - clientMadeAt < NEW_CLIENT_EVERY.toNanos()) {
+        return;
+      }
+      clientMadeAt = System.nanoTime();
+      old = client;
+      client = connect.get();
+    }
+    old.close();
+    subscriptions.forEach(EtcdSubscription::moved);
   }
 
   static String prefix(ProxyId proxy) {
@@ -67,6 +111,21 @@ final class EtcdKeyValueSource implements KeyValueSource {
   @Override
   public KeySnapshot read(ProxyId proxy) throws StoreException {
     String prefix = prefix(proxy);
+    for (EtcdSubscription s : subscriptions) {
+      if (s.prefix.equals(prefix)) {
+        Optional<KeySnapshot> mirrored = s.mirrored();
+        if (mirrored.isPresent()) {
+          return mirrored.get();
+        }
+      }
+    }
+    KeySnapshot snapshot = readFromEtcd(prefix);
+    lastRead.put(prefix, snapshot);
+    return snapshot;
+  }
+
+  /** One range read of the whole prefix. */
+  private KeySnapshot readFromEtcd(String prefix) throws StoreException {
     GetResponse response;
     try {
       response =
@@ -78,22 +137,30 @@ final class EtcdKeyValueSource implements KeyValueSource {
       Thread.currentThread().interrupt();
       throw StoreException.unavailable("interrupted while reading " + prefix, e);
     } catch (TimeoutException e) {
+      newClientAfterFailure();
       throw StoreException.unavailable(
           "etcd did not answer within " + timeout.toMillis() + " ms reading " + prefix, e);
-    } catch (ExecutionException e) {
-      throw classify(e.getCause(), prefix);
-    } catch (RuntimeException e) {
-      throw classify(e, prefix);
+    } catch (ExecutionException | RuntimeException e) {
+      StoreException failure = classify(e instanceof ExecutionException ? e.getCause() : e, prefix);
+      if (!failure.isPermanent()) {
+        newClientAfterFailure();
+      }
+      throw failure;
     }
     TreeMap<String, KeySnapshot.Entry> entries = new TreeMap<>();
     for (KeyValue kv : response.getKvs()) {
-      String key = kv.getKey().toString(StandardCharsets.UTF_8);
-      entries.put(
-          key.substring(prefix.length()),
-          new KeySnapshot.Entry(
-              KeySnapshot.decode(kv.getValue().getBytes()), kv.getCreateRevision()));
+      entries.put(relative(kv, prefix), entry(kv));
     }
     return new KeySnapshot(response.getHeader().getRevision(), entries);
+  }
+
+  private static String relative(KeyValue kv, String prefix) {
+    return kv.getKey().toString(StandardCharsets.UTF_8).substring(prefix.length());
+  }
+
+  private static KeySnapshot.Entry entry(KeyValue kv) {
+    return new KeySnapshot.Entry(
+        KeySnapshot.decode(kv.getValue().getBytes()), kv.getCreateRevision());
   }
 
   /** Credentials and certificates refused are permanent; everything else may pass. */
@@ -124,14 +191,19 @@ final class EtcdKeyValueSource implements KeyValueSource {
 
   @Override
   public Subscription watch(ProxyId proxy, long revision, ChangeListener listener) {
-    EtcdSubscription s = new EtcdSubscription(prefix(proxy), listener);
+    String prefix = prefix(proxy);
+    EtcdSubscription s = new EtcdSubscription(prefix, listener);
     subscriptions.add(s);
-    s.start(revision + 1);
+    KeySnapshot read = lastRead.remove(prefix);
+    s.start(revision + 1, read != null && read.revision() == revision ? read : null);
     return s;
   }
 
   @Override
   public void close() {
+    synchronized (clientLock) {
+      closed = true;
+    }
     subscriptions.forEach(EtcdSubscription::close);
     rewatcher.shutdownNow();
     client.close();
@@ -151,16 +223,24 @@ final class EtcdKeyValueSource implements KeyValueSource {
     private long generation;
     private volatile boolean closed;
 
+    /** The prefix as this watch has delivered it, or null while that is not known to be whole. */
+    private TreeMap<String, KeySnapshot.Entry> mirror;
+
+    private long mirrorRevision;
+
     EtcdSubscription(String prefix, ChangeListener listener) {
       this.prefix = prefix;
       this.listener = listener;
     }
 
-    synchronized void start(long fromRevision) {
+    /** Watches from {@code fromRevision}; {@code seed}, when given, is the prefix just before. */
+    synchronized void start(long fromRevision, KeySnapshot seed) {
       if (closed) {
         return;
       }
       long gen = ++generation;
+      mirror = seed == null ? null : new TreeMap<>(seed.entries());
+      mirrorRevision = seed == null ? 0 : seed.revision();
       watcher =
           client
               .getWatchClient()
@@ -177,11 +257,37 @@ final class EtcdKeyValueSource implements KeyValueSource {
       return !closed && gen == generation;
     }
 
+    /** The mirror as a snapshot, when it is whole. */
+    synchronized Optional<KeySnapshot> mirrored() {
+      return mirror == null || closed
+          ? Optional.empty()
+          : Optional.of(new KeySnapshot(mirrorRevision, mirror));
+    }
+
+    /** Applies the events to the mirror first, then tells the listener. */
     private void onNext(long gen, WatchResponse response) {
-      if (isCurrent(gen) && !response.getEvents().isEmpty()) {
-        failures.set(0);
-        listener.changed("etcd: " + response.getEvents().size() + " key event(s) under " + prefix);
+      if (response.getEvents().isEmpty()) {
+        return;
       }
+      synchronized (this) {
+        if (!isCurrent(gen)) {
+          return;
+        }
+        for (WatchEvent event : response.getEvents()) {
+          if (mirror == null) {
+            break;
+          }
+          KeyValue kv = event.getKeyValue();
+          switch (event.getEventType()) {
+            case PUT -> mirror.put(relative(kv, prefix), entry(kv));
+            case DELETE -> mirror.remove(relative(kv, prefix));
+            default -> mirror = null; // not a kind this knows: reads go to etcd again
+          }
+          mirrorRevision = Math.max(mirrorRevision, kv.getModRevision());
+        }
+      }
+      failures.set(0);
+      listener.changed("etcd: " + response.getEvents().size() + " key event(s) under " + prefix);
     }
 
     private void onEnd(long gen, String why) {
@@ -191,9 +297,22 @@ final class EtcdKeyValueSource implements KeyValueSource {
       LOG.warn("etcd {} on {}; reading again and watching from the current revision", why, prefix);
       synchronized (this) {
         generation++;
+        mirror = null; // events may be missed from here on: reads go to etcd until re-watched
         watcher.close();
       }
+      // The caller reads at once: if etcd is gone, that read fails and says so where the caller
+      // reports its state; if etcd is still there, nothing missed while the watch was down is lost.
+      listener.changed("etcd " + why);
       rewatchLater(why);
+    }
+
+    /** The client was replaced, which ends its watches without a word: watch on the new one. */
+    void moved() {
+      long gen;
+      synchronized (this) {
+        gen = generation;
+      }
+      onEnd(gen, "client was replaced after a failed call");
     }
 
     private String describe(Throwable error) {
@@ -202,7 +321,7 @@ final class EtcdKeyValueSource implements KeyValueSource {
           : "watch failed: " + error.getMessage();
     }
 
-    /** Off the gRPC thread: find the current revision, watch from it, tell the listener. */
+    /** Off the gRPC thread: read the prefix, watch from its revision, tell the listener. */
     private void rewatchLater(String why) {
       long delay = Math.min(MAX_BACKOFF.toMillis(), 50L << Math.min(failures.getAndIncrement(), 7));
       rewatcher.schedule(
@@ -211,21 +330,12 @@ final class EtcdKeyValueSource implements KeyValueSource {
               return;
             }
             try {
-              long current =
-                  client
-                      .getKVClient()
-                      .get(
-                          EtcdStore.bytes(prefix),
-                          GetOption.builder().isPrefix(true).withCountOnly(true).build())
-                      .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                      .getHeader()
-                      .getRevision();
+              KeySnapshot current = readFromEtcd(prefix);
               rewatchPending.set(false);
-              start(current + 1);
-              listener.changed("etcd: " + why + "; watching again from revision " + current);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+              start(current.revision() + 1, current);
+              listener.changed(
+                  "etcd: " + why + "; watching again from revision " + current.revision());
+            } catch (StoreException | RuntimeException e) {
               rewatchLater(why);
             }
           },

@@ -21,7 +21,7 @@ public final class EtcdStore {
    * @throws IllegalArgumentException when a TLS file is missing or unreadable
    */
   public static KeyValueSource connect(EtcdSettings settings) {
-    return new EtcdKeyValueSource(client(settings), settings.timeout());
+    return new EtcdKeyValueSource(() -> client(settings), settings.timeout());
   }
 
   static Client client(EtcdSettings settings) {
