@@ -26,6 +26,10 @@ import picocli.CommandLine.Spec;
     footer = ExitCode.HELP)
 final class CheckCommand implements Callable<Integer> {
   @Mixin StoreOptions store;
+
+  /** For the ports HAProxy would listen on: a TCP service on one of them is a problem. */
+  @Mixin ProxyOptions listen;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -43,7 +47,7 @@ final class CheckCommand implements Callable<Integer> {
         err.println("haproxy-confd: " + e.getMessage());
         return e.isPermanent() ? ExitCode.STORE_REFUSED : ExitCode.STORE_UNAVAILABLE;
       }
-      ParseResult parsed = ConfigParser.parse(snapshot, store.parseOptions(Instant.now()));
+      ParseResult parsed = ConfigParser.parse(snapshot, store.parseOptions(Instant.now(), listen));
       BackendAssignment.Result resolved = BackendAssignment.assign(parsed.config(), resolver);
       parsed.problems().forEach(p -> out.println(p));
       resolved.warnings().forEach(w -> out.println(w));

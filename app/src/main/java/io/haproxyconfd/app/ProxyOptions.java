@@ -1,8 +1,11 @@
 package io.haproxyconfd.app;
 
 import io.haproxyconfd.adapters.haproxy.HaproxySettings;
+import io.haproxyconfd.domain.ParseOptions;
+import io.haproxyconfd.domain.Port;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Option;
 
@@ -64,6 +67,14 @@ final class ProxyOptions {
       description =
           "How long old workers may finish connections after a reload (default ${DEFAULT-VALUE}).")
   Duration hardStopAfter;
+
+  /**
+   * The ports HAProxy listens on itself. A TCP service on one of them would share it through
+   * SO_REUSEPORT, and the kernel would hand it a part of that port's connections.
+   */
+  Map<Port, String> reservedPorts() {
+    return ParseOptions.ports(httpPort, httpsPort, statsPort);
+  }
 
   HaproxySettings settings() {
     return new HaproxySettings(

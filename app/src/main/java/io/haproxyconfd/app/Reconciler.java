@@ -1,10 +1,12 @@
 package io.haproxyconfd.app;
 
+import io.haproxyconfd.domain.ConfigChange;
 import io.haproxyconfd.domain.ConfigParser;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.ParseOptions;
 import io.haproxyconfd.domain.ParseResult;
 import io.haproxyconfd.domain.Problem;
+import io.haproxyconfd.domain.ProxyConfig;
 import io.haproxyconfd.domain.ProxyId;
 import io.haproxyconfd.ports.ApplyResult;
 import io.haproxyconfd.ports.BackendResolver;
@@ -29,12 +31,27 @@ import org.slf4j.LoggerFactory;
  * configurator, which applies only the difference. A failure is retried with back-off while the
  * last good config keeps serving. A periodic full pass covers any event that was ever missed.
  *
+ * <p>The quiet period exists so that a service written key by key is reloaded once, complete. A
+ * change that moves only backends needs no reload and has no half-written state to wait out, so the
+ * first signal after a quiet spell is read at once: if all it changed is backends, it is applied
+ * without waiting; otherwise what was read is kept for the pass after the quiet period.
+ *
  * <p>Threading: {@link #changed} may be called from any thread and never blocks; all work happens
  * on the loop's own thread.
  */
 final class Reconciler implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
+
+  /**
+   * A failed read of the store is retried at least this often: a read is cheap, and the store's
+   * return should be noticed within seconds. Failed applies back off further, to 30 s.
+   */
+  private static final Duration MAX_STORE_BACKOFF = Duration.ofSeconds(1);
+
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+  /** While the store stays unreachable, the warning is repeated this often, not at every retry. */
+  private static final Duration STORE_WARNING_EVERY = Duration.ofSeconds(30);
 
   /** How the loop paces itself. */
   record Timing(Duration quietPeriod, Duration maxDelay, Duration resync) {
@@ -58,10 +75,22 @@ final class Reconciler implements AutoCloseable {
   private String lastReason = "start";
   private boolean closed;
 
+  /** Counts signals, so that a pass knows whether any came after it started reading. */
+  private long signals;
+
+  /** Whether the current batch of signals has had its at-once read. */
+  private boolean readAtOnce;
+
+  // Owned by the loop thread.
+  private Instant lastPassEnded = Instant.EPOCH;
+  private ProxyConfig lastHanded;
+  private Prepared prepared;
+
   private Subscription watch;
   private Subscription resolverWatch;
   private List<String> lastReported = List.of();
   private boolean storeLost;
+  private Instant lastStoreWarning = Instant.EPOCH;
 
   Reconciler(
       ProxyId proxy,
@@ -100,34 +129,54 @@ final class Reconciler implements AutoCloseable {
       }
       lastSignal = now;
       lastReason = reason;
+      signals++;
       status.signalled(now);
       lock.notifyAll();
     }
   }
 
+  /**
+   * What the loop is to do: a pass for a batch of signals, the first {@code signalsSeen} of all.
+   */
+  private record Work(String reason, boolean atOnce, long signalsSeen) {}
+
+  /** A read that found a structural change, kept until the quiet period is over. */
+  private record Prepared(
+      long signalsSeen,
+      Instant started,
+      KeySnapshot snapshot,
+      ParseResult parsed,
+      BackendAssignment.Result resolved,
+      Duration readTook) {}
+
   private void loop() {
     Duration backoff = Duration.ZERO;
     while (true) {
-      String reason;
+      Work work;
       try {
-        reason = awaitWork(backoff);
+        work = awaitWork(backoff);
       } catch (InterruptedException e) {
         return;
       }
-      if (reason == null) {
+      if (work == null) {
         return;
       }
       try {
-        pass(reason);
+        pass(work);
         backoff = Duration.ZERO;
       } catch (StoreException e) {
+        backoff = min(next(backoff), MAX_STORE_BACKOFF);
+        Instant now = clock.instant();
+        status.failed(now, e.getMessage());
+        if (!storeLost || !now.isBefore(lastStoreWarning.plus(STORE_WARNING_EVERY))) {
+          LOG.warn(
+              "cannot read the keys ({}); the last good config keeps serving; retrying every {}"
+                  + " ms",
+              e.getMessage(),
+              backoff.toMillis());
+          lastStoreWarning = now;
+        }
         storeLost = true;
-        backoff = next(backoff);
-        status.failed(clock.instant(), e.getMessage());
-        LOG.warn(
-            "cannot read the keys ({}); the last good config keeps serving; retrying in {} ms",
-            e.getMessage(),
-            backoff.toMillis());
         changed("retry after a store error");
       } catch (ProxyException | RuntimeException e) {
         backoff = next(backoff);
@@ -146,8 +195,12 @@ final class Reconciler implements AutoCloseable {
     return doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
   }
 
-  /** Waits for a signal and its quiet period (or the resync interval); null when closed. */
-  private String awaitWork(Duration backoff) throws InterruptedException {
+  /**
+   * Waits for a signal and its quiet period (or the resync interval); null when closed. The first
+   * signal after a quiet spell is handed over at once, for a pass that applies it only if it moves
+   * nothing but backends.
+   */
+  private Work awaitWork(Duration backoff) throws InterruptedException {
     synchronized (lock) {
       Instant notBefore = clock.instant().plus(backoff);
       while (true) {
@@ -163,16 +216,23 @@ final class Reconciler implements AutoCloseable {
           }
           continue;
         }
+        if (!readAtOnce
+            && backoff.isZero()
+            && lastHanded != null
+            && !firstSignal.isBefore(lastPassEnded.plus(timing.quietPeriod()))) {
+          readAtOnce = true;
+          return new Work(lastReason, true, signals);
+        }
         Instant due =
             min(lastSignal.plus(timing.quietPeriod()), firstSignal.plus(timing.maxDelay()));
         if (due.isBefore(notBefore)) {
           due = notBefore;
         }
         if (!now.isBefore(due)) {
-          String reason = lastReason;
           firstSignal = null;
           lastSignal = null;
-          return reason;
+          readAtOnce = false;
+          return new Work(lastReason, false, signals);
         }
         lock.wait(Math.max(1, Duration.between(now, due).toMillis()));
       }
@@ -183,8 +243,56 @@ final class Reconciler implements AutoCloseable {
     return a.isBefore(b) ? a : b;
   }
 
-  /** One full pass: read, parse, resolve, apply. */
-  private void pass(String reason) throws StoreException, ProxyException {
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  /**
+   * One full pass: read, parse, resolve, apply. An at-once pass stops before applying a structural
+   * change and keeps what it read; the pass after the quiet period uses that read if no signal has
+   * come since it started.
+   */
+  private void pass(Work work) throws StoreException, ProxyException {
+    Prepared p = prepared;
+    prepared = null;
+    if (p == null || p.signalsSeen() != work.signalsSeen()) {
+      p = read(work.signalsSeen());
+    }
+    if (work.atOnce()) {
+      if (ConfigChange.between(lastHanded, p.resolved().config()).kind()
+          == ConfigChange.Kind.STRUCTURAL) {
+        prepared = p;
+        return;
+      }
+      endBatchIfNoSignalSince(work.signalsSeen());
+    }
+    Instant applyStarted = clock.instant();
+    ApplyResult result = configurator.apply(p.resolved().config());
+    lastHanded = p.resolved().config();
+    lastPassEnded = clock.instant();
+    Duration took = Duration.between(p.started(), lastPassEnded);
+    status.applied(
+        lastPassEnded,
+        p.resolved().config(),
+        p.parsed().problems(),
+        p.resolved().warnings(),
+        result,
+        took);
+    report(p.parsed().problems(), p.resolved().warnings(), result);
+    if (result.outcome() != ApplyResult.Outcome.UNCHANGED) {
+      LOG.info(
+          "revision {}: {} ({}) in {} ms (read {} ms, apply {} ms) after {}",
+          p.snapshot().revision(),
+          result.outcome().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '),
+          result.detail(),
+          took.toMillis(),
+          p.readTook().toMillis(),
+          Duration.between(applyStarted, lastPassEnded).toMillis(),
+          work.reason());
+    }
+  }
+
+  private Prepared read(long signalsSeen) throws StoreException {
     Instant started = clock.instant();
     KeySnapshot snapshot = source.read(proxy);
     if (storeLost) {
@@ -195,19 +303,23 @@ final class Reconciler implements AutoCloseable {
     ensureWatching(snapshot.revision());
     ParseResult parsed = ConfigParser.parse(snapshot, options.apply(started));
     BackendAssignment.Result resolved = BackendAssignment.assign(parsed.config(), resolver);
-    ApplyResult result = configurator.apply(resolved.config());
-    Duration took = Duration.between(started, clock.instant());
-    status.applied(
-        clock.instant(), resolved.config(), parsed.problems(), resolved.warnings(), result, took);
-    report(parsed.problems(), resolved.warnings(), result);
-    if (result.outcome() != ApplyResult.Outcome.UNCHANGED) {
-      LOG.info(
-          "revision {}: {} ({}) in {} ms after {}",
-          snapshot.revision(),
-          result.outcome().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '),
-          result.detail(),
-          took.toMillis(),
-          reason);
+    return new Prepared(
+        signalsSeen,
+        started,
+        snapshot,
+        parsed,
+        resolved,
+        Duration.between(started, clock.instant()));
+  }
+
+  /** After an at-once pass: the batch is done unless more signals came while it was read. */
+  private void endBatchIfNoSignalSince(long signalsSeen) {
+    synchronized (lock) {
+      if (signals == signalsSeen) {
+        firstSignal = null;
+        lastSignal = null;
+        readAtOnce = false;
+      }
     }
   }
 

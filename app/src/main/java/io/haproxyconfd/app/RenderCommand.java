@@ -33,7 +33,8 @@ final class RenderCommand implements Callable<Integer> {
       ParseResult parsed;
       try {
         parsed =
-            ConfigParser.parse(source.read(store.proxyId()), store.parseOptions(Instant.now()));
+            ConfigParser.parse(
+                source.read(store.proxyId()), store.parseOptions(Instant.now(), proxy));
       } catch (StoreException e) {
         spec.commandLine().getErr().println("haproxy-confd: " + e.getMessage());
         return e.isPermanent() ? ExitCode.STORE_REFUSED : ExitCode.STORE_UNAVAILABLE;

@@ -116,7 +116,7 @@ final class RunCommand implements Callable<Integer> {
               source,
               resolver,
               configurator,
-              store::parseOptions,
+              now -> store.parseOptions(now, proxy),
               new Reconciler.Timing(quietPeriod, maxDelay, resync),
               Clock.systemUTC(),
               status);

@@ -150,7 +150,8 @@ final class StoreOptions {
     return new ProxyId(id.strip());
   }
 
-  ParseOptions parseOptions(Instant now) {
+  /** How to read the keys at {@code now}, for a proxy listening as {@code proxy} says. */
+  ParseOptions parseOptions(Instant now, ProxyOptions proxy) {
     ParseOptions.Discovery discovery =
         switch (resolver) {
           case keys -> ParseOptions.Discovery.KEYS;
@@ -161,6 +162,7 @@ final class StoreOptions {
       discovery = ParseOptions.Discovery.DNS_SRV;
     }
     return ParseOptions.defaults(now)
+        .withReservedPorts(proxy.reservedPorts())
         .withDiscovery(discovery)
         .withCustomSettingsAllowed(allowCustomSettings)
         .withAgentHostNames(agentHostNames);

@@ -75,7 +75,32 @@ class ReconcilerTest {
     public void close() {}
   }
 
+  /** The system clock, plus however far a test has moved it on. */
+  static final class MovableClock extends Clock {
+    private volatile Duration ahead = Duration.ZERO;
+
+    void advance(Duration by) {
+      ahead = ahead.plus(by);
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return Clock.systemUTC().instant().plus(ahead);
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      throw new UnsupportedOperationException();
+    }
+  }
+
   private final FakeStore store = new FakeStore();
+  private final MovableClock clock = new MovableClock();
   private final FakeProxy proxy = new FakeProxy();
   private final Status status = new Status();
 
@@ -87,7 +112,7 @@ class ReconcilerTest {
         proxy,
         now -> Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS),
         new Reconciler.Timing(quiet, maxDelay, Duration.ofMinutes(5)),
-        Clock.systemUTC(),
+        clock,
         status);
   }
 
@@ -117,6 +142,39 @@ class ReconcilerTest {
                   .toString()
                   .equals("[10.0.0.250:80]"));
       assertTrue(proxy.applied.size() < 20, proxy.applied.size() + " applies for 500 signals");
+    }
+  }
+
+  @Test
+  void a_backend_change_is_applied_at_once_and_a_new_service_after_the_quiet_period()
+      throws Exception {
+    Duration quiet = Duration.ofSeconds(1);
+    store.set(Map.of("services/web/domain", "example.org", "services/web/w1", "10.0.0.1:80"));
+    try (Reconciler r = reconciler(quiet, Duration.ofSeconds(5))) {
+      r.start();
+      Await.until(Duration.ofSeconds(5), "first pass", () -> proxy.applied.size() == 1);
+      clock.advance(quiet); // a quiet spell: the next change is read at once
+
+      long start = System.nanoTime();
+      store.set(Map.of("services/web/domain", "example.org", "services/web/w1", "10.0.0.2:80"));
+      Await.until(Duration.ofSeconds(5), "backend change", () -> proxy.applied.size() == 2);
+      Duration backend = Duration.ofNanos(System.nanoTime() - start);
+      assertTrue(backend.compareTo(quiet) < 0, "backend change waited " + backend);
+
+      clock.advance(quiet);
+      start = System.nanoTime();
+      Map<String, String> keys = new TreeMap<>(store.keys.get());
+      keys.put("services/blog/domain", "blog.example.org");
+      store.set(keys);
+      keys.put("services/blog/w1", "10.0.0.3:80");
+      store.set(keys); // the same service's second key, a moment later
+      Await.until(Duration.ofSeconds(5), "new service", () -> proxy.applied.size() == 3);
+      Duration structural = Duration.ofNanos(System.nanoTime() - start);
+      assertTrue(structural.compareTo(quiet) >= 0, "new service applied after " + structural);
+      assertEquals(
+          "[10.0.0.3:80]",
+          proxy.applied.get(2).http().get(0).backends().toString(),
+          "applied once, with both of its keys");
     }
   }
 

@@ -53,6 +53,11 @@ public record ParseOptions(
     return ports;
   }
 
+  /** With these ports reserved, in place of the seed image's. */
+  public ParseOptions withReservedPorts(Map<Port, String> ports) {
+    return new ParseOptions(ports, discovery, customSettingsAllowed, now, agentHostNames);
+  }
+
   public ParseOptions withDiscovery(Discovery d) {
     return new ParseOptions(reservedPorts, d, customSettingsAllowed, now, agentHostNames);
   }
