@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -20,167 +18,22 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class HostileValuesTest {
 
-  /** One bad value, at one key, beside services that must not notice. */
-  record Case(String key, String value) {
-    @Override
-    public String toString() {
-      return key + "=" + Problem.shorten(value);
-    }
-  }
-
-  private static final Map<String, String> GOOD =
-      Map.of(
-          "services/good/domain", "good.example.org",
-          "services/good/url_beg", "/good",
-          "services/good/port", "80",
-          "tcp-services/goodtcp/external_port", "5000",
-          "tcp-services/goodtcp/internal_port", "5000");
-
-  private static final Map<String, String> BAD_BASE =
-      Map.of(
-          "services/bad/domain", "bad.example.org",
-          "services/bad/port", "8080",
-          "tcp-services/badtcp/external_port", "6000",
-          "tcp-services/badtcp/internal_port", "6000");
-
-  /** Characters that could break out of a config line, a quoted word or a map entry. */
-  private static final List<String> BREAKERS =
-      List.of(
-          "\n",
-          "\r\nbackend evil\n  server x 6.6.6.6:80",
-          " ",
-          "\t",
-          "\"",
-          "'",
-          "#comment",
-          "%[req.hdr(host)]",
-          "\u0000",
-          "\u00e9",
-          KeySnapshot.decode(new byte[] {(byte) 0xc3, 0x28}),
-          "\u2028",
-          "`",
-          "\u000b");
-
-  /**
-   * Where each breaker goes: a valid value, with the breaker inserted after the first character.
-   */
-  private static final Map<String, String> FIELDS =
-      new TreeMap<>(
-          Map.ofEntries(
-              Map.entry("services/bad/domain", "bad.example.org"),
-              Map.entry("services/bad/virtual_hosts", "bad.example.org"),
-              Map.entry("services/bad/port", "8080"),
-              Map.entry("services/bad/url_beg", "/api"),
-              Map.entry("services/bad/url_reg", "^/api"),
-              Map.entry("services/bad/balance", "roundrobin"),
-              Map.entry("services/bad/keep_path", "true"),
-              Map.entry("services/bad/cookie", "SERVERID"),
-              Map.entry("services/bad/health_check_uri", "/health"),
-              Map.entry("services/bad/force_https", "true"),
-              Map.entry("services/bad/basic_auth", "alice:$6$saltsalt$abcdefghijklmnop"),
-              Map.entry("services/bad/upstreams/b-1", "10.0.0.1:80"),
-              Map.entry("tcp-services/badtcp/external_port", "6000"),
-              Map.entry("tcp-services/badtcp/internal_port", "6000"),
-              Map.entry("tcp-services/badtcp/balance", "leastconn")));
-
-  static Stream<Case> cases() {
-    List<Case> cases = new ArrayList<>();
-    FIELDS.forEach(
-        (key, valid) -> {
-          for (String breaker : BREAKERS) {
-            cases.add(new Case(key, valid.charAt(0) + breaker + valid.substring(1)));
-          }
-          cases.add(new Case(key, valid + "x".repeat(100_000)));
-        });
-    for (String port :
-        List.of(
-            "0", "65536", "80abc", "-1", "+80", "080", "1e3", "0x50", "99999999999", "", "8 0")) {
-      cases.add(new Case("services/bad/port", port));
-      cases.add(new Case("tcp-services/badtcp/external_port", port));
-    }
-    for (String host :
-        List.of(
-            "",
-            "-bad.example.org",
-            "bad-.example.org",
-            "bad..example.org",
-            "bad.example.org.",
-            "*.*.example.org",
-            "*",
-            "*.",
-            "bad_name.example.org",
-            "a".repeat(64) + ".org",
-            ("abc." + "d".repeat(60) + ".").repeat(5) + "org",
-            "http://bad.example.org",
-            "bad.example.org/x",
-            "bad.example.org:80",
-            "b*d.example.org",
-            "bad.example.org;evil")) {
-      cases.add(new Case("services/bad/domain", host));
-    }
-    for (String path :
-        List.of("api", "/a?b=c", "/a b", "/" + "a".repeat(600), "/a\\b", "/a<b>", "/{x}", "")) {
-      cases.add(new Case("services/bad/url_beg", path));
-      cases.add(new Case("services/bad/health_check_uri", path));
-    }
-    for (String regex : List.of("(", "[a-", "a{99999999999}", "^/" + "a".repeat(300), "/a b", "")) {
-      cases.add(new Case("services/bad/url_reg", regex));
-    }
-    for (String balance :
-        List.of("url_param x", "hdr(host)", "round robin", "", "roundrobin\nbackend x", "RR")) {
-      cases.add(new Case("services/bad/balance", balance));
-    }
-    for (String auth :
-        List.of(
-            "alice:secret",
-            "alice insecure-password secret",
-            "alice",
-            ":$6$saltsalt$abcdefgh",
-            "user alice password plain",
-            "al ice:$6$saltsalt$abcdefgh",
-            "alice:$6$saltsalt$abcdefgh,alice:$6$saltsalt$abcdefgh")) {
-      cases.add(new Case("services/bad/basic_auth", auth));
-    }
-    for (String bool : List.of("maybe", "tru", "", "true false")) {
-      cases.add(new Case("services/bad/keep_path", bool));
-      cases.add(new Case("services/bad/force_https", bool));
-    }
-    cases.add(new Case("services/bad/health_check_port", "70000"));
-    for (String backend :
-        List.of(
-            "10.0.0.1",
-            "10.0.0.256:80",
-            "10.0.0.1:0",
-            "::1:80",
-            "[::1]80",
-            "[fe80::1%eth0]:80",
-            "1.2.3.4:80 backup",
-            "example.org:80")) {
-      cases.add(new Case("services/bad/upstreams/b-1", backend));
-    }
-    String cert = TestCertificates.rsa("bad.example.org");
-    String other = TestCertificates.rsa("other.example.org");
-    cases.add(new Case("services/bad/cert", "not a certificate"));
-    cases.add(new Case("services/bad/cert", TestCertificates.mismatched(cert, other)));
-    cases.add(new Case("services/bad/cert", TestCertificates.certificatePart(cert)));
-    cases.add(new Case("services/bad/cert", cert + "frontend evil\n"));
-    cases.add(new Case("services/bad/cert", cert.replace("MII", "M\"I")));
-    return cases.stream();
-  }
-
-  private static final ParseResult BASELINE = ConfigParser.parse(KeySnapshot.of(1, GOOD), Keys.DNS);
+  private static final ParseResult BASELINE =
+      ConfigParser.parse(KeySnapshot.of(1, HostileCorpus.GOOD), Keys.DNS);
 
   @Test
   void the_table_is_large_enough() {
-    assertTrue(cases().count() >= 300, "at least 300 cases, was " + cases().count());
+    assertTrue(
+        HostileCorpus.cases().count() >= 300,
+        "at least 300 cases, was " + HostileCorpus.cases().count());
     assertEquals(2, BASELINE.config().http().size() + BASELINE.config().tcp().size() - 0);
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("cases")
-  void is_refused_by_key_and_reason_and_harms_no_other_service(Case c) {
-    Map<String, String> values = new TreeMap<>(GOOD);
-    values.putAll(BAD_BASE);
+  @MethodSource("io.haproxyconfd.domain.HostileCorpus#cases")
+  void is_refused_by_key_and_reason_and_harms_no_other_service(HostileCorpus.Case c) {
+    Map<String, String> values = new TreeMap<>(HostileCorpus.GOOD);
+    values.putAll(HostileCorpus.BAD_BASE);
     values.put(c.key(), c.value());
     ParseResult result = ConfigParser.parse(KeySnapshot.of(1, values), Keys.DNS);
 
@@ -233,7 +86,7 @@ class HostileValuesTest {
 
   @Test
   void a_bad_service_name_is_refused_by_its_folder() {
-    Map<String, String> values = new TreeMap<>(GOOD);
+    Map<String, String> values = new TreeMap<>(HostileCorpus.GOOD);
     for (String name : List.of("bad name", "-bad", "x".repeat(64), "b\nad", "b#d")) {
       values.put("services/" + name + "/domain", "x.example.org");
       values.put("services/" + name + "/port", "80");

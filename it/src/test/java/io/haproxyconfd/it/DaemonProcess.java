@@ -10,54 +10,94 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The real product: the image's entrypoint script running the built jar, configured only through
- * the environment, as {@code docker run -e ...} would. Stopped with SIGTERM by its PID.
+ * the environment, as {@code docker run -e ...} would. Stopped with SIGTERM by its PID. Public for
+ * the benchmarks.
  */
-final class DaemonProcess implements AutoCloseable {
-  static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+public final class DaemonProcess implements AutoCloseable {
+  /** The project's root: the tests run in {@code it/}, the benchmarks in the root. */
+  static final Path ROOT = root();
+
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  final int http;
-  final int admin;
-  final Path stateDir;
-  final Path log;
+  public final int http;
+  public final int admin;
+  public final Path stateDir;
+  public final Path log;
+  private final Map<String, String> env;
   private final Process process;
 
-  private DaemonProcess(Map<String, String> env) throws IOException {
-    http = freePort();
-    admin = freePort();
-    stateDir = Files.createTempDirectory("daemon-state");
-    log = stateDir.resolve("daemon.log");
-    Map<String, String> all = new HashMap<>();
-    all.put("HAPROXY_CONFD_JAR", ROOT.resolve("app/target/haproxy-confd.jar").toString());
-    all.put("STATE_DIR", stateDir.toString());
-    all.put("BIND_ADDRESS", "127.0.0.1");
-    all.put("HTTP_PORT", Integer.toString(http));
-    all.put("HTTPS_PORT", Integer.toString(freePort()));
-    all.put("STATS_PORT", Integer.toString(freePort()));
-    all.put("ADMIN_ADDRESS", "127.0.0.1:" + admin);
-    all.putAll(env);
+  private DaemonProcess(Map<String, String> given) throws IOException {
+    Map<String, String> all = new HashMap<>(given);
+    all.putIfAbsent("HAPROXY_CONFD_JAR", ROOT.resolve("app/target/haproxy-confd.jar").toString());
+    if (!all.containsKey("STATE_DIR")) {
+      all.put("STATE_DIR", Files.createTempDirectory("daemon-state").toString());
+    }
+    all.putIfAbsent("BIND_ADDRESS", "127.0.0.1");
+    for (String port : List.of("HTTP_PORT", "HTTPS_PORT", "STATS_PORT")) {
+      if (!all.containsKey(port)) {
+        all.put(port, Integer.toString(freePort()));
+      }
+    }
+    if (!all.containsKey("ADMIN_ADDRESS")) {
+      all.put("ADMIN_ADDRESS", "127.0.0.1:" + freePort());
+    }
+    env = Map.copyOf(all);
+    http = Integer.parseInt(env.get("HTTP_PORT"));
+    admin = Integer.parseInt(env.get("ADMIN_ADDRESS").replaceAll(".*:", ""));
+    stateDir = Path.of(env.get("STATE_DIR"));
+    // Beside the state directory, not in it: the faults tests make that one read-only or full.
+    log = stateDir.resolveSibling(stateDir.getFileName() + ".log");
+    Files.createDirectories(stateDir);
     ProcessBuilder pb =
         new ProcessBuilder(ROOT.resolve("app/src/main/docker/entrypoint.sh").toString())
             .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
-    pb.environment().putAll(all);
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.environment().putAll(env);
     process = pb.start();
   }
 
   /** Starts a daemon and waits until it has applied a config from the store. */
-  static DaemonProcess start(Map<String, String> env) throws Exception {
-    DaemonProcess d = new DaemonProcess(env);
-    Await.until(Duration.ofSeconds(30), d::describe, () -> d.get("/readyz").statusCode() == 200);
+  public static DaemonProcess start(Map<String, String> env) throws Exception {
+    return ready(new DaemonProcess(env));
+  }
+
+  /**
+   * Starts a daemon with everything {@code earlier} had (ports, state directory, store), as a
+   * supervisor restarting the same container would; its log is appended to.
+   */
+  public static DaemonProcess restart(DaemonProcess earlier) throws Exception {
+    return ready(new DaemonProcess(earlier.env));
+  }
+
+  /** Starts a daemon without waiting for it. */
+  public static DaemonProcess launch(Map<String, String> env) throws IOException {
+    return new DaemonProcess(env);
+  }
+
+  private static DaemonProcess ready(DaemonProcess d) throws Exception {
+    Await.until(Duration.ofSeconds(60), d::describe, () -> d.get("/readyz").statusCode() == 200);
     return d;
   }
 
-  HttpResponse<String> get(String path) throws IOException, InterruptedException {
+  /** The JVM's PID (the entrypoint execs java). */
+  public long pid() {
+    return process.pid();
+  }
+
+  /** SIGKILL: no shutdown hook runs, as when the kernel's OOM killer or a host crash ends it. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  public HttpResponse<String> get(String path) throws IOException, InterruptedException {
     if (!process.isAlive()) {
       throw new IOException("daemon exited " + process.exitValue() + ": " + Files.readString(log));
     }
@@ -68,12 +108,12 @@ final class DaemonProcess implements AutoCloseable {
         HttpResponse.BodyHandlers.ofString());
   }
 
-  String status() throws Exception {
+  public String status() throws Exception {
     return get("/status").body();
   }
 
   /** A counter or gauge from /metrics. */
-  long metric(String line) throws Exception {
+  public long metric(String line) throws Exception {
     for (String l : get("/metrics").body().split("\n")) {
       if (l.startsWith(line + " ")) {
         return (long) Double.parseDouble(l.substring(line.length() + 1));
@@ -82,20 +122,22 @@ final class DaemonProcess implements AutoCloseable {
     throw new AssertionError("no metric " + line);
   }
 
-  long masterPid() throws IOException {
+  public long masterPid() throws IOException {
     return Long.parseLong(Files.readString(stateDir.resolve("run/haproxy.pid")).strip());
   }
 
-  String describe() {
+  public String describe() {
     try {
-      return "daemon log:\n" + Files.readString(log);
+      String text = Files.readString(log);
+      return "daemon log:\n"
+          + (text.length() > 20_000 ? "..." + text.substring(text.length() - 20_000) : text);
     } catch (IOException e) {
       return e.toString();
     }
   }
 
   /** SIGTERM, then the exit status. */
-  int stop() throws InterruptedException {
+  public int stop() throws InterruptedException {
     process.destroy();
     if (!process.waitFor(20, TimeUnit.SECONDS)) {
       process.destroyForcibly();
@@ -113,5 +155,10 @@ final class DaemonProcess implements AutoCloseable {
 
   static int freePort() throws IOException {
     return io.haproxyconfd.domain.FreePorts.next();
+  }
+
+  private static Path root() {
+    Path here = Path.of("").toAbsolutePath();
+    return Files.exists(here.resolve("it")) ? here : here.getParent();
   }
 }

@@ -13,11 +13,7 @@ import io.haproxyconfd.domain.Await;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -156,63 +152,12 @@ class ProductIT {
       put("/haproxy-burst/services/s" + s + "/domain", "s" + s + ".example.org");
     }
     try (DaemonProcess d = DaemonProcess.start(env("burst", "CONFD_RESOLVER", "keys"))) {
-      long before = applies(d);
-      Semaphore inFlight = new Semaphore(256);
-      List<CompletableFuture<?>> puts = new ArrayList<>();
-      long start = System.nanoTime();
-      for (int i = 0; i < 10_000; i++) {
-        String key = "/haproxy-burst/services/s" + (i % services) + "/w1";
-        String value = "10.0." + (i / services % 250) + "." + (i % services + 1) + ":8080";
-        inFlight.acquire();
-        puts.add(
-            client
-                .getKVClient()
-                .put(bytes(key), bytes(value))
-                .whenComplete((r, e) -> inFlight.release()));
-      }
-      CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-      long writtenMs = (System.nanoTime() - start) / 1_000_000;
-      // Writes in flight together may land in any order: the final state is what etcd holds now.
-      List<String> expected = new ArrayList<>();
-      for (var kv :
-          client
-              .getKVClient()
-              .get(
-                  bytes("/haproxy-burst/services/"),
-                  io.etcd.jetcd.options.GetOption.builder().isPrefix(true).build())
-              .get(10, TimeUnit.SECONDS)
-              .getKvs()) {
-        if (kv.getKey().toString(StandardCharsets.UTF_8).endsWith("/w1")) {
-          expected.add("\"" + kv.getValue().toString(StandardCharsets.UTF_8) + "\"");
-        }
-      }
-      assertEquals(services, expected.size());
-      Await.until(
-          Duration.ofSeconds(30),
-          () -> {
-            try {
-              String st = d.status();
-              return "final state "
-                  + expected.stream().filter(e -> !st.contains(e)).toList()
-                  + " missing";
-            } catch (Exception e) {
-              return "final state; /status failed: " + e;
-            }
-          },
-          () -> {
-            String status = d.status();
-            return expected.stream().allMatch(status::contains);
-          });
-      long finalMs = (System.nanoTime() - start) / 1_000_000;
-      long used = applies(d) - before;
+      Burst.Result r = Burst.run(client, d, "/haproxy-burst/", services, 10_000);
       System.out.printf(
           "burst: 10000 writes in %d ms, final state after %d ms, %d applies%n",
-          writtenMs, finalMs, used);
-      assertTrue(used <= 40, used + " applies for 10,000 writes");
-      assertEquals(
-          services,
-          d.status().split("\"10\\.0\\.", -1).length - 1,
-          "exactly one address per service, none stale");
+          r.writtenMs(), r.finalStateMs(), r.applies());
+      assertTrue(r.applies() <= 40, r.applies() + " applies for 10,000 writes");
+      assertEquals(0, r.stale(), "exactly one address per service, none stale");
     }
   }
 
@@ -225,11 +170,6 @@ class ProductIT {
     assertEquals(0, d.stop(), d.describe());
     Await.until(Duration.ofSeconds(5), "HAProxy gone", () -> !alive(master));
     assertTrue(d.describe().contains("stopped"), d.describe());
-  }
-
-  static long applies(DaemonProcess d) throws Exception {
-    return d.metric("haproxy_confd_applies_total{outcome=\"reloaded\"}")
-        + d.metric("haproxy_confd_applies_total{outcome=\"runtime_update\"}");
   }
 
   static boolean alive(long pid) throws Exception {

@@ -1,0 +1,219 @@
+package io.haproxyconfd.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.haproxyconfd.adapters.etcd.EtcdCluster;
+import io.haproxyconfd.adapters.haproxy.EchoBackend;
+import io.haproxyconfd.adapters.haproxy.RawHttp;
+import io.haproxyconfd.domain.Await;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Faults too slow or too privileged for every CI run, run by {@code ./run faults}: etcd down for 30
+ * s with requests flowing, and a state directory that turns read-only or fills up (a tmpfs mounted
+ * for the test: needs root). What must hold: not one request fails, the error is reported, and the
+ * daemon converges once the fault is gone.
+ */
+@Tag("faults")
+class SlowFaultsIT {
+  @RegisterExtension static EtcdCluster etcd = EtcdCluster.of(1);
+
+  static EchoBackend a;
+  static EchoBackend b;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    a = new EchoBackend("a");
+    b = new EchoBackend("b", InetAddress.getByName("127.0.0.2"), a.port());
+  }
+
+  @AfterAll
+  static void tearDown() {
+    a.close();
+    b.close();
+  }
+
+  /**
+   * A client per write: one that lived through the outage is still backing off its reconnects
+   * (jetcd issue 1616).
+   */
+  static void put(String key, String value) throws Exception {
+    try (Client client = Client.builder().endpoints(etcd.endpoints()).build()) {
+      client.getKVClient().put(bytes(key), bytes(value)).get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+
+  static DaemonProcess daemon(String id, String host, Map<String, String> more) throws Exception {
+    put("/haproxy-" + id + "/services/web/domain", host);
+    put("/haproxy-" + id + "/services/web/w1", a.backend().toString());
+    Map<String, String> env = new HashMap<>(more);
+    env.put("HAPROXY_ID", id);
+    env.put("ETCD_NODE", etcd.endpoints());
+    env.put("CONFD_RESOLVER", "keys");
+    DaemonProcess d = DaemonProcess.start(env);
+    awaitServed(d, host, "backend=a ", Duration.ofSeconds(10));
+    return d;
+  }
+
+  static void awaitServed(DaemonProcess d, String host, String bodyStart, Duration within) {
+    Await.until(
+        within,
+        () -> host + " answered with " + bodyStart + "; " + d.describe(),
+        () -> RawHttp.get(d.http, host, "/").body().startsWith(bodyStart));
+  }
+
+  /** Keeps a fault in place for its whole duration: the length of the outage is what is tested. */
+  static void holdFor(Duration outage) throws InterruptedException {
+    Thread.sleep(outage.toMillis());
+  }
+
+  @Test
+  void etcd_down_for_30_seconds_fails_no_request_and_is_caught_up_with_on_its_return()
+      throws Exception {
+    String host = "outage.example.org";
+    try (DaemonProcess d = daemon("outage", host, Map.of())) {
+      Traffic traffic = Traffic.start(d.http, host);
+      etcd.kill(0);
+      try {
+        Await.until(
+            Duration.ofSeconds(15),
+            () -> "the daemon reports the store lost; " + d.describe(),
+            () -> d.status().contains("cannot read") || d.describe().contains("cannot read"));
+        holdFor(Duration.ofSeconds(30));
+      } finally {
+        etcd.restart(0);
+      }
+      long answeredDuringOutage = traffic.ok();
+      long back = System.nanoTime();
+      put("/haproxy-outage/services/web/w1", b.backend().toString());
+      awaitServed(d, host, "backend=b ", Duration.ofSeconds(2));
+      System.out.printf(
+          "etcd back: a change written on its return served after %d ms%n",
+          (System.nanoTime() - back) / 1_000_000);
+      traffic.stop().assertNoneFailed();
+      assertTrue(answeredDuringOutage > 1000, answeredDuringOutage + " answered in the outage");
+    }
+  }
+
+  /** What can go wrong with the state directory: made, and undone, on the test's tmpfs. */
+  enum DiskFault {
+    READ_ONLY("Read-only file system"),
+    FULL("No space left on device");
+
+    final String reported;
+
+    DiskFault(String reported) {
+      this.reported = reported;
+    }
+
+    /** Makes the fault; what undoes it. */
+    Undo inject(Tmpfs state) throws Exception {
+      if (this == READ_ONLY) {
+        state.remount("ro");
+        return () -> state.remount("rw");
+      }
+      Path filler = state.fill();
+      return () -> Files.delete(filler);
+    }
+  }
+
+  interface Undo {
+    void run() throws Exception;
+  }
+
+  @ParameterizedTest
+  @EnumSource(DiskFault.class)
+  void a_broken_state_directory_keeps_serving_reports_and_recovers(DiskFault fault)
+      throws Exception {
+    try (Tmpfs state = Tmpfs.mount("4m")) {
+      String id = "disk-" + fault.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+      String host = id + ".example.org";
+      try (DaemonProcess d = daemon(id, host, Map.of("STATE_DIR", state.dir.toString()))) {
+        Traffic traffic = Traffic.start(d.http, host);
+        Undo undo = fault.inject(state);
+        put("/haproxy-" + id + "/services/two/domain", "two." + host);
+        put("/haproxy-" + id + "/services/two/w1", b.backend().toString());
+        Await.until(
+            Duration.ofSeconds(10),
+            () -> "the failure reported; " + d.describe(),
+            () -> d.status().contains(fault.reported));
+        assertEquals(200, RawHttp.get(d.http, host, "/").status(), "the running config serves");
+
+        undo.run();
+        awaitServed(d, "two." + host, "backend=b ", Duration.ofSeconds(35));
+        traffic.stop().assertNoneFailed();
+      }
+    }
+  }
+
+  /** A small tmpfs mounted for one test, unmounted after it (root only). */
+  static final class Tmpfs implements AutoCloseable {
+    final Path dir;
+
+    private Tmpfs(Path dir) {
+      this.dir = dir;
+    }
+
+    static Tmpfs mount(String size) throws Exception {
+      Path dir = Files.createTempDirectory("state-tmpfs");
+      run("mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0700", "tmpfs", dir.toString());
+      return new Tmpfs(dir);
+    }
+
+    void remount(String mode) throws Exception {
+      run("mount", "-o", "remount," + mode, dir.toString());
+    }
+
+    /** Writes a file until the file system is full; the file, to be deleted to make room. */
+    Path fill() throws IOException {
+      Path filler = dir.resolve("filler");
+      byte[] block = new byte[64 * 1024];
+      try (var out = Files.newOutputStream(filler)) {
+        while (true) {
+          out.write(block);
+        }
+      } catch (IOException full) {
+        if (!String.valueOf(full.getMessage()).contains("No space left")) {
+          throw full;
+        }
+      }
+      return filler;
+    }
+
+    @Override
+    public void close() throws Exception {
+      run("umount", "-l", dir.toString());
+    }
+
+    private static void run(String... command) throws Exception {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException(
+            String.join(" ", command) + " failed (these tests need root): " + out);
+      }
+    }
+  }
+}
