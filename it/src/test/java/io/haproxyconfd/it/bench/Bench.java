@@ -1,7 +1,11 @@
 package io.haproxyconfd.it.bench;
 
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.haproxyconfd.adapters.etcd.EtcdCluster;
 import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
 import io.haproxyconfd.adapters.haproxy.HaproxySettings;
+import io.haproxyconfd.adapters.haproxy.RawHttp;
 import io.haproxyconfd.ports.ProxyConfigurator;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +14,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -33,15 +39,23 @@ final class Bench {
 
   /** A static HAProxy answering 200 "ok": a backend that is never the bottleneck. */
   static long startStaticBackend(Path dir, int port) throws IOException, InterruptedException {
-    Path cfg = dir.resolve("backend.cfg");
+    return startStaticBackend(dir, port, "ok");
+  }
+
+  /** The same answering {@code body}: tells which backend served, at HAProxy's speed. */
+  static long startStaticBackend(Path dir, int port, String body)
+      throws IOException, InterruptedException {
+    Path cfg = dir.resolve("backend-" + port + ".cfg");
     Files.writeString(
         cfg,
         "global\n  maxconn 4096\ndefaults\n  mode http\n  timeout client 30s\n  timeout server 30s\n"
             + "  timeout connect 5s\nfrontend f\n  bind 127.0.0.1:"
             + port
             + "\n"
-            + "  http-request return status 200 content-type text/plain string ok\n");
-    Path pid = dir.resolve("backend.pid");
+            + "  http-request return status 200 content-type text/plain string "
+            + body
+            + "\n");
+    Path pid = dir.resolve("backend-" + port + ".pid");
     run("haproxy", "-D", "-f", cfg.toString(), "-p", pid.toString());
     return Long.parseLong(Files.readString(pid).strip());
   }
@@ -91,6 +105,50 @@ final class Bench {
   private static long find(String text, String regex) {
     Matcher m = Pattern.compile(regex).matcher(text);
     return m.find() ? Long.parseLong(m.group(1)) : 0;
+  }
+
+  /** Writes one key and waits for etcd's answer. */
+  static void put(Client client, String key, String value) throws Exception {
+    client.getKVClient().put(bytes(key), bytes(value)).get(10, TimeUnit.SECONDS);
+  }
+
+  static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The daemon's environment for a proxy reading {@code etcd}, backends from agent keys. The
+   * environment variable DAEMON_JAVA_OPTS, when set, replaces the entrypoint's JVM options.
+   */
+  static Map<String, String> daemonEnv(String proxyId, EtcdCluster etcd, Path stateDir) {
+    Map<String, String> env = new java.util.HashMap<>();
+    env.put("HAPROXY_ID", proxyId);
+    env.put("ETCD_NODE", etcd.endpoints());
+    env.put("CONFD_RESOLVER", "keys");
+    env.put("STATE_DIR", stateDir.toString());
+    String javaOpts = System.getenv("DAEMON_JAVA_OPTS");
+    if (javaOpts != null) {
+      env.put("JAVA_OPTS", javaOpts);
+    }
+    return env;
+  }
+
+  /**
+   * Sends requests for {@code host} until one is answered with {@code body}; the nanoseconds from
+   * {@code since} until then.
+   */
+  static long untilServed(int port, String host, String body, long since) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      RawHttp.Response r = RawHttp.get(port, host, "/");
+      if (r.status() == 200 && r.body().equals(body)) {
+        return System.nanoTime() - since;
+      }
+      // A request every 0.2 ms at most: on two cores, polling flat out would take the CPU from
+      // the daemon, etcd and HAProxy, and measure itself.
+      LockSupport.parkNanos(200_000);
+    }
+    throw new IllegalStateException(host + " not answered with " + body + " within 10 s");
   }
 
   static String percentiles(long[] nanos) {

@@ -1,0 +1,321 @@
+package io.haproxyconfd.it.bench;
+
+import io.etcd.jetcd.Client;
+import io.haproxyconfd.adapters.etcd.EtcdCluster;
+import io.haproxyconfd.domain.Await;
+import io.haproxyconfd.it.DaemonProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * How the daemon grows with the number of services: for each size, that many HTTP services plus
+ * 1,000 TCP services written to etcd, then the daemon started from its entrypoint. Measured: start
+ * to first applied config and to the last host served; one structural change and one backend
+ * change, etcd put to first request served (median of 5); the daemon's heap after a full GC and its
+ * RSS, and HAProxy's RSS; the daemon's CPU while idle; requests/s through HAProxy for the first and
+ * the last host. Prints a table and writes {@code bench/scale.dat} and {@code bench/scale.png}
+ * (gnuplot).
+ *
+ * <p>Usage: {@code bench/run scale [sizes...]} (default 1000 3000 10000).
+ */
+public final class Scale {
+  static final int TCP = 1000;
+  static final int TRIALS = 5;
+
+  record Row(
+      int http,
+      long readyMs,
+      long lastHostMs,
+      double structuralMs,
+      double backendMs,
+      double heapMb,
+      double rssMb,
+      double haproxyRssMb,
+      double idleCpuPercent,
+      double firstRps,
+      double lastRps) {}
+
+  public static void main(String[] args) throws Exception {
+    int[] sizes =
+        args.length > 0
+            ? Arrays.stream(args).mapToInt(Integer::parseInt).toArray()
+            : new int[] {1000, 3000, 10000};
+    Path dir = Files.createTempDirectory("bench-scale");
+    int portA = Bench.freePort();
+    int portB = Bench.freePort();
+    long pidA = Bench.startStaticBackend(dir, portA, "backend=a");
+    long pidB = Bench.startStaticBackend(dir, portB, "backend=b");
+    EtcdCluster etcd = EtcdCluster.of(1);
+    etcd.start();
+    List<Row> rows = new ArrayList<>();
+    try (Client client = Client.builder().endpoints(etcd.endpoints()).build()) {
+      for (int size : sizes) {
+        rows.add(measure(dir, etcd, client, size, "127.0.0.1:" + portA, "127.0.0.1:" + portB));
+      }
+    } finally {
+      etcd.stop();
+      Bench.stop(pidA);
+      Bench.stop(pidB);
+    }
+    print(rows);
+    chart(rows);
+  }
+
+  private static Row measure(
+      Path dir, EtcdCluster etcd, Client client, int size, String a, String b) throws Exception {
+    String id = "scale" + size;
+    String prefix = "/haproxy-" + id + "/";
+    long writeStart = System.nanoTime();
+    List<String[]> keys = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      keys.add(new String[] {prefix + "services/s" + i + "/domain", "s" + i + ".example.org"});
+      keys.add(new String[] {prefix + "services/s" + i + "/w1", a});
+    }
+    for (int i = 0; i < TCP; i++) {
+      keys.add(
+          new String[] {
+            prefix + "tcp-services/t" + i + "/external_port", Integer.toString(Bench.freePort())
+          });
+      keys.add(new String[] {prefix + "tcp-services/t" + i + "/internal_port", "80"});
+      keys.add(new String[] {prefix + "tcp-services/t" + i + "/w1", a});
+    }
+    putAll(client, keys);
+    System.out.printf(
+        "scale %d: %d keys written in %d ms%n",
+        size, keys.size(), (System.nanoTime() - writeStart) / 1_000_000);
+
+    long start = System.nanoTime();
+    DaemonProcess d = DaemonProcess.launch(Bench.daemonEnv(id, etcd, dir.resolve("state-" + id)));
+    try {
+      Await.until(Duration.ofMinutes(5), d::describe, () -> d.get("/readyz").statusCode() == 200);
+      long readyMs = (System.nanoTime() - start) / 1_000_000;
+      String last = "s" + (size - 1) + ".example.org";
+      long lastHostMs = Bench.untilServed(d.http, last, "backend=a", start) / 1_000_000;
+
+      long[] backend = new long[TRIALS];
+      long[] structural = new long[TRIALS];
+      for (int t = 0; t < TRIALS; t++) {
+        String to = t % 2 == 0 ? b : a;
+        long s = System.nanoTime();
+        Bench.put(client, prefix + "services/s" + (size - 1) + "/w1", to);
+        backend[t] = Bench.untilServed(d.http, last, t % 2 == 0 ? "backend=b" : "backend=a", s);
+        Thread.sleep(200); // pacing between changes, not synchronisation
+        s = System.nanoTime();
+        Bench.put(client, prefix + "services/new" + t + "/domain", "new" + t + ".example.org");
+        Bench.put(client, prefix + "services/new" + t + "/w1", a);
+        structural[t] = Bench.untilServed(d.http, "new" + t + ".example.org", "backend=a", s);
+        Thread.sleep(200);
+      }
+
+      double idleCpu = idleCpuPercent(d.pid(), Duration.ofSeconds(10));
+      double rss = rssMb(d.pid());
+      double heap = heapAfterGcMb(d.pid());
+      double haproxyRss = 0;
+      for (long p : haproxyPids(d)) {
+        haproxyRss += rssMb(p);
+      }
+      // Alternating, three runs each, the median: one 5 s run on two cores varies by 20-30%.
+      double[] first = new double[3];
+      double[] lastHost = new double[3];
+      for (int r = 0; r < 3; r++) {
+        first[r] = wrkRps(d.http, "s0.example.org");
+        lastHost[r] = wrkRps(d.http, last);
+      }
+      Arrays.sort(first);
+      Arrays.sort(lastHost);
+      double firstRps = first[1];
+      double lastRps = lastHost[1];
+      return new Row(
+          size,
+          readyMs,
+          lastHostMs,
+          median(structural),
+          median(backend),
+          heap,
+          rss,
+          haproxyRss,
+          idleCpu,
+          firstRps,
+          lastRps);
+    } finally {
+      d.stop();
+    }
+  }
+
+  /** Writes as fast as the client goes, 256 puts in flight. */
+  static void putAll(Client client, List<String[]> keys) throws Exception {
+    Semaphore inFlight = new Semaphore(256);
+    List<CompletableFuture<?>> puts = new ArrayList<>();
+    for (String[] kv : keys) {
+      inFlight.acquire();
+      puts.add(
+          client
+              .getKVClient()
+              .put(Bench.bytes(kv[0]), Bench.bytes(kv[1]))
+              .whenComplete((r, e) -> inFlight.release()));
+    }
+    CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
+  }
+
+  private static double median(long[] nanos) {
+    long[] sorted = nanos.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2] / 1e6;
+  }
+
+  /** User plus system CPU of {@code pid} over {@code window}, in percent of one core. */
+  private static double idleCpuPercent(long pid, Duration window) throws Exception {
+    long before = cpuTicks(pid);
+    long start = System.nanoTime();
+    Thread.sleep(window.toMillis()); // the measurement window itself
+    long ticks = cpuTicks(pid) - before;
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return 100.0 * ticks / 100.0 / seconds; // USER_HZ is 100 on Linux
+  }
+
+  private static long cpuTicks(long pid) throws Exception {
+    String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+  }
+
+  static double rssMb(long pid) throws Exception {
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+      }
+    }
+    throw new IllegalStateException("no VmRSS for " + pid);
+  }
+
+  /** Heap in use after a full GC, from {@code jcmd}: what the daemon really holds. */
+  private static double heapAfterGcMb(long pid) throws Exception {
+    Bench.run("jcmd", Long.toString(pid), "GC.run");
+    String info = Bench.run("jcmd", Long.toString(pid), "GC.heap_info");
+    long usedKb = 0;
+    // Serial GC prints each generation as "... generation total NK, used NK": their sum.
+    Matcher m = Pattern.compile("generation\\s+total \\d+K, used (\\d+)K").matcher(info);
+    while (m.find()) {
+      usedKb += Long.parseLong(m.group(1));
+    }
+    if (usedKb == 0) {
+      throw new IllegalStateException("no heap figures in: " + info);
+    }
+    return usedKb / 1024.0;
+  }
+
+  private static List<Long> haproxyPids(DaemonProcess d) throws Exception {
+    long master = d.masterPid();
+    List<Long> pids = new ArrayList<>(List.of(master));
+    ProcessHandle.of(master).ifPresent(p -> p.children().forEach(c -> pids.add(c.pid())));
+    return pids;
+  }
+
+  private static double wrkRps(int port, String host) throws Exception {
+    String out =
+        Bench.run(
+            "wrk", "-t2", "-c50", "-d5s", "-H", "Host: " + host, "http://127.0.0.1:" + port + "/");
+    Matcher m = Pattern.compile("Requests/sec:\\s+([\\d.]+)").matcher(out);
+    if (!m.find() || out.contains("Non-2xx")) {
+      throw new IllegalStateException("wrk for " + host + ": " + out);
+    }
+    return Double.parseDouble(m.group(1));
+  }
+
+  private static void print(List<Row> rows) {
+    System.out.printf(
+        "scale: HTTP services (+%d TCP), daemon started from its entrypoint with default JVM"
+            + " options%n",
+        TCP);
+    System.out.println(
+        "| HTTP services | start to first apply, ms | to last host served, ms | structural"
+            + " change, ms | backend change, ms | daemon heap after GC, MB | daemon RSS, MB |"
+            + " HAProxy RSS, MB | daemon idle CPU, % | req/s first host | req/s last host |"
+            + " last / first |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (Row r : rows) {
+      System.out.printf(
+          "| %d | %d | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.0f | %.0f | %.3f |%n",
+          r.http(),
+          r.readyMs(),
+          r.lastHostMs(),
+          r.structuralMs(),
+          r.backendMs(),
+          r.heapMb(),
+          r.rssMb(),
+          r.haproxyRssMb(),
+          r.idleCpuPercent(),
+          r.firstRps(),
+          r.lastRps(),
+          r.lastRps() / r.firstRps());
+    }
+  }
+
+  /** bench/scale.dat and, through gnuplot, bench/scale.png. */
+  private static void chart(List<Row> rows) throws Exception {
+    StringBuilder dat =
+        new StringBuilder(
+            "# http_services ready_ms structural_ms backend_ms heap_mb rss_mb haproxy_rss_mb"
+                + " first_rps last_rps\n");
+    for (Row r : rows) {
+      dat.append(
+          String.format(
+              "%d %d %.1f %.1f %.1f %.1f %.1f %.0f %.0f%n",
+              r.http(),
+              r.readyMs(),
+              r.structuralMs(),
+              r.backendMs(),
+              r.heapMb(),
+              r.rssMb(),
+              r.haproxyRssMb(),
+              r.firstRps(),
+              r.lastRps()));
+    }
+    Path data = Path.of("bench/scale.dat");
+    Files.writeString(data, dat);
+    String script =
+        String.join(
+            "\n",
+            "set terminal png size 1200,400",
+            "set output 'bench/scale.png'",
+            "set multiplot layout 1,3 title 'haproxy-confd by number of HTTP services (+"
+                + TCP
+                + " TCP)'",
+            "set logscale x",
+            "set xlabel 'HTTP services'",
+            "set key top left",
+            "set logscale y",
+            "set ylabel 'ms'",
+            "set title 'time'",
+            "plot 'bench/scale.dat' using 1:2 with linespoints title 'start to first apply', "
+                + "'' using 1:3 with linespoints title 'structural change', "
+                + "'' using 1:4 with linespoints title 'backend change'",
+            "unset logscale y",
+            "set ylabel 'MB'",
+            "set title 'memory'",
+            "plot 'bench/scale.dat' using 1:5 with linespoints title 'daemon heap after GC', "
+                + "'' using 1:6 with linespoints title 'daemon RSS', "
+                + "'' using 1:7 with linespoints title 'HAProxy RSS', "
+                + "256 with lines dashtype 2 title 'target: RSS 256 MB'",
+            "set ylabel 'requests/s'",
+            "set yrange [0:*]",
+            "set title 'throughput by host'",
+            "plot 'bench/scale.dat' using 1:8 with linespoints title 'first host', "
+                + "'' using 1:9 with linespoints title 'last host'",
+            "unset multiplot",
+            "");
+    Path gp = Files.createTempFile("scale", ".gp");
+    Files.writeString(gp, script);
+    Bench.run("gnuplot", gp.toString());
+    System.out.println("chart: bench/scale.png, data: bench/scale.dat");
+  }
+}
