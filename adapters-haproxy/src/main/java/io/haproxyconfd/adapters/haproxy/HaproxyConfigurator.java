@@ -148,11 +148,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
       return;
     }
     LOG.error("HAProxy's master is gone; starting it again on {}", configFile);
-    synchronized (configFileLock) {
-      if (unwritten != null) {
-        writeUnwritten();
-      }
-    }
+    writeUnwritten();
     try {
       process.start(configFile);
     } catch (ProxyException e) {
@@ -328,18 +324,23 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     }
   }
 
-  /** Writes the unwritten state to haproxy.cfg; the caller holds {@link #configFileLock}. */
+  /** Writes the state not yet in haproxy.cfg, if there is one: now, whatever the timers say. */
   private void writeUnwritten() {
-    Unwritten u = unwritten;
-    unwritten = null;
-    try {
-      Plan plan = Plan.build(u.config(), u.slots(), settings, u.dir());
-      Generation.writeAtomically(configFile, renderer.render(plan));
-    } catch (IOException | RuntimeException e) {
-      LOG.error(
-          "could not write {}: {}; HAProxy serves the change, a restart would not",
-          configFile,
-          e.getMessage());
+    synchronized (configFileLock) {
+      Unwritten u = unwritten;
+      if (u == null) {
+        return;
+      }
+      unwritten = null;
+      try {
+        Plan plan = Plan.build(u.config(), u.slots(), settings, u.dir());
+        Generation.writeAtomically(configFile, renderer.render(plan));
+      } catch (IOException | RuntimeException e) {
+        LOG.error(
+            "could not write {}: {}; HAProxy serves the change, a restart would not",
+            configFile,
+            e.getMessage());
+      }
     }
   }
 
@@ -524,11 +525,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
   @Override
   public void close() {
     supervisor.shutdownNow();
-    synchronized (configFileLock) {
-      if (unwritten != null) {
-        writeUnwritten();
-      }
-    }
+    writeUnwritten();
     persister.shutdownNow();
   }
 }
