@@ -17,6 +17,9 @@ import io.haproxyconfd.ports.StoreException;
 import io.haproxyconfd.ports.Subscription;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -84,17 +87,17 @@ class ReconcilerTest {
     }
 
     @Override
-    public java.time.Instant instant() {
+    public Instant instant() {
       return Clock.systemUTC().instant().plus(ahead);
     }
 
     @Override
-    public java.time.ZoneId getZone() {
-      return java.time.ZoneOffset.UTC;
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
     }
 
     @Override
-    public Clock withZone(java.time.ZoneId zone) {
+    public Clock withZone(ZoneId zone) {
       throw new UnsupportedOperationException();
     }
   }

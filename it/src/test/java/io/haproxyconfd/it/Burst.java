@@ -1,6 +1,5 @@
 package io.haproxyconfd.it;
 
-import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.options.GetOption;
 import io.haproxyconfd.domain.Await;
@@ -8,8 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -34,32 +32,32 @@ public final class Burst {
    */
   public static Result run(Client client, DaemonProcess d, String prefix, int services, int writes)
       throws Exception {
-    long before = applies(d);
-    Semaphore inFlight = new Semaphore(256);
-    List<CompletableFuture<?>> puts = new ArrayList<>();
-    long start = System.nanoTime();
+    List<Map.Entry<String, String>> pairs = new ArrayList<>();
     for (int i = 0; i < writes; i++) {
       int service = i % services;
       int round = i / services;
-      String key = prefix + "services/s" + service + "/w1";
       // Unique to the service and the round: 10.<service / 250>.<service % 250 + 1>.<round>
-      String value =
-          "10." + service / 250 + "." + (service % 250 + 1) + "." + (round % 250 + 1) + ":8080";
-      inFlight.acquire();
-      puts.add(
-          client
-              .getKVClient()
-              .put(bytes(key), bytes(value))
-              .whenComplete((r, e) -> inFlight.release()));
+      pairs.add(
+          Map.entry(
+              prefix + "services/s" + service + "/w1",
+              "10."
+                  + service / 250
+                  + "."
+                  + (service % 250 + 1)
+                  + "."
+                  + (round % 250 + 1)
+                  + ":8080"));
     }
-    CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+    long before = applies(d);
+    long start = System.nanoTime();
+    EtcdWrites.putAll(client, pairs, Duration.ofSeconds(120));
     long writtenMs = (System.nanoTime() - start) / 1_000_000;
     // Writes in flight together may land in any order: the final state is what etcd holds now.
     List<String> expected = new ArrayList<>();
     for (var kv :
         client
             .getKVClient()
-            .get(bytes(prefix + "services/"), GetOption.builder().isPrefix(true).build())
+            .get(EtcdWrites.bytes(prefix + "services/"), GetOption.builder().isPrefix(true).build())
             .get(10, TimeUnit.SECONDS)
             .getKvs()) {
       if (kv.getKey().toString(StandardCharsets.UTF_8).endsWith("/w1")) {
@@ -93,9 +91,5 @@ public final class Burst {
   static long applies(DaemonProcess d) throws Exception {
     return d.metric("haproxy_confd_applies_total{outcome=\"reloaded\"}")
         + d.metric("haproxy_confd_applies_total{outcome=\"runtime_update\"}");
-  }
-
-  private static ByteSequence bytes(String s) {
-    return ByteSequence.from(s, StandardCharsets.UTF_8);
   }
 }

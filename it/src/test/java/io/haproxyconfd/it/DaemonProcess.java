@@ -1,5 +1,6 @@
 package io.haproxyconfd.it;
 
+import io.haproxyconfd.adapters.haproxy.RawHttp;
 import io.haproxyconfd.domain.Await;
 import java.io.IOException;
 import java.net.URI;
@@ -84,6 +85,14 @@ public final class DaemonProcess implements AutoCloseable {
   private static DaemonProcess ready(DaemonProcess d) throws Exception {
     Await.until(Duration.ofSeconds(60), d::describe, () -> d.get("/readyz").statusCode() == 200);
     return d;
+  }
+
+  /** Waits until a request for {@code host} is answered with a body starting {@code bodyStart}. */
+  public void awaitServed(String host, String bodyStart, Duration within) {
+    Await.until(
+        within,
+        () -> host + " answered with " + bodyStart + "; " + describe(),
+        () -> RawHttp.get(http, host, "/").body().startsWith(bodyStart));
   }
 
   /** The JVM's PID (the entrypoint execs java). */

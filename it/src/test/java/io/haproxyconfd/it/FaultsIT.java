@@ -3,19 +3,11 @@ package io.haproxyconfd.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
-import io.haproxyconfd.adapters.haproxy.EchoBackend;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
 import io.haproxyconfd.domain.Await;
-import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -27,54 +19,18 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class FaultsIT {
   @RegisterExtension static EtcdCluster etcd = EtcdCluster.of(3);
 
-  static EchoBackend a;
-  static EchoBackend b;
-
-  @BeforeAll
-  static void backends() throws Exception {
-    a = new EchoBackend("a");
-    b = new EchoBackend("b", InetAddress.getByName("127.0.0.2"), a.port());
-  }
-
-  @AfterAll
-  static void stopBackends() {
-    a.close();
-    b.close();
-  }
+  @RegisterExtension static TwoBackends backends = new TwoBackends();
 
   /** A service {@code web} on {@code host} for proxy {@code id}, backend a; the daemon on it. */
   static DaemonProcess daemonWithOneService(String id, String host) throws Exception {
-    put(0, "/haproxy-" + id + "/services/web/domain", host);
-    put(0, "/haproxy-" + id + "/services/web/w1", a.backend().toString());
+    EtcdWrites.putFresh(etcd.endpoint(0), "/haproxy-" + id + "/services/web/domain", host);
+    EtcdWrites.putFresh(
+        etcd.endpoint(0), "/haproxy-" + id + "/services/web/w1", backends.a.backend().toString());
     DaemonProcess d =
         DaemonProcess.start(
             Map.of("HAPROXY_ID", id, "ETCD_NODE", etcd.endpoints(), "CONFD_RESOLVER", "keys"));
-    awaitBackend(d, host, "a");
+    d.awaitServed(host, "backend=a ", Duration.ofSeconds(15));
     return d;
-  }
-
-  /** Writes through one member, retrying while the cluster elects a new leader. */
-  static void put(int member, String key, String value) throws Exception {
-    try (Client writer = Client.builder().endpoints(etcd.endpoint(member)).build()) {
-      Await.until(
-          Duration.ofSeconds(15),
-          "write " + key + " through member " + member,
-          () -> {
-            writer.getKVClient().put(bytes(key), bytes(value)).get(2, TimeUnit.SECONDS);
-            return true;
-          });
-    }
-  }
-
-  static ByteSequence bytes(String s) {
-    return ByteSequence.from(s, StandardCharsets.UTF_8);
-  }
-
-  static void awaitBackend(DaemonProcess d, String host, String backend) {
-    Await.until(
-        Duration.ofSeconds(15),
-        () -> host + " served by " + backend + "; " + d.describe(),
-        () -> RawHttp.get(d.http, host, "/").body().startsWith("backend=" + backend + " "));
   }
 
   @Test
@@ -87,14 +43,14 @@ class FaultsIT {
 
       // The daemon's client was given member 0 first.
       etcd.kill(0);
-      put(1, w1, b.backend().toString());
-      awaitBackend(d, host, "b");
+      EtcdWrites.putFresh(etcd.endpoint(1), w1, backends.b.backend().toString());
+      d.awaitServed(host, "backend=b ", Duration.ofSeconds(15));
       etcd.restart(0);
 
       int leader = etcd.leader();
       etcd.kill(leader);
-      put(leader == 1 ? 2 : 1, w1, a.backend().toString());
-      awaitBackend(d, host, "a");
+      EtcdWrites.putFresh(etcd.endpoint(leader == 1 ? 2 : 1), w1, backends.a.backend().toString());
+      d.awaitServed(host, "backend=a ", Duration.ofSeconds(15));
       etcd.restart(leader);
 
       traffic.stop().assertNoneFailed();
@@ -122,8 +78,9 @@ class FaultsIT {
       assertTrue(
           second.describe().contains("adopted the running HAProxy master (pid " + master + ")"),
           second.describe());
-      put(0, "/haproxy-sigkill/services/web/w1", b.backend().toString());
-      awaitBackend(second, host, "b");
+      EtcdWrites.putFresh(
+          etcd.endpoint(0), "/haproxy-sigkill/services/web/w1", backends.b.backend().toString());
+      second.awaitServed(host, "backend=b ", Duration.ofSeconds(15));
       traffic.stop().assertNoneFailed();
     } finally {
       traffic.stop();

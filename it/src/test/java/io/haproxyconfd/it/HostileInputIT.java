@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonParser;
-import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.options.DeleteOption;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
@@ -14,15 +13,12 @@ import io.haproxyconfd.adapters.haproxy.RawHttp;
 import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.domain.HostileCorpus;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -138,7 +134,9 @@ class HostileInputIT {
     int total = cases.size() + expectedProblemKeys.size();
     assertTrue(total >= 300, "at least 300 hostile cases, was " + total);
 
-    putAll(keys);
+    List<Map.Entry<String, String>> pairs = new ArrayList<>();
+    keys.forEach((k, v) -> pairs.add(Map.entry(PREFIX + k, v)));
+    EtcdWrites.putAll(client, pairs, Duration.ofSeconds(60));
     for (var kv : later.entrySet()) {
       put(kv.getKey(), kv.getValue());
     }
@@ -228,7 +226,8 @@ class HostileInputIT {
       client
           .getKVClient()
           .delete(
-              bytes(PREFIX + "services/fleeting"), DeleteOption.builder().isPrefix(true).build())
+              EtcdWrites.bytes(PREFIX + "services/fleeting"),
+              DeleteOption.builder().isPrefix(true).build())
           .get(10, TimeUnit.SECONDS);
     }
     put("services/after/domain", "after.example.org");
@@ -274,24 +273,6 @@ class HostileInputIT {
   }
 
   static void put(String key, String value) throws Exception {
-    client.getKVClient().put(bytes(PREFIX + key), bytes(value)).get(10, TimeUnit.SECONDS);
-  }
-
-  static void putAll(Map<String, String> keys) throws Exception {
-    Semaphore inFlight = new Semaphore(64);
-    List<CompletableFuture<?>> puts = new ArrayList<>();
-    for (var kv : keys.entrySet()) {
-      inFlight.acquire();
-      puts.add(
-          client
-              .getKVClient()
-              .put(bytes(PREFIX + kv.getKey()), bytes(kv.getValue()))
-              .whenComplete((r, e) -> inFlight.release()));
-    }
-    CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-  }
-
-  static ByteSequence bytes(String s) {
-    return ByteSequence.from(s, StandardCharsets.UTF_8);
+    EtcdWrites.put(client, PREFIX + key, value);
   }
 }

@@ -3,18 +3,13 @@ package io.haproxyconfd.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.haproxyconfd.adapters.dns.Dnsmasq;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
-import io.haproxyconfd.adapters.haproxy.EchoBackend;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
 import io.haproxyconfd.domain.Await;
-import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,30 +23,21 @@ class ProductIT {
   @RegisterExtension static EtcdCluster etcd = EtcdCluster.of(1);
   @RegisterExtension static Dnsmasq dns = Dnsmasq.withTtl(1);
 
+  @RegisterExtension static TwoBackends backends = new TwoBackends();
   static Client client;
-  static EchoBackend a;
-  static EchoBackend b;
 
   @BeforeAll
-  static void setUp() throws Exception {
+  static void setUp() {
     client = Client.builder().endpoints(etcd.endpoints().split(",")).build();
-    a = new EchoBackend("a");
-    b = new EchoBackend("b", InetAddress.getByName("127.0.0.2"), a.port());
   }
 
   @AfterAll
   static void tearDown() {
     client.close();
-    a.close();
-    b.close();
   }
 
   static void put(String key, String value) throws Exception {
-    client.getKVClient().put(bytes(key), bytes(value)).get(5, TimeUnit.SECONDS);
-  }
-
-  static ByteSequence bytes(String s) {
-    return ByteSequence.from(s, StandardCharsets.UTF_8);
+    EtcdWrites.put(client, key, value);
   }
 
   static String backendOf(DaemonProcess d, String host, String path) throws Exception {
@@ -74,7 +60,7 @@ class ProductIT {
   void the_seed_docker_run_with_dns_follows_a_dns_change_without_a_reload() throws Exception {
     dns.hosts("127.0.0.1 myapp");
     put("/haproxy-seed/services/myapp/domain", "example.org");
-    put("/haproxy-seed/services/myapp/port", Integer.toString(a.port()));
+    put("/haproxy-seed/services/myapp/port", Integer.toString(backends.a.port()));
     try (DaemonProcess d = DaemonProcess.start(env("seed"))) {
       Await.until(
           Duration.ofSeconds(10),
@@ -102,7 +88,7 @@ class ProductIT {
   void the_kontena_mode_takes_backends_from_agent_keys() throws Exception {
     put("/haproxy-kontena/services/ghost/virtual_hosts", "blog.example.org");
     put("/haproxy-kontena/services/ghost/virtual_path", "/blog");
-    put("/haproxy-kontena/services/ghost/upstreams/ghost-1", a.backend().toString());
+    put("/haproxy-kontena/services/ghost/upstreams/ghost-1", backends.a.backend().toString());
     try (DaemonProcess d = DaemonProcess.start(env("kontena", "CONFD_RESOLVER", "keys"))) {
       Await.until(
           Duration.ofSeconds(10),
@@ -111,7 +97,7 @@ class ProductIT {
       assertTrue(
           RawHttp.get(d.http, "blog.example.org", "/blog/x").body().contains("path=/x"),
           "prefix stripped");
-      put("/haproxy-kontena/services/ghost/upstreams/ghost-1", b.backend().toString());
+      put("/haproxy-kontena/services/ghost/upstreams/ghost-1", backends.b.backend().toString());
       Await.until(
           Duration.ofSeconds(10),
           d::describe,
@@ -119,16 +105,16 @@ class ProductIT {
       Await.until(
           Duration.ofSeconds(5),
           d::describe,
-          () -> d.status().contains("\"127.0.0.2:" + a.port() + "\""));
+          () -> d.status().contains("\"127.0.0.2:" + backends.a.port() + "\""));
     }
   }
 
   @Test
   void several_daemons_on_one_store_each_see_only_their_own_keys() throws Exception {
     put("/haproxy-one/services/web/domain", "one.example.org");
-    put("/haproxy-one/services/web/w1", a.backend().toString());
+    put("/haproxy-one/services/web/w1", backends.a.backend().toString());
     put("/haproxy-two/services/web/domain", "two.example.org");
-    put("/haproxy-two/services/web/w1", b.backend().toString());
+    put("/haproxy-two/services/web/w1", backends.b.backend().toString());
     try (DaemonProcess one = DaemonProcess.start(env("one", "CONFD_RESOLVER", "keys"));
         DaemonProcess two = DaemonProcess.start(env("two", "CONFD_RESOLVER", "keys"))) {
       Await.until(
@@ -164,7 +150,7 @@ class ProductIT {
   @Test
   void sigterm_stops_the_daemon_and_haproxy_cleanly() throws Exception {
     put("/haproxy-term/services/web/domain", "term.example.org");
-    put("/haproxy-term/services/web/w1", a.backend().toString());
+    put("/haproxy-term/services/web/w1", backends.a.backend().toString());
     DaemonProcess d = DaemonProcess.start(env("term", "CONFD_RESOLVER", "keys"));
     long master = d.masterPid();
     assertEquals(0, d.stop(), d.describe());

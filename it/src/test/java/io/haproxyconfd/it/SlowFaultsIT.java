@@ -3,14 +3,10 @@ package io.haproxyconfd.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
-import io.haproxyconfd.adapters.haproxy.EchoBackend;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
 import io.haproxyconfd.domain.Await;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +14,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -36,52 +30,19 @@ import org.junit.jupiter.params.provider.EnumSource;
 class SlowFaultsIT {
   @RegisterExtension static EtcdCluster etcd = EtcdCluster.of(1);
 
-  static EchoBackend a;
-  static EchoBackend b;
-
-  @BeforeAll
-  static void setUp() throws Exception {
-    a = new EchoBackend("a");
-    b = new EchoBackend("b", InetAddress.getByName("127.0.0.2"), a.port());
-  }
-
-  @AfterAll
-  static void tearDown() {
-    a.close();
-    b.close();
-  }
-
-  /**
-   * A client per write: one that lived through the outage is still backing off its reconnects
-   * (jetcd issue 1616).
-   */
-  static void put(String key, String value) throws Exception {
-    try (Client client = Client.builder().endpoints(etcd.endpoints()).build()) {
-      client.getKVClient().put(bytes(key), bytes(value)).get(10, TimeUnit.SECONDS);
-    }
-  }
-
-  static ByteSequence bytes(String s) {
-    return ByteSequence.from(s, StandardCharsets.UTF_8);
-  }
+  @RegisterExtension static TwoBackends backends = new TwoBackends();
 
   static DaemonProcess daemon(String id, String host, Map<String, String> more) throws Exception {
-    put("/haproxy-" + id + "/services/web/domain", host);
-    put("/haproxy-" + id + "/services/web/w1", a.backend().toString());
+    EtcdWrites.putFresh(etcd.endpoints(), "/haproxy-" + id + "/services/web/domain", host);
+    EtcdWrites.putFresh(
+        etcd.endpoints(), "/haproxy-" + id + "/services/web/w1", backends.a.backend().toString());
     Map<String, String> env = new HashMap<>(more);
     env.put("HAPROXY_ID", id);
     env.put("ETCD_NODE", etcd.endpoints());
     env.put("CONFD_RESOLVER", "keys");
     DaemonProcess d = DaemonProcess.start(env);
-    awaitServed(d, host, "backend=a ", Duration.ofSeconds(10));
+    d.awaitServed(host, "backend=a ", Duration.ofSeconds(10));
     return d;
-  }
-
-  static void awaitServed(DaemonProcess d, String host, String bodyStart, Duration within) {
-    Await.until(
-        within,
-        () -> host + " answered with " + bodyStart + "; " + d.describe(),
-        () -> RawHttp.get(d.http, host, "/").body().startsWith(bodyStart));
   }
 
   /** Keeps a fault in place for its whole duration: the length of the outage is what is tested. */
@@ -107,8 +68,9 @@ class SlowFaultsIT {
       }
       long answeredDuringOutage = traffic.ok();
       long back = System.nanoTime();
-      put("/haproxy-outage/services/web/w1", b.backend().toString());
-      awaitServed(d, host, "backend=b ", Duration.ofSeconds(2));
+      EtcdWrites.putFresh(
+          etcd.endpoints(), "/haproxy-outage/services/web/w1", backends.b.backend().toString());
+      d.awaitServed(host, "backend=b ", Duration.ofSeconds(2));
       System.out.printf(
           "etcd back: a change written on its return served after %d ms%n",
           (System.nanoTime() - back) / 1_000_000);
@@ -153,8 +115,12 @@ class SlowFaultsIT {
       try (DaemonProcess d = daemon(id, host, Map.of("STATE_DIR", state.dir.toString()))) {
         Traffic traffic = Traffic.start(d.http, host);
         Undo undo = fault.inject(state);
-        put("/haproxy-" + id + "/services/two/domain", "two." + host);
-        put("/haproxy-" + id + "/services/two/w1", b.backend().toString());
+        EtcdWrites.putFresh(
+            etcd.endpoints(), "/haproxy-" + id + "/services/two/domain", "two." + host);
+        EtcdWrites.putFresh(
+            etcd.endpoints(),
+            "/haproxy-" + id + "/services/two/w1",
+            backends.b.backend().toString());
         Await.until(
             Duration.ofSeconds(10),
             () -> "the failure reported; " + d.describe(),
@@ -162,7 +128,7 @@ class SlowFaultsIT {
         assertEquals(200, RawHttp.get(d.http, host, "/").status(), "the running config serves");
 
         undo.run();
-        awaitServed(d, "two." + host, "backend=b ", Duration.ofSeconds(35));
+        d.awaitServed("two." + host, "backend=b ", Duration.ofSeconds(35));
         traffic.stop().assertNoneFailed();
       }
     }

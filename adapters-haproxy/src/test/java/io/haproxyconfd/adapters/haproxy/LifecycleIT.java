@@ -3,6 +3,7 @@ package io.haproxyconfd.adapters.haproxy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.haproxyconfd.domain.Await;
+import io.haproxyconfd.ports.ApplyResult;
 import io.haproxyconfd.ports.ProxyConfigurator;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -50,10 +51,7 @@ class LifecycleIT {
         second.apply(
             HaproxyFixture.config(
                 "services/web/domain", "example.org", "services/web/w1", a.backend().toString()));
-    assertEquals(
-        io.haproxyconfd.ports.ApplyResult.Outcome.RELOADED,
-        r.outcome(),
-        "first apply after adoption reloads");
+    assertEquals(ApplyResult.Outcome.RELOADED, r.outcome(), "first apply after adoption reloads");
   }
 
   @Test
@@ -81,7 +79,7 @@ class LifecycleIT {
     var moved =
         haproxy.apply(
             "services/web/domain", "example.org", "services/web/w1", b.backend().toString());
-    assertEquals(io.haproxyconfd.ports.ApplyResult.Outcome.RUNTIME_UPDATE, moved.outcome());
+    assertEquals(ApplyResult.Outcome.RUNTIME_UPDATE, moved.outcome());
     long master = masterPid();
     for (long worker : haproxy.workers()) {
       ProcessHandle.of(worker).ifPresent(ProcessHandle::destroyForcibly);

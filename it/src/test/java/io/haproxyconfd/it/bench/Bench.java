@@ -1,7 +1,5 @@
 package io.haproxyconfd.it.bench;
 
-import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
 import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
 import io.haproxyconfd.adapters.haproxy.HaproxySettings;
@@ -107,15 +105,6 @@ final class Bench {
     return m.find() ? Long.parseLong(m.group(1)) : 0;
   }
 
-  /** Writes one key and waits for etcd's answer. */
-  static void put(Client client, String key, String value) throws Exception {
-    client.getKVClient().put(bytes(key), bytes(value)).get(10, TimeUnit.SECONDS);
-  }
-
-  static ByteSequence bytes(String s) {
-    return ByteSequence.from(s, StandardCharsets.UTF_8);
-  }
-
   /**
    * The daemon's environment for a proxy reading {@code etcd}, backends from agent keys. The
    * environment variable DAEMON_JAVA_OPTS, when set, replaces the entrypoint's JVM options.
@@ -151,20 +140,17 @@ final class Bench {
     throw new IllegalStateException(host + " not answered with " + body + " within 10 s");
   }
 
+  /** p50, p99 and max of {@code nanos}, in milliseconds, and how many there were. */
   static String percentiles(long[] nanos) {
-    long[] sorted = nanos.clone();
-    Arrays.sort(sorted);
     return String.format(
         "p50 %.2f ms, p99 %.2f ms, max %.2f ms (n=%d)",
-        sorted[sorted.length / 2] / 1e6,
-        sorted[(int) Math.ceil(sorted.length * 0.99) - 1] / 1e6,
-        sorted[sorted.length - 1] / 1e6,
-        sorted.length);
+        quantileMs(nanos, 0.5), quantileMs(nanos, 0.99), quantileMs(nanos, 1), nanos.length);
   }
 
-  static double p99(long[] nanos) {
+  /** The {@code q} quantile of {@code nanos} by nearest rank, in milliseconds. */
+  static double quantileMs(long[] nanos, double q) {
     long[] sorted = nanos.clone();
     Arrays.sort(sorted);
-    return sorted[(int) Math.ceil(sorted.length * 0.99) - 1] / 1e6;
+    return sorted[Math.max(0, (int) Math.ceil(sorted.length * q) - 1)] / 1e6;
   }
 }

@@ -4,6 +4,7 @@ import io.etcd.jetcd.Client;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
 import io.haproxyconfd.it.Burst;
 import io.haproxyconfd.it.DaemonProcess;
+import io.haproxyconfd.it.EtcdWrites;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -23,8 +24,9 @@ public final class BurstWrites {
     etcd.start();
     try (Client client = Client.builder().endpoints(etcd.endpoints()).build()) {
       for (int i = 0; i < services; i++) {
-        Bench.put(client, "/haproxy-burst/services/s" + i + "/domain", "s" + i + ".example.org");
-        Bench.put(client, "/haproxy-burst/services/s" + i + "/w1", "10.255.255.1:8080");
+        EtcdWrites.put(
+            client, "/haproxy-burst/services/s" + i + "/domain", "s" + i + ".example.org");
+        EtcdWrites.put(client, "/haproxy-burst/services/s" + i + "/w1", "10.255.255.1:8080");
       }
       try (DaemonProcess d =
           DaemonProcess.start(Bench.daemonEnv("burst", etcd, dir.resolve("state")))) {

@@ -4,6 +4,7 @@ import io.etcd.jetcd.Client;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
 import io.haproxyconfd.it.DaemonProcess;
+import io.haproxyconfd.it.EtcdWrites;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -39,8 +40,8 @@ public final class ChangeLatency {
     DaemonProcess daemon = null;
     try {
       for (int i = 0; i < SERVICES; i++) {
-        Bench.put(client, PREFIX + "s" + i + "/domain", "s" + i + ".example.org");
-        Bench.put(client, PREFIX + "s" + i + "/w1", a);
+        EtcdWrites.put(client, PREFIX + "s" + i + "/domain", "s" + i + ".example.org");
+        EtcdWrites.put(client, PREFIX + "s" + i + "/w1", a);
       }
       daemon = DaemonProcess.start(Bench.daemonEnv("bench", etcd, dir.resolve("state")));
       int http = daemon.http;
@@ -55,7 +56,7 @@ public final class ChangeLatency {
       long[] request = new long[trials];
       for (int i = 0; i < trials; i++) {
         long start = System.nanoTime();
-        Bench.put(client, "/bench-elsewhere/k", Integer.toString(i));
+        EtcdWrites.put(client, "/bench-elsewhere/k", Integer.toString(i));
         put[i] = System.nanoTime() - start;
         start = System.nanoTime();
         if (RawHttp.get(http, "s0.example.org", "/").status() != 200) {
@@ -77,8 +78,8 @@ public final class ChangeLatency {
       for (int i = 0; i < trials; i++) {
         String name = "new" + i;
         long start = System.nanoTime();
-        Bench.put(client, PREFIX + name + "/domain", name + ".example.org");
-        Bench.put(client, PREFIX + name + "/w1", a);
+        EtcdWrites.put(client, PREFIX + name + "/domain", name + ".example.org");
+        EtcdWrites.put(client, PREFIX + name + "/w1", a);
         added[i] = Bench.untilServed(http, name + ".example.org", "backend=a", start);
         Thread.sleep(SPACING_MS); // pacing between changes, not synchronisation
       }
@@ -99,9 +100,10 @@ public final class ChangeLatency {
           "  seed image (confd polling every 10 s), by design: mean 5000 ms, p99 9900 ms");
       System.out.printf(
           "  at p99: backend / (put + request) %.1fx; seed / backend %.0fx, seed / service %.0fx%n",
-          Bench.p99(backend) / (Bench.p99(put) + Bench.p99(request)),
-          9900 / Bench.p99(backend),
-          9900 / Bench.p99(added));
+          Bench.quantileMs(backend, 0.99)
+              / (Bench.quantileMs(put, 0.99) + Bench.quantileMs(request, 0.99)),
+          9900 / Bench.quantileMs(backend, 0.99),
+          9900 / Bench.quantileMs(added, 0.99));
     } finally {
       if (daemon != null) {
         daemon.stop();
@@ -124,7 +126,7 @@ public final class ChangeLatency {
     String service = "s" + s;
     String body = onB[s] ? "backend=b" : "backend=a";
     long start = System.nanoTime();
-    Bench.put(client, PREFIX + service + "/w1", onB[s] ? b : a);
+    EtcdWrites.put(client, PREFIX + service + "/w1", onB[s] ? b : a);
     long took = Bench.untilServed(http, service + ".example.org", body, start);
     Thread.sleep(SPACING_MS); // pacing between changes, not synchronisation
     return took;

@@ -9,6 +9,7 @@ import io.haproxyconfd.domain.Keys;
 import io.haproxyconfd.domain.ParseOptions;
 import io.haproxyconfd.domain.ProxyConfig;
 import io.haproxyconfd.it.DaemonProcess;
+import io.haproxyconfd.it.EtcdWrites;
 import io.haproxyconfd.ports.ApplyResult;
 import io.haproxyconfd.ports.ProxyConfigurator;
 import java.nio.file.Files;
@@ -85,8 +86,8 @@ public final class ReloadDrops {
     String id = close ? "drops-close" : "drops-keepalive";
     String services = "/haproxy-" + id + "/services/";
     String backend = "127.0.0.1:" + backendPort;
-    Bench.put(client, services + "load/url_beg", "/");
-    Bench.put(client, services + "load/w1", backend);
+    EtcdWrites.put(client, services + "load/url_beg", "/");
+    EtcdWrites.put(client, services + "load/w1", backend);
     DaemonProcess daemon =
         DaemonProcess.start(Bench.daemonEnv(id, etcd, Files.createTempDirectory(dir, "daemon")));
     try {
@@ -100,13 +101,13 @@ public final class ReloadDrops {
                 try {
                   for (int i = 0; i < reloads; i++) {
                     if (i % 2 == 0) {
-                      Bench.put(client, services + "extra/domain", "extra.example.org");
-                      Bench.put(client, services + "extra/w1", backend);
+                      EtcdWrites.put(client, services + "extra/domain", "extra.example.org");
+                      EtcdWrites.put(client, services + "extra/w1", backend);
                     } else {
                       client
                           .getKVClient()
                           .delete(
-                              Bench.bytes(services + "extra/"),
+                              EtcdWrites.bytes(services + "extra/"),
                               DeleteOption.builder().isPrefix(true).build())
                           .get(10, TimeUnit.SECONDS);
                     }

@@ -4,15 +4,14 @@ import io.etcd.jetcd.Client;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
 import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.it.DaemonProcess;
+import io.haproxyconfd.it.EtcdWrites;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -75,20 +74,20 @@ public final class Scale {
     String id = "scale" + size;
     String prefix = "/haproxy-" + id + "/";
     long writeStart = System.nanoTime();
-    List<String[]> keys = new ArrayList<>();
+    List<Map.Entry<String, String>> keys = new ArrayList<>();
     for (int i = 0; i < size; i++) {
-      keys.add(new String[] {prefix + "services/s" + i + "/domain", "s" + i + ".example.org"});
-      keys.add(new String[] {prefix + "services/s" + i + "/w1", a});
+      keys.add(Map.entry(prefix + "services/s" + i + "/domain", "s" + i + ".example.org"));
+      keys.add(Map.entry(prefix + "services/s" + i + "/w1", a));
     }
     for (int i = 0; i < TCP; i++) {
       keys.add(
-          new String[] {
-            prefix + "tcp-services/t" + i + "/external_port", Integer.toString(Bench.freePort())
-          });
-      keys.add(new String[] {prefix + "tcp-services/t" + i + "/internal_port", "80"});
-      keys.add(new String[] {prefix + "tcp-services/t" + i + "/w1", a});
+          Map.entry(
+              prefix + "tcp-services/t" + i + "/external_port",
+              Integer.toString(Bench.freePort())));
+      keys.add(Map.entry(prefix + "tcp-services/t" + i + "/internal_port", "80"));
+      keys.add(Map.entry(prefix + "tcp-services/t" + i + "/w1", a));
     }
-    putAll(client, keys);
+    EtcdWrites.putAll(client, keys, Duration.ofMinutes(5));
     System.out.printf(
         "scale %d: %d keys written in %d ms%n",
         size, keys.size(), (System.nanoTime() - writeStart) / 1_000_000);
@@ -106,12 +105,12 @@ public final class Scale {
       for (int t = 0; t < TRIALS; t++) {
         String to = t % 2 == 0 ? b : a;
         long s = System.nanoTime();
-        Bench.put(client, prefix + "services/s" + (size - 1) + "/w1", to);
+        EtcdWrites.put(client, prefix + "services/s" + (size - 1) + "/w1", to);
         backend[t] = Bench.untilServed(d.http, last, t % 2 == 0 ? "backend=b" : "backend=a", s);
         Thread.sleep(200); // pacing between changes, not synchronisation
         s = System.nanoTime();
-        Bench.put(client, prefix + "services/new" + t + "/domain", "new" + t + ".example.org");
-        Bench.put(client, prefix + "services/new" + t + "/w1", a);
+        EtcdWrites.put(client, prefix + "services/new" + t + "/domain", "new" + t + ".example.org");
+        EtcdWrites.put(client, prefix + "services/new" + t + "/w1", a);
         structural[t] = Bench.untilServed(d.http, "new" + t + ".example.org", "backend=a", s);
         Thread.sleep(200);
       }
@@ -138,8 +137,8 @@ public final class Scale {
           size,
           readyMs,
           lastHostMs,
-          median(structural),
-          median(backend),
+          Bench.quantileMs(structural, 0.5),
+          Bench.quantileMs(backend, 0.5),
           heap,
           rss,
           haproxyRss,
@@ -149,27 +148,6 @@ public final class Scale {
     } finally {
       d.stop();
     }
-  }
-
-  /** Writes as fast as the client goes, 256 puts in flight. */
-  static void putAll(Client client, List<String[]> keys) throws Exception {
-    Semaphore inFlight = new Semaphore(256);
-    List<CompletableFuture<?>> puts = new ArrayList<>();
-    for (String[] kv : keys) {
-      inFlight.acquire();
-      puts.add(
-          client
-              .getKVClient()
-              .put(Bench.bytes(kv[0]), Bench.bytes(kv[1]))
-              .whenComplete((r, e) -> inFlight.release()));
-    }
-    CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
-  }
-
-  private static double median(long[] nanos) {
-    long[] sorted = nanos.clone();
-    Arrays.sort(sorted);
-    return sorted[sorted.length / 2] / 1e6;
   }
 
   /** User plus system CPU of {@code pid} over {@code window}, in percent of one core. */

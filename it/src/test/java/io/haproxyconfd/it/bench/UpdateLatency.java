@@ -94,7 +94,8 @@ public final class UpdateLatency {
       System.out.println("    of which apply() returning:   " + Bench.percentiles(reloadApply));
       System.out.printf(
           "  at p99: runtime / baseline %.1fx, reload / runtime %.1fx%n",
-          Bench.p99(runtime) / Bench.p99(baseline), Bench.p99(reload) / Bench.p99(runtime));
+          Bench.quantileMs(runtime, 0.99) / Bench.quantileMs(baseline, 0.99),
+          Bench.quantileMs(reload, 0.99) / Bench.quantileMs(runtime, 0.99));
     } finally {
       HaproxyConfigurators.stop(proxy);
       Bench.stop(pidA);
