@@ -2,6 +2,7 @@ package io.haproxyconfd.it;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.options.DeleteOption;
 import io.haproxyconfd.domain.Await;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -26,6 +27,14 @@ public final class EtcdWrites {
   /** Writes one key and waits for etcd's answer. */
   public static void put(Client client, String key, String value) throws Exception {
     client.getKVClient().put(bytes(key), bytes(value)).get(10, TimeUnit.SECONDS);
+  }
+
+  /** Deletes every key that starts with {@code prefix} and waits for etcd's answer. */
+  public static void deletePrefix(Client client, String prefix) throws Exception {
+    client
+        .getKVClient()
+        .delete(bytes(prefix), DeleteOption.builder().isPrefix(true).build())
+        .get(10, TimeUnit.SECONDS);
   }
 
   /**

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonParser;
 import io.etcd.jetcd.Client;
-import io.etcd.jetcd.options.DeleteOption;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
 import io.haproxyconfd.adapters.haproxy.EchoBackend;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
@@ -19,7 +18,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -223,12 +221,7 @@ class HostileInputIT {
         put("services/fleeting" + s + "/domain", "fleeting" + s + ".example.org");
         put("services/fleeting" + s + "/b1", a.backend().toString());
       }
-      client
-          .getKVClient()
-          .delete(
-              EtcdWrites.bytes(PREFIX + "services/fleeting"),
-              DeleteOption.builder().isPrefix(true).build())
-          .get(10, TimeUnit.SECONDS);
+      EtcdWrites.deletePrefix(client, PREFIX + "services/fleeting");
     }
     put("services/after/domain", "after.example.org");
     put("services/after/b1", a.backend().toString());

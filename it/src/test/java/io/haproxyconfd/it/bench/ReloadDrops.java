@@ -1,7 +1,6 @@
 package io.haproxyconfd.it.bench;
 
 import io.etcd.jetcd.Client;
-import io.etcd.jetcd.options.DeleteOption;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
 import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
 import io.haproxyconfd.domain.Await;
@@ -15,7 +14,6 @@ import io.haproxyconfd.ports.ProxyConfigurator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Requests failed during N reloads under continuous wrk load (50 connections): haproxy-confd's
@@ -104,12 +102,7 @@ public final class ReloadDrops {
                       EtcdWrites.put(client, services + "extra/domain", "extra.example.org");
                       EtcdWrites.put(client, services + "extra/w1", backend);
                     } else {
-                      client
-                          .getKVClient()
-                          .delete(
-                              EtcdWrites.bytes(services + "extra/"),
-                              DeleteOption.builder().isPrefix(true).build())
-                          .get(10, TimeUnit.SECONDS);
+                      EtcdWrites.deletePrefix(client, services + "extra/");
                     }
                     long wanted = before + i + 1;
                     Await.until(
