@@ -2,6 +2,7 @@ package io.haproxyconfd.app;
 
 import com.google.inject.Guice;
 import com.google.inject.Injector;
+import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
 import io.haproxyconfd.domain.ConfigParser;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.ParseResult;
@@ -9,9 +10,11 @@ import io.haproxyconfd.domain.Problem;
 import io.haproxyconfd.domain.ProxyId;
 import io.haproxyconfd.ports.BackendResolver;
 import io.haproxyconfd.ports.KeyValueSource;
+import io.haproxyconfd.ports.ProxyException;
 import io.haproxyconfd.ports.StoreException;
 import java.io.PrintWriter;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,7 +25,8 @@ import picocli.CommandLine.Spec;
     name = "check",
     mixinStandardHelpOptions = true,
     description =
-        "Read the keys once, resolve the backends, and list every problem; exit 1 if there is any.",
+        "Read the keys once, resolve the backends, run HAProxy's own check on the result, and list"
+            + " every problem by key; exit 1 if there is any.",
     footer = ExitCode.HELP)
 final class CheckCommand implements Callable<Integer> {
   @Mixin StoreOptions store;
@@ -31,6 +35,10 @@ final class CheckCommand implements Callable<Integer> {
   @Mixin ProxyOptions listen;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  private static int refusedHttp(List<Problem> refused) {
+    return (int) refused.stream().filter(p -> p.key().startsWith("services/")).count();
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -51,18 +59,28 @@ final class CheckCommand implements Callable<Integer> {
       BackendAssignment.Result resolved = BackendAssignment.assign(parsed.config(), resolver);
       parsed.problems().forEach(p -> out.println(p));
       resolved.warnings().forEach(w -> out.println(w));
+      List<Problem> refused;
+      try {
+        refused = HaproxyConfigurators.check(resolved.config(), listen.settings());
+      } catch (ProxyException e) {
+        err.println("haproxy-confd: HAProxy's own check could not run: " + e.getMessage());
+        return ExitCode.PROXY_FAILED;
+      }
+      refused.forEach(p -> out.println(p));
       out.printf(
           "%d HTTP and %d TCP services at revision %d; %d left out; %d problems, %d backend"
               + " warnings%n",
-          resolved.config().http().size(),
-          resolved.config().tcp().size(),
+          resolved.config().http().size() - refusedHttp(refused),
+          resolved.config().tcp().size() - (refused.size() - refusedHttp(refused)),
           snapshot.revision(),
-          parsed.leftOut().size(),
-          parsed.problems().stream().filter(p -> p.effect() != Problem.Effect.WARNING).count(),
+          parsed.leftOut().size() + refused.size(),
+          parsed.problems().stream().filter(p -> p.effect() != Problem.Effect.WARNING).count()
+              + refused.size(),
           resolved.warnings().size());
       boolean clean =
           parsed.problems().stream().allMatch(p -> p.effect() == Problem.Effect.WARNING)
-              && resolved.warnings().isEmpty();
+              && resolved.warnings().isEmpty()
+              && refused.isEmpty();
       return clean ? ExitCode.OK : ExitCode.PROBLEMS;
     }
   }

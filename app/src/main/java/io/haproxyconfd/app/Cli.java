@@ -25,8 +25,13 @@ public final class Cli implements Runnable {
     // gRPC and Netty log through java.util.logging: one format, one line per event.
     org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
     org.slf4j.bridge.SLF4JBridgeHandler.install();
-    System.exit(
-        execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    PrintWriter out = new PrintWriter(System.out, true);
+    PrintWriter err = new PrintWriter(System.err, true);
+    int status = execute(out, err, args);
+    // Autoflush covers println only: render prints the config with print().
+    out.flush();
+    err.flush();
+    System.exit(status);
   }
 
   /** Runs a command line with the given output streams; returns the exit status. */

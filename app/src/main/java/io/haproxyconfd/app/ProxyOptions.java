@@ -62,11 +62,74 @@ final class ProxyOptions {
 
   @Option(
       names = "--hard-stop-after",
-      defaultValue = "30s",
+      defaultValue = "${env:HARD_STOP_AFTER:-30s}",
       converter = DurationConverter.class,
       description =
-          "How long old workers may finish connections after a reload (default ${DEFAULT-VALUE}).")
+          "How long old workers may finish connections after a reload (env HARD_STOP_AFTER;"
+              + " default ${DEFAULT-VALUE}).")
   Duration hardStopAfter;
+
+  @Option(
+      names = "--check-interval",
+      defaultValue = "${env:CHECK_INTERVAL:-2s}",
+      converter = DurationConverter.class,
+      description =
+          "How often HAProxy health-checks each server; a server leaves rotation after 3 failed"
+              + " checks and returns after 2 good ones (env CHECK_INTERVAL; default"
+              + " ${DEFAULT-VALUE}).")
+  Duration checkInterval;
+
+  enum AccessLogTarget {
+    off,
+    stdout
+  }
+
+  enum AccessLogFormat {
+    text,
+    json
+  }
+
+  @Option(
+      names = "--access-log",
+      defaultValue = "${env:ACCESS_LOG:-off}",
+      description =
+          "off, or stdout: one line per HTTP request and TCP connection on the daemon's standard"
+              + " output (env ACCESS_LOG; default ${DEFAULT-VALUE}).")
+  AccessLogTarget accessLog;
+
+  @Option(
+      names = "--access-log-format",
+      defaultValue = "${env:ACCESS_LOG_FORMAT:-text}",
+      description =
+          "text (HAProxy's own format) or json (one object per line) (env ACCESS_LOG_FORMAT;"
+              + " default ${DEFAULT-VALUE}).")
+  AccessLogFormat accessLogFormat;
+
+  @Option(
+      names = "--http2",
+      defaultValue = "${env:HTTP2:-true}",
+      arity = "1",
+      description =
+          "Offer HTTP/2 on the TLS listener (ALPN h2,http/1.1) (env HTTP2; default"
+              + " ${DEFAULT-VALUE}).")
+  boolean http2;
+
+  @Option(
+      names = "--accept-proxy",
+      defaultValue = "${env:ACCEPT_PROXY:-false}",
+      description =
+          "Expect the PROXY protocol on the HTTP, HTTPS and TCP listeners, for a proxy behind an"
+              + " L4 load balancer that sends it (env ACCEPT_PROXY).")
+  boolean acceptProxy;
+
+  @Option(
+      names = "--cookie-key",
+      defaultValue = "${env:COOKIE_KEY}",
+      description =
+          "Secret that sticky-cookie values are derived from; proxies behind one address must"
+              + " share it. Default: one made once and kept in the state directory (env"
+              + " COOKIE_KEY).")
+  String cookieKey;
 
   /**
    * The ports HAProxy listens on itself. A TCP service on one of them would share it through
@@ -87,6 +150,16 @@ final class ProxyOptions {
         statsPort,
         Optional.ofNullable(statsPassword).filter(p -> !p.isEmpty()),
         hardStopAfter,
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10),
+        new HaproxySettings.Serving(
+            checkInterval,
+            accessLog == AccessLogTarget.off
+                ? HaproxySettings.AccessLog.OFF
+                : accessLogFormat == AccessLogFormat.json
+                    ? HaproxySettings.AccessLog.JSON
+                    : HaproxySettings.AccessLog.TEXT,
+            http2,
+            acceptProxy,
+            Optional.ofNullable(cookieKey).filter(k -> !k.isEmpty())));
   }
 }

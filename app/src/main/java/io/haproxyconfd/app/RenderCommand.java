@@ -8,22 +8,37 @@ import io.haproxyconfd.domain.ParseResult;
 import io.haproxyconfd.ports.BackendResolver;
 import io.haproxyconfd.ports.KeyValueSource;
 import io.haproxyconfd.ports.StoreException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code haproxy-confd render}: prints the haproxy.cfg the current keys would give. */
 @Command(
     name = "render",
     mixinStandardHelpOptions = true,
-    description = "Read the keys once and print the haproxy.cfg they give (problems go to stderr).",
+    description =
+        "Read the keys once and print the haproxy.cfg they give, or write it with its files to"
+            + " --out DIR (problems go to stderr).",
     footer = ExitCode.HELP)
 final class RenderCommand implements Callable<Integer> {
   @Mixin StoreOptions store;
   @Mixin ProxyOptions proxy;
   @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
+      description =
+          "Write haproxy.cfg and every map, certificate and list it refers to into DIR (made if"
+              + " missing), so that 'haproxy -c -f DIR/haproxy.cfg' checks it; without it the"
+              + " config is printed.")
+  Path out;
 
   @Override
   public Integer call() throws Exception {
@@ -42,9 +57,20 @@ final class RenderCommand implements Callable<Integer> {
       BackendAssignment.Result resolved = BackendAssignment.assign(parsed.config(), resolver);
       parsed.problems().forEach(p -> spec.commandLine().getErr().println(p));
       resolved.warnings().forEach(w -> spec.commandLine().getErr().println(w));
-      spec.commandLine()
-          .getOut()
-          .print(HaproxyConfigurators.render(resolved.config(), proxy.settings()));
+      if (out == null) {
+        spec.commandLine()
+            .getOut()
+            .print(HaproxyConfigurators.render(resolved.config(), proxy.settings()));
+        return ExitCode.OK;
+      }
+      try {
+        Files.createDirectories(out);
+        Path file = HaproxyConfigurators.renderTo(resolved.config(), proxy.settings(), out);
+        spec.commandLine().getOut().println(file);
+      } catch (IOException e) {
+        spec.commandLine().getErr().println("haproxy-confd: cannot write to " + out + ": " + e);
+        return ExitCode.USAGE;
+      }
       return ExitCode.OK;
     }
   }

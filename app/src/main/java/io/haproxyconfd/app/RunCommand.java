@@ -47,31 +47,37 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(
       names = "--quiet-period",
-      defaultValue = "50ms",
+      defaultValue = "${env:QUIET_PERIOD:-50ms}",
       converter = DurationConverter.class,
       description =
-          "Wait this long after the last change before applying (default ${DEFAULT-VALUE}).")
+          "Wait this long after the last change before applying (env QUIET_PERIOD; default"
+              + " ${DEFAULT-VALUE}).")
   Duration quietPeriod;
 
   @Option(
       names = "--max-delay",
-      defaultValue = "500ms",
+      defaultValue = "${env:MAX_DELAY:-500ms}",
       converter = DurationConverter.class,
-      description = "But never longer than this after the first change (default ${DEFAULT-VALUE}).")
+      description =
+          "But never longer than this after the first change (env MAX_DELAY; default"
+              + " ${DEFAULT-VALUE}).")
   Duration maxDelay;
 
   @Option(
       names = "--resync",
-      defaultValue = "5m",
+      defaultValue = "${env:RESYNC_INTERVAL:-5m}",
       converter = DurationConverter.class,
       description =
-          "Re-read everything this often even without a change (default ${DEFAULT-VALUE}).")
+          "Re-read everything this often even without a change (env RESYNC_INTERVAL; default"
+              + " ${DEFAULT-VALUE}).")
   Duration resync;
 
   @Option(
       names = "--keep-haproxy-on-exit",
+      defaultValue = "${env:KEEP_HAPROXY_ON_EXIT:-false}",
       description =
-          "Leave HAProxy serving when the daemon stops, for the next daemon to adopt (upgrades).")
+          "Leave HAProxy serving when the daemon stops, for the next daemon to adopt (upgrades)"
+              + " (env KEEP_HAPROXY_ON_EXIT).")
   boolean keepHaproxy;
 
   @Override

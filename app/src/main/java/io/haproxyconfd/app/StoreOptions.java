@@ -118,7 +118,9 @@ final class StoreOptions {
 
   @Option(
       names = "--dns-srv",
-      description = "Look up _http._tcp.<service> SRV records, so that ports come from DNS.")
+      defaultValue = "${env:DNS_SRV:-false}",
+      description =
+          "Look up _http._tcp.<service> SRV records, so that ports come from DNS (env DNS_SRV).")
   boolean dnsSrv;
 
   @Option(
@@ -137,9 +139,10 @@ final class StoreOptions {
 
   @Option(
       names = "--store-timeout",
-      defaultValue = "5s",
+      defaultValue = "${env:STORE_TIMEOUT:-5s}",
       converter = DurationConverter.class,
-      description = "Deadline of each call to the store (default ${DEFAULT-VALUE}).")
+      description =
+          "Deadline of each call to the store (env STORE_TIMEOUT; default ${DEFAULT-VALUE}).")
   Duration storeTimeout;
 
   ProxyId proxyId() {

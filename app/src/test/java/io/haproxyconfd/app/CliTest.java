@@ -6,7 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
 
 class CliTest {
   private final StringWriter out = new StringWriter();
@@ -29,6 +35,29 @@ class CliTest {
     for (String env : new String[] {"HAPROXY_ID", "ETCD_NODE", "DNS_SERVERS"}) {
       assertTrue(out.toString().contains(env), env + " in " + out);
     }
+  }
+
+  @Test
+  void every_flag_of_every_command_has_an_environment_variable_named_in_its_help() {
+    List<String> without = new ArrayList<>();
+    for (CommandLine command : new CommandLine(new Cli()).getSubcommands().values()) {
+      for (OptionSpec o : command.getCommandSpec().options()) {
+        if (o.usageHelp() || o.versionHelp()) {
+          continue;
+        }
+        // The annotation's text: picocli hands out the default with ${env:...} already resolved.
+        String dflt =
+            ((java.lang.reflect.Field) o.userObject())
+                .getAnnotation(CommandLine.Option.class)
+                .defaultValue();
+        Matcher env = Pattern.compile("^\\$\\{env:([A-Z_]+)").matcher(dflt);
+        if (!env.find() || !String.join(" ", o.description()).contains("env " + env.group(1))) {
+          without.add(command.getCommandName() + " " + o.longestName());
+        }
+      }
+    }
+    // Where to write is a per-run argument, not a setting of the proxy.
+    assertEquals(List.of("render --out"), without);
   }
 
   @Test

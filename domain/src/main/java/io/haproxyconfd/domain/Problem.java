@@ -16,6 +16,8 @@ public record Problem(String key, String value, String reason, Effect effect) {
   public enum Effect {
     /** The whole service was left out; the rest of the config is applied. */
     SERVICE_LEFT_OUT,
+    /** The service keeps serving its last good version until its keys are good again. */
+    LAST_GOOD_KEPT,
     /** Only this key was ignored; the service still runs. */
     KEY_IGNORED,
     /** Nothing was left out, but the operator should know. */
@@ -72,6 +74,7 @@ public record Problem(String key, String value, String reason, Effect effect) {
     String what =
         switch (effect) {
           case SERVICE_LEFT_OUT -> "service left out";
+          case LAST_GOOD_KEPT -> "its last good version keeps serving";
           case KEY_IGNORED -> "key ignored";
           case WARNING -> "warning";
         };

@@ -61,6 +61,31 @@ public record ProxyConfig(long revision, List<HttpService> http, List<TcpService
         tcp.stream().filter(s -> !names.contains(s.name())).toList());
   }
 
+  /**
+   * This config with service {@code name} as {@code earlier} has it: to keep serving a version the
+   * proxy accepted when the new one is refused. Empty when {@code earlier} has no other version of
+   * it, or when that version would clash with this config's other services.
+   */
+  public Optional<ProxyConfig> replacing(ServiceName name, ProxyConfig earlier) {
+    Optional<HttpService> oldHttp = earlier.httpService(name);
+    Optional<TcpService> oldTcp = earlier.tcpService(name);
+    if ((oldHttp.isEmpty() && oldTcp.isEmpty())
+        || (oldHttp.isPresent() && oldHttp.equals(httpService(name)))
+        || (oldTcp.isPresent() && oldTcp.equals(tcpService(name)))) {
+      return Optional.empty();
+    }
+    ProxyConfig rest = without(Set.of(name));
+    List<HttpService> h = new ArrayList<>(rest.http);
+    oldHttp.ifPresent(h::add);
+    List<TcpService> t = new ArrayList<>(rest.tcp);
+    oldTcp.ifPresent(t::add);
+    try {
+      return Optional.of(new ProxyConfig(revision, h, t));
+    } catch (IllegalArgumentException clash) {
+      return Optional.empty();
+    }
+  }
+
   /** The same structure with every backend list emptied: what a backends-only change leaves. */
   public ProxyConfig withoutBackends() {
     return new ProxyConfig(

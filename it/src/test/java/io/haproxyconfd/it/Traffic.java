@@ -29,6 +29,7 @@ public final class Traffic implements AutoCloseable {
   private final Thread thread;
   private final AtomicLong ok = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong lastFailureNanos = new AtomicLong();
   private final List<String> failures = new CopyOnWriteArrayList<>();
   private volatile boolean stopped;
 
@@ -67,7 +68,13 @@ public final class Traffic implements AutoCloseable {
     }
   }
 
+  /** When the last request failed ({@link System#nanoTime()}), or 0 if none has. */
+  public long lastFailureNanos() {
+    return lastFailureNanos.get();
+  }
+
   private void fail(String how) {
+    lastFailureNanos.set(System.nanoTime());
     if (failed.incrementAndGet() <= 10) {
       failures.add(System.currentTimeMillis() + " " + how);
     }

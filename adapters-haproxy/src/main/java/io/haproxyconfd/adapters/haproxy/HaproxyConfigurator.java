@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,8 +29,6 @@ import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +51,6 @@ import org.slf4j.LoggerFactory;
  */
 final class HaproxyConfigurator implements ProxyConfigurator {
   private static final Logger LOG = LoggerFactory.getLogger(HaproxyConfigurator.class);
-  private static final Pattern ALERT_LINE = Pattern.compile(":(\\d+)\\]");
 
   private final HaproxySettings settings;
   private final HaproxyProcess process;
@@ -99,10 +95,21 @@ final class HaproxyConfigurator implements ProxyConfigurator {
 
   private ProxyConfig applied;
   private ProxyConfig lastDesired;
-  private Set<ServiceName> setAside = Set.of();
-  private List<Problem> setAsideProblems = List.of();
+
+  /**
+   * Services HAProxy refused, by the version it refused. Each stays out (or on its earlier version)
+   * only while its keys give that same version: a changed or deleted service is tried again at
+   * once.
+   */
+  private Map<ServiceName, Refused> refused = Map.of();
+
+  /** A refused version, why, and the earlier version serving instead, if HAProxy accepted one. */
+  private record Refused(
+      String key, Optional<Record> version, String reason, Optional<ProxyConfig> earlier) {}
+
   private Slots slots = Slots.empty();
   private long generation;
+  private String cookieKey;
 
   HaproxyConfigurator(HaproxySettings settings) {
     this.settings = settings;
@@ -118,6 +125,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
       Files.createDirectories(run);
       Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwx------"));
       generation = Generation.latest(settings.stateDir());
+      cookieKey = CookieKey.of(settings);
     } catch (IOException e) {
       throw new ProxyException(
           "cannot use state directory " + settings.stateDir() + ": " + e.getMessage(), e);
@@ -162,16 +170,17 @@ final class HaproxyConfigurator implements ProxyConfigurator {
         && lastDesired != null
         && ConfigChange.between(lastDesired, desired).kind() == ConfigChange.Kind.NONE) {
       lastDesired = desired;
-      return new ApplyResult(Outcome.UNCHANGED, desired.revision(), setAsideProblems, "no change");
+      return new ApplyResult(Outcome.UNCHANGED, desired.revision(), refusedProblems(), "no change");
     }
-    ProxyConfig effective = desired.without(setAside);
+    Set<ServiceName> retried = forgetChangedRefusals(desired);
+    ProxyConfig effective = withoutRefused(desired);
     if (applied != null) {
       ConfigChange change = ConfigChange.between(applied, effective);
       if (change.kind() == ConfigChange.Kind.NONE) {
         return remember(
             desired,
             effective,
-            new ApplyResult(Outcome.UNCHANGED, desired.revision(), setAsideProblems, "no change"));
+            new ApplyResult(Outcome.UNCHANGED, desired.revision(), refusedProblems(), "no change"));
       }
       Optional<String> runtime =
           change.kind() == ConfigChange.Kind.BACKENDS_ONLY
@@ -182,10 +191,62 @@ final class HaproxyConfigurator implements ProxyConfigurator {
             desired,
             effective,
             new ApplyResult(
-                Outcome.RUNTIME_UPDATE, desired.revision(), setAsideProblems, runtime.get()));
+                Outcome.RUNTIME_UPDATE, desired.revision(), refusedProblems(), runtime.get()));
       }
     }
-    return reload(desired);
+    return reload(desired, effective, retried);
+  }
+
+  /** Drops the refusals whose service has changed or gone; returns the names of those. */
+  private Set<ServiceName> forgetChangedRefusals(ProxyConfig desired) {
+    Set<ServiceName> changed = new TreeSet<>();
+    Map<ServiceName, Refused> still = new TreeMap<>();
+    refused.forEach(
+        (name, r) -> {
+          if (r.version().equals(version(desired, name))) {
+            still.put(name, r);
+          } else {
+            changed.add(name);
+          }
+        });
+    refused = still;
+    return changed;
+  }
+
+  /** The desired config without the refused services, or with their earlier versions. */
+  private ProxyConfig withoutRefused(ProxyConfig desired) {
+    ProxyConfig effective = desired.without(refused.keySet());
+    for (var e : refused.entrySet()) {
+      if (e.getValue().earlier().isPresent()) {
+        effective = effective.replacing(e.getKey(), e.getValue().earlier().get()).orElse(effective);
+      }
+    }
+    return effective;
+  }
+
+  private static Optional<Record> version(ProxyConfig config, ServiceName name) {
+    Optional<Record> http = config.httpService(name).map(s -> s);
+    return http.isPresent() ? http : config.tcpService(name).map(s -> s);
+  }
+
+  private List<Problem> refusedProblems() {
+    List<Problem> problems = new ArrayList<>();
+    refused.forEach(
+        (name, r) ->
+            problems.add(
+                new Problem(
+                    r.key(),
+                    "",
+                    r.reason(),
+                    r.earlier().isPresent()
+                        ? Problem.Effect.LAST_GOOD_KEPT
+                        : Problem.Effect.SERVICE_LEFT_OUT)));
+    return problems;
+  }
+
+  /** The key of a service's folder, as problems name it. */
+  private static String keyOf(ProxyConfig config, ServiceName name) {
+    return (config.tcpService(name).isPresent() ? "tcp-services/" : "services/") + name;
   }
 
   private ApplyResult remember(ProxyConfig desired, ProxyConfig effective, ApplyResult result) {
@@ -333,7 +394,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
       }
       unwritten = null;
       try {
-        Plan plan = Plan.build(u.config(), u.slots(), settings, u.dir());
+        Plan plan = Plan.build(u.config(), u.slots(), settings, cookieKey, u.dir());
         Generation.writeAtomically(configFile, renderer.render(plan));
       } catch (IOException | RuntimeException e) {
         LOG.error(
@@ -346,12 +407,16 @@ final class HaproxyConfigurator implements ProxyConfigurator {
 
   /** A rendered, written and checked generation that is not live yet. */
   private record Candidate(
-      ProxyConfig config, Slots slots, Path file, String text, HaproxyProcess.Check check) {}
+      ProxyConfig config, Slots slots, Path file, String text, HaproxyProcess.Check check) {
+    RefusalSearch.Trial trial() {
+      return new RefusalSearch.Trial(check.valid(), text, check.output());
+    }
+  }
 
   private Candidate prepare(ProxyConfig config, long number) throws ProxyException {
     Path dir = Generation.dir(settings.stateDir(), number);
     Slots fresh = Slots.fresh(servers(config));
-    Plan plan = Plan.build(config, fresh, settings, dir);
+    Plan plan = Plan.build(config, fresh, settings, cookieKey, dir);
     String text = renderer.render(plan);
     Path file = dir.resolve("haproxy.cfg");
     try {
@@ -374,35 +439,33 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     }
   }
 
-  private ApplyResult reload(ProxyConfig desired) throws ProxyException {
+  /**
+   * Renders, checks and reloads {@code effective}. Services HAProxy refuses are found and left out
+   * (or kept on the version that serves now); the rest is applied.
+   */
+  private ApplyResult reload(ProxyConfig desired, ProxyConfig effective, Set<ServiceName> retried)
+      throws ProxyException {
     long number = ++generation;
-    ProxyConfig candidate = desired;
-    List<Problem> problems = new ArrayList<>();
-    Set<ServiceName> culprits = new TreeSet<>();
-    Candidate c = prepare(candidate, number);
-    while (!c.check().valid()) {
-      Set<ServiceName> found = culprits(candidate, c);
-      if (found.isEmpty()) {
-        generation--;
-        String alert = HaproxyProcess.firstAlert(c.check().output());
-        LOG.error("HAProxy refused the whole config; the last good one keeps serving: {}", alert);
-        return new ApplyResult(
-            Outcome.REJECTED,
-            applied == null ? 0 : applied.revision(),
-            List.of(Problem.leftOut("", "", "HAProxy refused the config: " + alert)),
-            alert);
-      }
-      for (ServiceName name : found) {
-        problems.add(
-            Problem.leftOut(
-                keyOf(candidate, name),
-                "",
-                "HAProxy refused it: " + HaproxyProcess.firstAlert(c.check().output())));
-      }
-      culprits.addAll(found);
-      candidate = candidate.without(found);
-      c = prepare(candidate, number);
+    Candidate[] last = new Candidate[1];
+    RefusalSearch.Result search =
+        RefusalSearch.search(
+            effective,
+            applied == null ? ProxyConfig.EMPTY : applied,
+            config -> {
+              last[0] = prepare(config, number);
+              return last[0].trial();
+            });
+    if (search.wholeConfig().isPresent()) {
+      generation--;
+      String why = search.wholeConfig().get();
+      LOG.error("{}; the last good config keeps serving", why);
+      return new ApplyResult(
+          Outcome.REJECTED,
+          applied == null ? 0 : applied.revision(),
+          List.of(Problem.leftOut("", "", why)),
+          why);
     }
+    Candidate c = last[0];
     commit(c);
     if (process.masterAlive()) {
       process.reload();
@@ -410,10 +473,27 @@ final class HaproxyConfigurator implements ProxyConfigurator {
       process.start(configFile);
     }
     slots = c.slots();
-    setAside = culprits;
-    setAsideProblems = List.copyOf(problems);
+    Map<ServiceName, Refused> now = new TreeMap<>(refused);
+    search
+        .refused()
+        .forEach(
+            (name, reason) ->
+                now.put(
+                    name,
+                    new Refused(
+                        keyOf(effective, name),
+                        version(effective, name),
+                        reason,
+                        search.kept().contains(name)
+                            ? Optional.of(applied.without(otherThan(applied, name)))
+                            : Optional.empty())));
+    refused = now;
+    retried.stream()
+        .filter(name -> !refused.containsKey(name) && version(desired, name).isPresent())
+        .forEach(
+            name -> LOG.info("{} is accepted by HAProxy and served again", keyOf(desired, name)));
     lastDesired = desired;
-    applied = candidate;
+    applied = search.accepted();
     try {
       Generation.prune(settings.stateDir(), List.of(number, number - 1));
     } catch (IOException e) {
@@ -422,87 +502,21 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     return new ApplyResult(
         Outcome.RELOADED,
         desired.revision(),
-        problems,
+        refusedProblems(),
         "reloaded with "
-            + candidate.http().size()
+            + applied.http().size()
             + " HTTP and "
-            + candidate.tcp().size()
+            + applied.tcp().size()
             + " TCP services");
   }
 
-  /** The services the check's error lines point into, or, failing that, one found by halving. */
-  private Set<ServiceName> culprits(ProxyConfig config, Candidate c) throws ProxyException {
-    Set<ServiceName> found = new TreeSet<>();
-    String[] lines = c.text().split("\n", -1);
-    Matcher m = ALERT_LINE.matcher(c.check().output());
-    while (m.find()) {
-      int line = Integer.parseInt(m.group(1));
-      for (int i = Math.min(line, lines.length) - 1; i >= 0; i--) {
-        String header = lines[i];
-        if (!header.isEmpty() && !Character.isWhitespace(header.charAt(0))) {
-          sectionService(header).ifPresent(found::add);
-          break;
-        }
-      }
-    }
-    for (HttpService s : config.http()) {
-      s.certificate()
-          .filter(cert -> c.check().output().contains(cert.fingerprint()))
-          .ifPresent(cert -> found.add(s.name()));
-    }
-    found.retainAll(allNames(config));
-    return found.isEmpty() ? bisect(config, c) : found;
-  }
-
-  private Set<ServiceName> bisect(ProxyConfig config, Candidate failed) throws ProxyException {
-    List<ServiceName> names = new ArrayList<>(allNames(config));
-    long scratch = generation + 1000;
-    try {
-      if (!prepare(config.without(new HashSet<>(names)), scratch).check().valid()) {
-        return Set.of();
-      }
-      while (names.size() > 1) {
-        List<ServiceName> half = names.subList(0, names.size() / 2);
-        boolean goodWithoutHalf =
-            prepare(config.without(new HashSet<>(half)), scratch).check().valid();
-        names =
-            goodWithoutHalf
-                ? new ArrayList<>(half)
-                : new ArrayList<>(names.subList(names.size() / 2, names.size()));
-      }
-      return names.isEmpty() ? Set.of() : Set.of(names.get(0));
-    } finally {
-      try {
-        Generation.prune(settings.stateDir(), List.of(generation, generation - 1));
-      } catch (IOException e) {
-        LOG.warn("could not remove scratch generation: {}", e.getMessage());
-      }
-    }
-  }
-
-  private static Optional<ServiceName> sectionService(String header) {
-    String[] words = header.trim().split("\\s+");
-    if (words.length < 2) {
-      return Optional.empty();
-    }
-    String section = words[1];
-    for (String prefix : List.of("http-", "tcp-", "users-")) {
-      if (section.startsWith(prefix)) {
-        return Optional.of(new ServiceName(section.substring(prefix.length())));
-      }
-    }
-    return Optional.empty();
-  }
-
-  private static Set<ServiceName> allNames(ProxyConfig config) {
+  /** Every service name of {@code config} but {@code keep}. */
+  private static Set<ServiceName> otherThan(ProxyConfig config, ServiceName keep) {
     Set<ServiceName> names = new TreeSet<>();
     config.http().forEach(s -> names.add(s.name()));
     config.tcp().forEach(s -> names.add(s.name()));
+    names.remove(keep);
     return names;
-  }
-
-  private static String keyOf(ProxyConfig config, ServiceName name) {
-    return config.httpService(name).isPresent() ? "services/" + name : "tcp-services/" + name;
   }
 
   static Map<String, List<Backend>> servers(ProxyConfig config) {

@@ -84,21 +84,46 @@ final class HaproxyProcess {
     }
   }
 
-  /** Starts a daemonized master on the config and waits until a worker serves. */
+  /**
+   * Starts a daemonized master on the config and waits until a worker serves. HAProxy gets the
+   * daemon's standard output as file descriptor 3 (daemonizing closes 0 to 2), where the access log
+   * goes when it is on; its messages while starting are read from its stderr.
+   */
   void start(Path config) throws ProxyException {
-    Run r =
-        run(
-            List.of(
-                settings.binary().toString(),
-                "-W",
-                "-D",
-                "-f",
-                config.toString(),
-                "-p",
-                pidFile.toString(),
-                "-S",
-                master.socketPath() + ",mode,600"),
-            settings.reloadTimeout());
+    List<String> command =
+        List.of(
+            "/bin/sh",
+            "-c",
+            "exec \"$@\" 3>&1",
+            "haproxy",
+            settings.binary().toString(),
+            "-W",
+            "-D",
+            "-f",
+            config.toString(),
+            "-p",
+            pidFile.toString(),
+            "-S",
+            master.socketPath() + ",mode,600");
+    Run r;
+    try {
+      Process p =
+          new ProcessBuilder(command)
+              .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+              .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+              .start();
+      String said = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(settings.reloadTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        throw new ProxyException("haproxy did not start within " + settings.reloadTimeout(), null);
+      }
+      r = new Run(p.exitValue(), said);
+    } catch (IOException e) {
+      throw new ProxyException("cannot run " + settings.binary() + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ProxyException("interrupted starting haproxy", e);
+    }
     if (r.exit != 0) {
       throw new ProxyException("haproxy did not start: " + firstAlert(r.output), null);
     }

@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
  * @param statsPassword the stats page password for user {@code admin}; no stats page without it
  * @param hardStopAfter how long old workers may keep serving long-lived connections after a reload
  * @param reloadTimeout how long a reload may take before it counts as failed
+ * @param serving health checks, logs and listener options
  */
 public record HaproxySettings(
     Path binary,
@@ -31,13 +32,62 @@ public record HaproxySettings(
     int statsPort,
     Optional<String> statsPassword,
     Duration hardStopAfter,
-    Duration reloadTimeout) {
+    Duration reloadTimeout,
+    Serving serving) {
 
   private static final Pattern PASSWORD = Pattern.compile("[A-Za-z0-9._~!@%^*+=,:/-]{1,128}");
   private static final Pattern ADDRESS = Pattern.compile("[0-9a-fA-F.:*]{1,45}");
 
+  /** Where HAProxy's access log goes, and in which format. */
+  public enum AccessLog {
+    OFF,
+    /** HAProxy's own HTTP and TCP log formats. */
+    TEXT,
+    /** One JSON object per line, for log shippers. */
+    JSON
+  }
+
+  /**
+   * What HAProxy does beyond routing.
+   *
+   * @param checkInterval how often each server is health-checked (a server is taken out after 3
+   *     failed checks in a row, and back in after 2 good ones)
+   * @param accessLog one line per HTTP request and TCP connection on the daemon's standard output
+   * @param http2 whether the TLS listener offers HTTP/2 (ALPN {@code h2,http/1.1})
+   * @param acceptProxy whether every listener but stats expects the PROXY protocol
+   * @param cookieKey the secret sticky cookies are derived from; by default one made once and kept
+   *     in the state directory
+   */
+  public record Serving(
+      Duration checkInterval,
+      AccessLog accessLog,
+      boolean http2,
+      boolean acceptProxy,
+      Optional<String> cookieKey) {
+    private static final Pattern COOKIE_KEY = Pattern.compile("[A-Za-z0-9._-]{8,128}");
+
+    public static final Serving DEFAULT =
+        new Serving(Duration.ofSeconds(2), AccessLog.OFF, true, false, Optional.empty());
+
+    public Serving {
+      if (checkInterval.toMillis() < 100 || checkInterval.toMinutes() > 60) {
+        throw new IllegalArgumentException(
+            "the check interval must be between 100ms and 1h, not " + checkInterval);
+      }
+      Objects.requireNonNull(accessLog, "accessLog");
+      cookieKey.ifPresent(
+          k -> {
+            if (!COOKIE_KEY.matcher(k).matches()) {
+              throw new IllegalArgumentException(
+                  "COOKIE_KEY must be 8 to 128 letters, digits or ._- (no spaces, quotes or '#')");
+            }
+          });
+    }
+  }
+
   public HaproxySettings {
     Objects.requireNonNull(binary, "binary");
+    Objects.requireNonNull(serving, "serving");
     Objects.requireNonNull(stateDir, "stateDir");
     if (!ADDRESS.matcher(bindAddress).matches()) {
       throw new IllegalArgumentException("bind address '" + bindAddress + "' is not an IP address");
@@ -64,7 +114,8 @@ public record HaproxySettings(
         1000,
         Optional.empty(),
         Duration.ofSeconds(30),
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10),
+        Serving.DEFAULT);
   }
 
   public HaproxySettings withPorts(String address, int http, int https, int stats) {
@@ -78,7 +129,8 @@ public record HaproxySettings(
         stats,
         statsPassword,
         hardStopAfter,
-        reloadTimeout);
+        reloadTimeout,
+        serving);
   }
 
   public HaproxySettings withStatsPassword(String password) {
@@ -92,7 +144,23 @@ public record HaproxySettings(
         statsPort,
         Optional.of(password),
         hardStopAfter,
-        reloadTimeout);
+        reloadTimeout,
+        serving);
+  }
+
+  public HaproxySettings withServing(Serving newServing) {
+    return new HaproxySettings(
+        binary,
+        stateDir,
+        templateDir,
+        bindAddress,
+        httpPort,
+        httpsPort,
+        statsPort,
+        statsPassword,
+        hardStopAfter,
+        reloadTimeout,
+        newServing);
   }
 
   /** The address in HAProxy's bind syntax: IPv6 in brackets. */

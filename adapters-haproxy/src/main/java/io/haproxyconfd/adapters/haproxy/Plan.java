@@ -10,6 +10,7 @@ import io.haproxyconfd.domain.PathRegex;
 import io.haproxyconfd.domain.PathRule;
 import io.haproxyconfd.domain.ProxyConfig;
 import io.haproxyconfd.domain.Route;
+import io.haproxyconfd.domain.ServiceName;
 import io.haproxyconfd.domain.TcpService;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,7 +45,20 @@ public record Plan(
     int statsPort,
     String statsPassword,
     Map<String, List<String>> maps,
-    Map<String, Certificate> certificates) {
+    Map<String, Certificate> certificates,
+    Serving serving) {
+
+  /**
+   * Health checks, logs and listener options, as the template writes them.
+   *
+   * @param checkIntervalMs how often each server is checked
+   * @param accessLog {@code off}, {@code text} or {@code json}
+   * @param bindOptions words after every traffic listener's address ({@code accept-proxy})
+   * @param alpn the TLS listener's ALPN list, empty for none
+   * @param cookieKey the secret dynamic sticky cookies are derived from
+   */
+  public record Serving(
+      long checkIntervalMs, String accessLog, String bindOptions, String alpn, String cookieKey) {}
 
   /**
    * One step of the routing chain: {@code http-request set-var(txn.be)
@@ -98,6 +112,27 @@ public record Plan(
 
   static String tcpListenName(TcpService s) {
     return "tcp-" + s.name();
+  }
+
+  /**
+   * The service a section of the rendered config belongs to, from its header line ({@code backend
+   * http-web}, {@code listen tcp-db}, {@code userlist users-web}); empty for the shared sections.
+   */
+  static Optional<ServiceName> serviceOfSection(String header) {
+    String[] words = header.trim().split("\\s+");
+    if (words.length < 2) {
+      return Optional.empty();
+    }
+    for (String prefix : List.of("http-", "tcp-", "users-")) {
+      if (words[1].startsWith(prefix)) {
+        try {
+          return Optional.of(new ServiceName(words[1].substring(prefix.length())));
+        } catch (IllegalArgumentException notOurs) {
+          return Optional.empty();
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /** Which map file, and which key, a route is looked up by. */
@@ -164,7 +199,12 @@ public record Plan(
     return maps;
   }
 
-  static Plan build(ProxyConfig config, Slots slots, HaproxySettings settings, Path generationDir) {
+  static Plan build(
+      ProxyConfig config,
+      Slots slots,
+      HaproxySettings settings,
+      String cookieKey,
+      Path generationDir) {
     Path run = settings.stateDir().resolve("run");
     List<Lookup> lookups = new ArrayList<>();
     for (MapFile m : MapFile.values()) {
@@ -235,7 +275,17 @@ public record Plan(
         settings.statsPort(),
         settings.statsPassword().orElse(""),
         mapContents(config),
-        certs);
+        certs,
+        serving(settings.serving(), cookieKey));
+  }
+
+  private static Serving serving(HaproxySettings.Serving s, String cookieKey) {
+    return new Serving(
+        s.checkInterval().toMillis(),
+        s.accessLog().name().toLowerCase(java.util.Locale.ROOT),
+        s.acceptProxy() ? " accept-proxy" : "",
+        s.http2() ? "h2,http/1.1" : "",
+        cookieKey);
   }
 
   private static String stripTrailingSlash(String prefix) {

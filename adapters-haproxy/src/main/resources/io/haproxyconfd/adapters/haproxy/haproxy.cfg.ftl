@@ -7,6 +7,12 @@ global
   # Nothing here uses HAProxy's internal HTTP client (no Lua). Left at its default it loads the
   # system CA bundle on every start: ~50 of the ~60 ms that each check and each reload costs.
   httpclient.ssl.verify none
+  # Health checks of thousands of servers spread over the interval, not all at once.
+  spread-checks 5
+<#if serving.accessLog != "off">
+  # Access log on the daemon's standard output: fd 3 is the daemon's stdout, handed to HAProxy.
+  log fd@3 format raw daemon info
+</#if>
 
 defaults
   mode http
@@ -17,12 +23,26 @@ defaults
   timeout tunnel 1h
   option idle-close-on-response
   option forwardfor
+  # Every server is health-checked; a request that meets a dead server before its check does is
+  # retried on another server.
+  retries 3
+  option redispatch 1
+  default-server inter ${serving.checkIntervalMs?c} fall 3 rise 2
+<#if serving.accessLog != "off">
+  log global
+  option dontlognull
+</#if>
   http-error status 503 content-type text/plain string "503 Service Unavailable: no server of this service is available."
 
 frontend http
-  bind ${bind}:${httpPort?c}
+  bind ${bind}:${httpPort?c}${serving.bindOptions}
 <#if tls>
-  bind ${bind}:${httpsPort?c} ssl crt-list ${crtList}
+  bind ${bind}:${httpsPort?c}${serving.bindOptions} ssl crt-list ${crtList}<#if serving.alpn?has_content> alpn ${serving.alpn}</#if>
+</#if>
+<#if serving.accessLog == "text">
+  option httplog
+<#elseif serving.accessLog == "json">
+  log-format '{"time":"%tr","client":"%ci:%cp","frontend":"%ft","backend":"%b","server":"%s","status":%ST,"bytes":%B,"ms":%Ta,"termination":"%ts","method":"%[capture.req.method,json(utf8s)]","host":"%[var(txn.host),json(utf8s)]","uri":"%[capture.req.uri,json(utf8s)]"}'
 </#if>
   http-request set-header X-Forwarded-Proto https if { ssl_fc }
   http-request set-header X-Forwarded-Proto http if !{ ssl_fc }
@@ -59,7 +79,9 @@ backend ${b.name}
   http-request replace-path '${r}' '/\1'
 </#list>
 <#if b.cookie?has_content>
-  cookie ${b.cookie} insert indirect nocache
+  # The cookie's value is derived from the server's address, so it follows the backend, not the slot.
+  cookie ${b.cookie} insert indirect nocache dynamic
+  dynamic-cookie-key ${serving.cookieKey}
 </#if>
 <#if b.checkUri?has_content>
   option httpchk GET ${b.checkUri}
@@ -68,23 +90,31 @@ backend ${b.name}
   ${line}
 </#list>
 <#list b.servers as s>
-  server ${s.name} ${s.address}:${s.port?c}<#if !s.enabled> disabled</#if><#if b.cookie?has_content> cookie ${s.name}</#if><#if b.checkUri?has_content> check<#if b.checkPort gt 0> port ${b.checkPort?c}</#if></#if>
+  server ${s.name} ${s.address}:${s.port?c} check<#if b.checkPort gt 0> port ${b.checkPort?c}</#if><#if !s.enabled> disabled</#if>
 </#list>
 </#list>
 <#list tcp as t>
 
 listen ${t.name}
-  bind ${bind}:${t.port?c}
+  bind ${bind}:${t.port?c}${serving.bindOptions}
   mode tcp
   balance ${t.balance}
+<#if serving.accessLog == "text">
+  option tcplog
+<#elseif serving.accessLog == "json">
+  log-format '{"time":"%t","client":"%ci:%cp","listener":"%ft","backend":"%b","server":"%s","bytes":%B,"ms":%Tt,"termination":"%ts"}'
+</#if>
 <#list t.servers as s>
-  server ${s.name} ${s.address}:${s.port?c}<#if !s.enabled> disabled</#if>
+  server ${s.name} ${s.address}:${s.port?c} check<#if !s.enabled> disabled</#if>
 </#list>
 </#list>
 
 listen stats
   bind ${bind}:${statsPort?c}
   mode http
+<#if serving.accessLog != "off">
+  no log
+</#if>
   http-request use-service prometheus-exporter if { path /metrics }
 <#if statsPassword?has_content>
   stats enable

@@ -23,7 +23,8 @@ class PlanTest {
         Slots.fresh(
             Map.of(
                 "http-web", config.http().isEmpty() ? List.of() : config.http().get(0).backends()));
-    return RENDERER.render(Plan.build(config, slots, SETTINGS, Path.of("/state/gen/1")));
+    return RENDERER.render(
+        Plan.build(config, slots, SETTINGS, "0123456789abcdef", Path.of("/state/gen/1")));
   }
 
   @Test
@@ -60,10 +61,10 @@ class PlanTest {
             "services/web/w2", "[2001:db8::1]:80",
             "services/web/w3", "10.0.0.3:8080");
     String text = render(config);
-    assertTrue(text.contains("  server s1 10.0.0.1:80\n"), text);
-    assertTrue(text.contains("  server s2 10.0.0.3:8080\n"), text);
-    assertTrue(text.contains("  server s3 [2001:db8::1]:80\n"), text);
-    assertTrue(text.contains("  server s8 127.0.0.1:1 disabled\n"), text);
+    assertTrue(text.contains("  server s1 10.0.0.1:80 check\n"), text);
+    assertTrue(text.contains("  server s2 10.0.0.3:8080 check\n"), text);
+    assertTrue(text.contains("  server s3 [2001:db8::1]:80 check\n"), text);
+    assertTrue(text.contains("  server s8 127.0.0.1:1 check disabled\n"), text);
     assertFalse(text.contains("server s9 "), text);
     assertEquals(4, Slots.sizeFor(0));
     assertEquals(4, Slots.sizeFor(2));
@@ -110,7 +111,11 @@ class PlanTest {
     String text =
         mine.render(
             Plan.build(
-                new ProxyConfig(42, List.of(), List.of()), Slots.empty(), SETTINGS, Path.of("/g")));
+                new ProxyConfig(42, List.of(), List.of()),
+                Slots.empty(),
+                SETTINGS,
+                "0123456789abcdef",
+                Path.of("/g")));
     assertEquals("# mine for 42\n", text);
   }
 }
