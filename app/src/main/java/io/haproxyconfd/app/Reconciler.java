@@ -3,6 +3,7 @@ package io.haproxyconfd.app;
 import io.haproxyconfd.domain.ConfigChange;
 import io.haproxyconfd.domain.ConfigParser;
 import io.haproxyconfd.domain.KeySnapshot;
+import io.haproxyconfd.domain.LastGood;
 import io.haproxyconfd.domain.ParseOptions;
 import io.haproxyconfd.domain.ParseResult;
 import io.haproxyconfd.domain.Problem;
@@ -67,6 +68,7 @@ final class Reconciler implements AutoCloseable {
   private final Timing timing;
   private final Clock clock;
   private final Status status;
+  private final LastGoodFile lastGoodFile;
   private final Thread thread;
 
   private final Object lock = new Object();
@@ -86,6 +88,9 @@ final class Reconciler implements AutoCloseable {
   private ProxyConfig lastHanded;
   private Prepared prepared;
 
+  /** Each service's last good keys, as of the last apply; what a bad key falls back to. */
+  private LastGood lastGood;
+
   private Subscription watch;
   private Subscription resolverWatch;
   private List<String> lastReported = List.of();
@@ -100,7 +105,8 @@ final class Reconciler implements AutoCloseable {
       Function<Instant, ParseOptions> options,
       Timing timing,
       Clock clock,
-      Status status) {
+      Status status,
+      LastGoodFile lastGoodFile) {
     this.proxy = proxy;
     this.source = source;
     this.resolver = resolver;
@@ -109,6 +115,8 @@ final class Reconciler implements AutoCloseable {
     this.timing = timing;
     this.clock = clock;
     this.status = status;
+    this.lastGoodFile = lastGoodFile;
+    this.lastGood = lastGoodFile.load();
     this.thread = new Thread(this::loop, "reconcile");
     this.thread.setDaemon(true);
   }
@@ -270,6 +278,11 @@ final class Reconciler implements AutoCloseable {
     ApplyResult result = configurator.apply(p.resolved().config());
     lastHanded = p.resolved().config();
     lastPassEnded = clock.instant();
+    if (result.outcome() != ApplyResult.Outcome.REJECTED
+        && !p.parsed().lastGood().equals(lastGood)) {
+      lastGood = p.parsed().lastGood();
+      lastGoodFile.save(lastGood);
+    }
     Duration took = Duration.between(p.started(), lastPassEnded);
     status.applied(
         lastPassEnded,
@@ -301,7 +314,7 @@ final class Reconciler implements AutoCloseable {
       LOG.info("the key-value store answers again");
     }
     ensureWatching(snapshot.revision());
-    ParseResult parsed = ConfigParser.parse(snapshot, options.apply(started));
+    ParseResult parsed = ConfigParser.parse(snapshot, options.apply(started), lastGood);
     BackendAssignment.Result resolved = BackendAssignment.assign(parsed.config(), resolver);
     return new Prepared(
         signalsSeen,
@@ -339,6 +352,9 @@ final class Reconciler implements AutoCloseable {
     lines.addAll(warnings);
     if (!Objects.equals(lines, lastReported)) {
       lines.stream().filter(l -> !lastReported.contains(l)).forEach(l -> LOG.warn("{}", l));
+      lastReported.stream()
+          .filter(l -> !lines.contains(l))
+          .forEach(l -> LOG.info("no longer a problem: {}", l));
       lastReported = List.copyOf(lines);
     }
   }
@@ -360,5 +376,6 @@ final class Reconciler implements AutoCloseable {
     if (resolverWatch != null) {
       resolverWatch.close();
     }
+    lastGoodFile.close();
   }
 }

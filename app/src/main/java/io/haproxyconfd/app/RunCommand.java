@@ -125,7 +125,8 @@ final class RunCommand implements Callable<Integer> {
               now -> store.parseOptions(now, proxy),
               new Reconciler.Timing(quietPeriod, maxDelay, resync),
               Clock.systemUTC(),
-              status);
+              status,
+              new LastGoodFile(proxy.stateDir));
       reconciler.start();
       LOG.info(
           "haproxy-confd running for {}: HTTP {}:{}, admin http://{}:{}/status",

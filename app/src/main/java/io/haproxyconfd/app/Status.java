@@ -18,6 +18,7 @@ final class Status {
   private final Map<ApplyResult.Outcome, Long> applies = new EnumMap<>(ApplyResult.Outcome.class);
   private long failures;
   private long rejectedServices;
+  private long onLastGood;
   private long signals;
   private long reconnects;
   private double latencySumSeconds;
@@ -58,11 +59,26 @@ final class Status {
     result.problems().forEach(p -> all.add(p.toString()));
     all.addAll(warnings);
     problems = List.copyOf(all);
-    rejectedServices =
-        parseProblems.stream().filter(p -> p.effect() == Problem.Effect.SERVICE_LEFT_OUT).count()
-            + result.problems().size();
+    List<Problem> both = new ArrayList<>(parseProblems);
+    both.addAll(result.problems());
+    rejectedServices = services(both, Problem.Effect.SERVICE_LEFT_OUT);
+    onLastGood = services(both, Problem.Effect.LAST_GOOD_KEPT);
     lastResult = result;
     lastError = "";
+  }
+
+  /** How many services ({@code services/web}, from each problem's key) have this effect. */
+  private static long services(List<Problem> problems, Problem.Effect effect) {
+    return problems.stream()
+        .filter(p -> p.effect() == effect)
+        .map(
+            p ->
+                String.join(
+                    "/",
+                    java.util.Arrays.asList(p.key().split("/"))
+                        .subList(0, Math.min(2, p.key().split("/").length))))
+        .distinct()
+        .count();
   }
 
   /** A read of the store succeeded after reads had failed. */
@@ -103,6 +119,12 @@ final class Status {
         "gauge",
         "Services left out of the applied config.",
         rejectedServices);
+    gauge(
+        out,
+        "haproxy_confd_services_on_last_good_version",
+        "gauge",
+        "Services whose keys are bad now, serving their last good version.",
+        onLastGood);
     gauge(
         out,
         "haproxy_confd_store_reconnects_total",

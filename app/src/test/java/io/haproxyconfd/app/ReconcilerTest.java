@@ -15,6 +15,7 @@ import io.haproxyconfd.ports.KeyValueSource;
 import io.haproxyconfd.ports.ProxyConfigurator;
 import io.haproxyconfd.ports.StoreException;
 import io.haproxyconfd.ports.Subscription;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,9 +28,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The reconcile loop with hand-written fakes of the store and the proxy. */
 class ReconcilerTest {
+  @TempDir Path stateDir;
+
   /** A store whose keys a test sets; it can be made to fail. */
   static final class FakeStore implements KeyValueSource {
     final AtomicReference<Map<String, String>> keys = new AtomicReference<>(Map.of());
@@ -116,7 +120,8 @@ class ReconcilerTest {
         now -> Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS),
         new Reconciler.Timing(quiet, maxDelay, Duration.ofMinutes(5)),
         clock,
-        status);
+        status,
+        new LastGoodFile(stateDir));
   }
 
   @Test
@@ -148,6 +153,26 @@ class ReconcilerTest {
     }
   }
 
+  /**
+   * Waits until {@code n} passes are over: the status is told after the loop has noted when the
+   * pass ended, which decides whether the next change is read at once. (The fake proxy sees the
+   * apply earlier: a clock moved then would race the loop.)
+   */
+  private void awaitPasses(int n) {
+    Await.until(
+        Duration.ofSeconds(5),
+        n + " passes over",
+        () ->
+            proxy.applied.size() == n
+                && status
+                        .prometheus()
+                        .lines()
+                        .filter(l -> l.startsWith("haproxy_confd_applies_total{"))
+                        .mapToLong(l -> Long.parseLong(l.substring(l.lastIndexOf(' ') + 1)))
+                        .sum()
+                    == n);
+  }
+
   @Test
   void a_backend_change_is_applied_at_once_and_a_new_service_after_the_quiet_period()
       throws Exception {
@@ -155,12 +180,12 @@ class ReconcilerTest {
     store.set(Map.of("services/web/domain", "example.org", "services/web/w1", "10.0.0.1:80"));
     try (Reconciler r = reconciler(quiet, Duration.ofSeconds(5))) {
       r.start();
-      Await.until(Duration.ofSeconds(5), "first pass", () -> proxy.applied.size() == 1);
+      awaitPasses(1);
       clock.advance(quiet); // a quiet spell: the next change is read at once
 
       long start = System.nanoTime();
       store.set(Map.of("services/web/domain", "example.org", "services/web/w1", "10.0.0.2:80"));
-      Await.until(Duration.ofSeconds(5), "backend change", () -> proxy.applied.size() == 2);
+      awaitPasses(2);
       Duration backend = Duration.ofNanos(System.nanoTime() - start);
       assertTrue(backend.compareTo(quiet) < 0, "backend change waited " + backend);
 

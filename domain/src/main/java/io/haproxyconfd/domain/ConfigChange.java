@@ -78,6 +78,7 @@ public record ConfigChange(Kind kind, Set<ServiceName> servicesWithNewBackends) 
         && a.healthCheck().equals(b.healthCheck())
         && a.basicAuth().equals(b.basicAuth())
         && a.forceHttps() == b.forceHttps()
-        && a.customSettings().equals(b.customSettings());
+        && a.customSettings().equals(b.customSettings())
+        && a.withheld().equals(b.withheld());
   }
 }

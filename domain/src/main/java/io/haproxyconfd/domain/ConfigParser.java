@@ -25,6 +25,15 @@ public final class ConfigParser {
   private ConfigParser() {}
 
   public static ParseResult parse(KeySnapshot snapshot, ParseOptions options) {
+    return parse(snapshot, options, LastGood.NONE);
+  }
+
+  /**
+   * Parses a snapshot; a service whose keys are bad now but that {@code lastGood} holds keeps the
+   * version its last good keys give, with its problems reported as {@link
+   * Problem.Effect#LAST_GOOD_KEPT}.
+   */
+  public static ParseResult parse(KeySnapshot snapshot, ParseOptions options, LastGood lastGood) {
     Map<String, Map<String, KeySnapshot.Entry>> httpKeys = new TreeMap<>();
     Map<String, Map<String, KeySnapshot.Entry>> tcpKeys = new TreeMap<>();
     List<Problem> problems = new ArrayList<>();
@@ -48,24 +57,93 @@ public final class ConfigParser {
             });
 
     Set<ServiceName> leftOut = new HashSet<>();
+    Map<String, Map<String, KeySnapshot.Entry>> nextGood = new TreeMap<>();
     List<Candidate<HttpService>> http = new ArrayList<>();
     httpKeys.forEach(
         (name, attrs) ->
-            new ServiceKeys(HTTP_FOLDER, name, attrs, problems, leftOut)
-                .build(keys -> httpService(keys, options))
+            build(
+                    HTTP_FOLDER,
+                    name,
+                    attrs,
+                    lastGood,
+                    keys -> httpService(keys, options),
+                    problems,
+                    leftOut,
+                    nextGood)
                 .ifPresent(http::add));
     List<Candidate<TcpService>> tcp = new ArrayList<>();
     tcpKeys.forEach(
         (name, attrs) ->
-            new ServiceKeys(TCP_FOLDER, name, attrs, problems, leftOut)
-                .build(keys -> tcpService(keys, options))
+            build(
+                    TCP_FOLDER,
+                    name,
+                    attrs,
+                    lastGood,
+                    keys -> tcpService(keys, options),
+                    problems,
+                    leftOut,
+                    nextGood)
                 .ifPresent(tcp::add));
 
     List<HttpService> goodHttp = withoutRouteClashes(http, problems, leftOut);
     List<TcpService> goodTcp = withoutPortClashes(tcp, options, problems, leftOut);
     problems.sort(Comparator.comparing(Problem::key).thenComparing(Problem::reason));
     return new ParseResult(
-        new ProxyConfig(snapshot.revision(), goodHttp, goodTcp), problems, leftOut);
+        new ProxyConfig(snapshot.revision(), goodHttp, goodTcp),
+        problems,
+        leftOut,
+        LastGood.of(nextGood));
+  }
+
+  /**
+   * Builds one service from its keys; if they are bad and it has last good keys that differ, from
+   * those instead. Records the keys the service was built from in {@code nextGood}.
+   */
+  private static <S> Optional<Candidate<S>> build(
+      String folder,
+      String name,
+      Map<String, KeySnapshot.Entry> attrs,
+      LastGood lastGood,
+      Function<ServiceKeys, S> factory,
+      List<Problem> problems,
+      Set<ServiceName> leftOut,
+      Map<String, Map<String, KeySnapshot.Entry>> nextGood) {
+    String base = folder + "/" + name;
+    Optional<Map<String, KeySnapshot.Entry>> earlier =
+        lastGood.of(base).<Map<String, KeySnapshot.Entry>>map(m -> m).filter(m -> !m.equals(attrs));
+    Problem.Effect effect =
+        earlier.isPresent() ? Problem.Effect.LAST_GOOD_KEPT : Problem.Effect.SERVICE_LEFT_OUT;
+    List<Problem> found = new ArrayList<>();
+    Set<ServiceName> out = new HashSet<>();
+    Optional<Candidate<S>> built =
+        new ServiceKeys(folder, name, attrs, earlier, effect, found, out).build(factory);
+    if (built.isPresent()) {
+      nextGood.put(base, attrs);
+    } else if (earlier.isPresent()) {
+      built =
+          new ServiceKeys(
+                  folder,
+                  name,
+                  earlier.get(),
+                  Optional.empty(),
+                  effect,
+                  new ArrayList<>(),
+                  new HashSet<>())
+              .build(factory);
+      if (built.isPresent()) {
+        nextGood.put(base, earlier.get());
+        out.clear();
+      } else {
+        // The last good keys no longer parse either (a setting changed): plain left out.
+        found.clear();
+        new ServiceKeys(
+                folder, name, attrs, Optional.empty(), Problem.Effect.SERVICE_LEFT_OUT, found, out)
+            .build(factory);
+      }
+    }
+    problems.addAll(found);
+    leftOut.addAll(out);
+    return built;
   }
 
   /** Keys etcd v2 tools left for folders ({@code services}, {@code services/web}): no meaning. */
@@ -128,7 +206,8 @@ public final class ConfigParser {
         checkUri.map(uri -> new HealthCheck(uri, checkPort)),
         auth,
         forceHttps,
-        custom);
+        custom,
+        Set.of());
   }
 
   private static TcpService tcpService(ServiceKeys keys, ParseOptions options) {
@@ -190,32 +269,45 @@ public final class ConfigParser {
     return items;
   }
 
-  /** Earlier services keep their routes; a later one that claims one of them is left out. */
+  /**
+   * Earlier services keep their routes; a later one loses only the routes it claims that an earlier
+   * one has, and is left out only when nothing is left. Both services' keys are named.
+   */
   private static List<HttpService> withoutRouteClashes(
       List<Candidate<HttpService>> candidates, List<Problem> problems, Set<ServiceName> leftOut) {
     List<HttpService> accepted = new ArrayList<>();
-    Map<Route.Match, ServiceName> owners = new HashMap<>();
+    Map<Route.Match, String> owners = new HashMap<>();
     for (Candidate<HttpService> c : sorted(candidates, s -> s.name())) {
-      Optional<Route> clash =
-          c.service.routes().stream().filter(r -> owners.containsKey(r.match())).findFirst();
-      if (clash.isPresent()) {
-        Route r = clash.get();
-        ServiceName owner = owners.get(r.match());
+      List<Route> routes = c.service.routes();
+      List<Route> clashing = routes.stream().filter(r -> owners.containsKey(r.match())).toList();
+      boolean nothingLeft = !clashing.isEmpty() && clashing.size() == routes.size();
+      for (Route r : clashing) {
+        String key = c.keys.apply(r);
         problems.add(
-            Problem.leftOut(
-                HTTP_FOLDER + "/" + c.service.name(),
+            new Problem(
+                key.split(" \\+ ")[0],
                 "",
                 "route '"
                     + r.toString().replace(" -> " + r.service(), "")
-                    + "' is already"
-                    + " served by service "
-                    + owner
-                    + ", which was there first"));
+                    + "' of "
+                    + key
+                    + " is already served through "
+                    + owners.get(r.match())
+                    + ", which was there first"
+                    + (nothingLeft ? "" : "; only this route is left out"),
+                nothingLeft ? Problem.Effect.SERVICE_LEFT_OUT : Problem.Effect.KEY_IGNORED));
+      }
+      if (nothingLeft) {
         leftOut.add(c.service.name());
         continue;
       }
-      c.service.routes().forEach(r -> owners.put(r.match(), r.service()));
-      accepted.add(c.service);
+      HttpService service =
+          clashing.isEmpty()
+              ? c.service
+              : c.service.withholding(
+                  clashing.stream().map(Route::match).collect(java.util.stream.Collectors.toSet()));
+      service.routes().forEach(r -> owners.put(r.match(), c.keys.apply(r)));
+      accepted.add(service);
     }
     return accepted;
   }
@@ -262,7 +354,11 @@ public final class ConfigParser {
         .toList();
   }
 
-  private record Candidate<S>(S service, long createdAt) {}
+  /**
+   * A service that parsed, when its keys were first written, and which keys each of its routes
+   * comes from.
+   */
+  private record Candidate<S>(S service, long createdAt, Function<Route, String> keys) {}
 
   /** What an agent wrote for one service: addresses, and host names when allowed. */
   private record AgentBackends(List<Backend> addresses, List<NamedEndpoint> names) {
@@ -279,21 +375,32 @@ public final class ConfigParser {
     private final String base;
     private final String rawName;
     private final Map<String, KeySnapshot.Entry> attrs;
+    private final Optional<Map<String, KeySnapshot.Entry>> earlier;
+    private final Problem.Effect leftOutEffect;
     private final List<Problem> problems;
     private final Set<ServiceName> leftOut;
     private final Set<String> taken = new HashSet<>();
     private ServiceName name;
     private boolean sound = true;
 
+    /**
+     * @param earlier the service's last good keys, when they differ from {@code attrs}: a backend
+     *     key that was good there and is bad now makes the service fall back to them
+     * @param leftOutEffect what a problem that leaves the service out costs
+     */
     ServiceKeys(
         String folder,
         String rawName,
         Map<String, KeySnapshot.Entry> attrs,
+        Optional<Map<String, KeySnapshot.Entry>> earlier,
+        Problem.Effect leftOutEffect,
         List<Problem> problems,
         Set<ServiceName> leftOut) {
       this.base = folder + "/" + rawName;
       this.rawName = rawName;
       this.attrs = attrs;
+      this.earlier = earlier;
+      this.leftOutEffect = leftOutEffect;
       this.problems = problems;
       this.leftOut = leftOut;
     }
@@ -302,7 +409,7 @@ public final class ConfigParser {
       try {
         name = new ServiceName(rawName);
       } catch (IllegalArgumentException e) {
-        problems.add(Problem.leftOut(base, rawName, e.getMessage()));
+        problems.add(new Problem(base, rawName, e.getMessage(), leftOutEffect));
         return Optional.empty();
       }
       S service;
@@ -318,7 +425,7 @@ public final class ConfigParser {
       }
       long createdAt =
           attrs.values().stream().mapToLong(KeySnapshot.Entry::createRevision).min().orElse(0);
-      return Optional.of(new Candidate<>(service, createdAt));
+      return Optional.of(new Candidate<>(service, createdAt, this::keysOf));
     }
 
     ServiceName name() {
@@ -375,7 +482,8 @@ public final class ConfigParser {
       try {
         return Optional.of(parser.apply(value.get()));
       } catch (IllegalArgumentException e) {
-        problems.add(Problem.leftOut(keyOf(attr, aliases), value.get(), reason(value.get(), e)));
+        problems.add(
+            new Problem(keyOf(attr, aliases), value.get(), reason(value.get(), e), leftOutEffect));
         sound = false;
         return Optional.empty();
       }
@@ -409,7 +517,7 @@ public final class ConfigParser {
     void fail(String attr, String reason) {
       String key = attr.isEmpty() ? base : base + "/" + attr;
       KeySnapshot.Entry entry = attrs.get(attr);
-      problems.add(Problem.leftOut(key, entry == null ? "" : entry.value(), reason));
+      problems.add(new Problem(key, entry == null ? "" : entry.value(), reason, leftOutEffect));
       sound = false;
     }
 
@@ -431,23 +539,29 @@ public final class ConfigParser {
               return;
             }
             String value = entry.value().strip();
-            try {
+            if (isAddress(value)) {
               addresses.add(Backend.parse(value));
               return;
-            } catch (IllegalArgumentException notAnAddress) {
-              // perhaps host:port
+            }
+            if (hostNamesAllowed && isName(value)) {
+              names.add(NamedEndpoint.parse(value));
+              return;
+            }
+            KeySnapshot.Entry before = earlier.map(m -> m.get(key)).orElse(null);
+            if (before != null
+                && (isAddress(before.value().strip())
+                    || (hostNamesAllowed && isName(before.value().strip())))) {
+              // A serving backend turned bad: the service keeps its last good version.
+              fail(key, "backend is not ip:port (" + badBackend(value) + ")");
+              return;
             }
             try {
-              NamedEndpoint name = NamedEndpoint.parse(value);
-              if (hostNamesAllowed) {
-                names.add(name);
-              } else {
-                problems.add(
-                    Problem.ignored(
-                        full,
-                        entry.value(),
-                        "backend names a host, not an IP address (--agent-host-names allows it)"));
-              }
+              NamedEndpoint.parse(value);
+              problems.add(
+                  Problem.ignored(
+                      full,
+                      entry.value(),
+                      "backend names a host, not an IP address (--agent-host-names allows it)"));
             } catch (IllegalArgumentException e) {
               String why =
                   key.startsWith(UPSTREAMS)
@@ -457,6 +571,51 @@ public final class ConfigParser {
             }
           });
       return new AgentBackends(addresses, names);
+    }
+
+    private static boolean isAddress(String value) {
+      try {
+        Backend.parse(value);
+        return true;
+      } catch (IllegalArgumentException e) {
+        return false;
+      }
+    }
+
+    private static boolean isName(String value) {
+      try {
+        NamedEndpoint.parse(value);
+        return true;
+      } catch (IllegalArgumentException e) {
+        return false;
+      }
+    }
+
+    private static String badBackend(String value) {
+      try {
+        Backend.parse(value);
+        return "";
+      } catch (IllegalArgumentException e) {
+        return reason(value, e);
+      }
+    }
+
+    /**
+     * The keys a route of this service comes from: {@code services/web/domain}, with {@code
+     * services/web/url_beg} when it has a path too.
+     */
+    String keysOf(Route route) {
+      List<String> keys = new ArrayList<>();
+      route.host().ifPresent(h -> keys.add(keyOf("domain", List.of("virtual_hosts"))));
+      route
+          .path()
+          .ifPresent(
+              p ->
+                  keys.add(
+                      p instanceof PathRegex
+                          ? keyOf("url_reg", List.of())
+                          : keyOf("url_beg", List.of("virtual_path"))));
+      return String.join(" + ", keys);
     }
 
     private String keyOf(String attr, List<String> aliases) {

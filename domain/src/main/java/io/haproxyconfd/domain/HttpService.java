@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * An HTTP service ({@code services/<name>/...}): which requests reach it and how they are balanced
@@ -13,6 +14,8 @@ import java.util.Optional;
  * @param port the backend port used with addresses found by DNS ({@code port})
  * @param backends the servers, sorted; empty until resolved, or when none is alive
  * @param agentNames backends an agent wrote as {@code host:port}, resolved into {@code backends}
+ * @param withheld routes of this service that another service claimed first: left out of {@link
+ *     #routes()}, while the service keeps its other routes
  */
 public record HttpService(
     ServiceName name,
@@ -28,7 +31,8 @@ public record HttpService(
     Optional<HealthCheck> healthCheck,
     Optional<BasicAuth> basicAuth,
     boolean forceHttps,
-    Optional<CustomSettings> customSettings) {
+    Optional<CustomSettings> customSettings,
+    Set<Route.Match> withheld) {
 
   public HttpService {
     Objects.requireNonNull(name, "name");
@@ -43,6 +47,7 @@ public record HttpService(
     Objects.requireNonNull(healthCheck, "healthCheck");
     Objects.requireNonNull(basicAuth, "basicAuth");
     Objects.requireNonNull(customSettings, "customSettings");
+    withheld = Set.copyOf(withheld);
     if (hosts.isEmpty() && paths.isEmpty()) {
       throw new IllegalArgumentException(
           "service " + name + " has neither a host nor a path rule: nothing would reach it");
@@ -65,7 +70,8 @@ public record HttpService(
         Optional.empty(),
         Optional.empty(),
         false,
-        Optional.empty());
+        Optional.empty(),
+        Set.of());
   }
 
   public HttpService withBackends(List<Backend> newBackends) {
@@ -83,9 +89,31 @@ public record HttpService(
         healthCheck,
         basicAuth,
         forceHttps,
-        customSettings);
+        customSettings,
+        withheld);
   }
 
+  /** The same service with its other routes only; {@code matches} go to another service. */
+  public HttpService withholding(Set<Route.Match> matches) {
+    return new HttpService(
+        name,
+        hosts,
+        paths,
+        keepPath,
+        balance,
+        port,
+        backends,
+        agentNames,
+        certificate,
+        cookie,
+        healthCheck,
+        basicAuth,
+        forceHttps,
+        customSettings,
+        matches);
+  }
+
+  /** The same service with these hosts and paths, every route of them its own. */
   public HttpService withRoutes(List<HostPattern> newHosts, List<PathRule> newPaths) {
     return new HttpService(
         name,
@@ -101,11 +129,13 @@ public record HttpService(
         healthCheck,
         basicAuth,
         forceHttps,
-        customSettings);
+        customSettings,
+        Set.of());
   }
 
   /**
-   * The routes of this service: every host with every path rule; hosts or paths alone if so set.
+   * The routes of this service: every host with every path rule (hosts or paths alone if only they
+   * are set), but those {@link #withheld}.
    */
   public List<Route> routes() {
     List<Route> routes = new ArrayList<>();
@@ -115,7 +145,10 @@ public record HttpService(
         paths.isEmpty() ? List.of(Optional.empty()) : paths.stream().map(Optional::of).toList();
     for (Optional<HostPattern> host : hostChoices) {
       for (Optional<PathRule> path : pathChoices) {
-        routes.add(new Route(host, path, name));
+        Route route = new Route(host, path, name);
+        if (!withheld.contains(route.match())) {
+          routes.add(route);
+        }
       }
     }
     return routes;

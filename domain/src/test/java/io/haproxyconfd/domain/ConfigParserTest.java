@@ -428,15 +428,57 @@ class ConfigParserTest {
     }
 
     @Test
-    void the_http_service_that_was_there_first_keeps_its_route() {
+    void the_http_service_that_was_there_first_keeps_its_route_and_the_other_only_loses_that_one() {
       ParseResult r =
           Keys.of("services/old/domain", "example.org", "services/old/port", "80")
               .put("services/new/domain", "example.org,new.example.org", "services/new/port", "80")
               .parse();
       assertEquals(
-          List.of(ServiceName.of("old")),
-          r.config().http().stream().map(HttpService::name).toList());
-      assertTrue(problemAt(r, "services/new").reason().contains("already served by service old"));
+          List.of("example.org -> old", "new.example.org -> new"),
+          r.config().routes().stream().map(Route::toString).sorted().toList());
+      Problem p = problemAt(r, "services/new/domain");
+      assertEquals(Problem.Effect.KEY_IGNORED, p.effect());
+      assertTrue(
+          p.reason()
+              .contains(
+                  "route 'example.org' of services/new/domain is already served through"
+                      + " services/old/domain"),
+          p.reason());
+    }
+
+    @Test
+    void a_service_whose_every_route_is_taken_is_left_out_naming_both_keys() {
+      ParseResult r =
+          Keys.of("services/old/url_beg", "/api", "services/old/port", "80")
+              .put("services/new/virtual_path", "/api", "services/new/port", "80")
+              .parse();
+      assertEquals(Set.of(ServiceName.of("new")), r.leftOut());
+      Problem p = problemAt(r, "services/new/virtual_path");
+      assertEquals(Problem.Effect.SERVICE_LEFT_OUT, p.effect());
+      assertTrue(p.reason().contains("services/old/url_beg"), p.reason());
+    }
+
+    @Test
+    void only_the_clashing_host_and_path_pair_is_withheld() {
+      ParseResult r =
+          Keys.of("services/old/domain", "a.example.org", "services/old/url_beg", "/api")
+              .put("services/old/port", "80")
+              .put(
+                  "services/new/domain", "a.example.org,b.example.org",
+                  "services/new/url_beg", "/api,/web",
+                  "services/new/port", "80")
+              .parse();
+      assertEquals(
+          List.of(
+              "a.example.org /api -> old",
+              "a.example.org /web -> new",
+              "b.example.org /api -> new",
+              "b.example.org /web -> new"),
+          r.config().routes().stream().map(Route::toString).sorted().toList());
+      assertTrue(
+          problemAt(r, "services/new/domain")
+              .reason()
+              .contains("services/new/domain + services/new/url_beg"));
     }
 
     @Test
@@ -449,6 +491,100 @@ class ConfigParserTest {
               .parse();
       assertTrue(r.config().http().isEmpty());
       assertTrue(problemAt(r, "services/web/virtual_hosts").reason().contains("conflicts"));
+    }
+  }
+
+  @Nested
+  class Last_good_versions {
+    final ParseOptions keys = Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS);
+
+    ParseResult serving() {
+      return Keys.of(
+              "services/web/domain", "web.example.org",
+              "services/web/w1", "10.0.0.1:80",
+              "services/web/w2", "10.0.0.2:80")
+          .parse(keys);
+    }
+
+    @Test
+    void a_serving_service_with_a_bad_value_keeps_its_last_good_version() {
+      ParseResult before = serving();
+      ParseResult r =
+          ConfigParser.parse(
+              Keys.of(
+                      "services/web/domain", "web.example.org\nbackend evil",
+                      "services/web/w1", "10.0.0.1:80",
+                      "services/web/w2", "10.0.0.3:80")
+                  .snapshot(),
+              keys,
+              before.lastGood());
+      assertEquals(before.config().http(), r.config().http());
+      Problem p = problemAt(r, "services/web/domain");
+      assertEquals(Problem.Effect.LAST_GOOD_KEPT, p.effect());
+      assertTrue(p.toString().endsWith("its last good version keeps serving"), p.toString());
+      assertEquals(before.lastGood(), r.lastGood());
+      assertTrue(r.leftOut().isEmpty());
+    }
+
+    @Test
+    void a_serving_backend_key_with_a_bad_value_keeps_the_last_good_version() {
+      ParseResult before = serving();
+      ParseResult r =
+          ConfigParser.parse(
+              Keys.of(
+                      "services/web/domain", "web.example.org",
+                      "services/web/w1", "10.0.0.1:80 check addr 6.6.6.6",
+                      "services/web/w2", "10.0.0.2:80")
+                  .snapshot(),
+              keys,
+              before.lastGood());
+      assertEquals(before.config().http(), r.config().http());
+      assertEquals(Problem.Effect.LAST_GOOD_KEPT, problemAt(r, "services/web/w1").effect());
+    }
+
+    @Test
+    void a_new_junk_key_is_ignored_and_the_service_still_takes_its_changes() {
+      ParseResult before = serving();
+      ParseResult r =
+          ConfigParser.parse(
+              Keys.of(
+                      "services/web/domain", "web.example.org",
+                      "services/web/w1", "10.0.0.9:80",
+                      "services/web/notes", "hello")
+                  .snapshot(),
+              keys,
+              before.lastGood());
+      assertEquals(List.of(Backend.parse("10.0.0.9:80")), r.config().http().get(0).backends());
+      assertEquals(Problem.Effect.KEY_IGNORED, problemAt(r, "services/web/notes").effect());
+    }
+
+    @Test
+    void good_keys_again_are_applied_and_a_deleted_service_is_forgotten() {
+      ParseResult before = serving();
+      ParseResult fixed =
+          ConfigParser.parse(
+              Keys.of("services/web/domain", "new.example.org", "services/web/w1", "10.0.0.1:80")
+                  .snapshot(),
+              keys,
+              before.lastGood());
+      assertEquals(
+          List.of(HostPattern.of("new.example.org")), fixed.config().http().get(0).hosts());
+      assertTrue(fixed.problems().isEmpty(), fixed.problems().toString());
+      ParseResult deleted = ConfigParser.parse(Keys.of().snapshot(), keys, fixed.lastGood());
+      assertTrue(deleted.config().http().isEmpty());
+      assertTrue(deleted.lastGood().services().isEmpty());
+    }
+
+    @Test
+    void a_new_service_with_a_bad_value_is_left_out() {
+      ParseResult r =
+          ConfigParser.parse(
+              Keys.of("services/new/domain", "bad domain", "services/new/w1", "10.0.0.1:80")
+                  .snapshot(),
+              keys,
+              serving().lastGood());
+      assertEquals(Problem.Effect.SERVICE_LEFT_OUT, problemAt(r, "services/new/domain").effect());
+      assertEquals(Set.of(ServiceName.of("new")), r.leftOut());
     }
   }
 

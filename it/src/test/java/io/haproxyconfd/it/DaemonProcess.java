@@ -121,6 +121,14 @@ public final class DaemonProcess implements AutoCloseable {
     return get("/status").body();
   }
 
+  /** The problems /status lists, one line each, as the log has them. */
+  public String problems() throws Exception {
+    var json = com.google.gson.JsonParser.parseString(status()).getAsJsonObject();
+    StringBuilder lines = new StringBuilder();
+    json.getAsJsonArray("problems").forEach(p -> lines.append(p.getAsString()).append('\n'));
+    return lines.toString();
+  }
+
   /** A counter or gauge from /metrics. */
   public long metric(String line) throws Exception {
     for (String l : get("/metrics").body().split("\n")) {
