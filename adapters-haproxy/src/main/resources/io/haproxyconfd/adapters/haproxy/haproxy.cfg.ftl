@@ -28,16 +28,18 @@ defaults
   retries 3
   option redispatch 1
   default-server inter ${serving.checkIntervalMs?c} fall 3 rise 2
-<#if serving.accessLog != "off">
-  log global
-  option dontlognull
-</#if>
+
   http-error status 503 content-type text/plain string "503 Service Unavailable: no server of this service is available."
 
 frontend http
   bind ${bind}:${httpPort?c}${serving.bindOptions}
 <#if tls>
   bind ${bind}:${httpsPort?c}${serving.bindOptions} ssl crt-list ${crtList}<#if serving.alpn?has_content> alpn ${serving.alpn}</#if>
+</#if>
+<#if serving.accessLog != "off">
+  # Only the listeners log: a backend with a logger would log a line for itself at every reload.
+  log global
+  option dontlognull
 </#if>
 <#if serving.accessLog == "text">
   option httplog
@@ -99,6 +101,9 @@ listen ${t.name}
   bind ${bind}:${t.port?c}${serving.bindOptions}
   mode tcp
   balance ${t.balance}
+<#if serving.accessLog != "off">
+  log global
+</#if>
 <#if serving.accessLog == "text">
   option tcplog
 <#elseif serving.accessLog == "json">
@@ -112,9 +117,6 @@ listen ${t.name}
 listen stats
   bind ${bind}:${statsPort?c}
   mode http
-<#if serving.accessLog != "off">
-  no log
-</#if>
   http-request use-service prometheus-exporter if { path /metrics }
 <#if statsPassword?has_content>
   stats enable

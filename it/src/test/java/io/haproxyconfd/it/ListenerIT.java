@@ -1,0 +1,235 @@
+package io.haproxyconfd.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.etcd.jetcd.Client;
+import io.haproxyconfd.adapters.etcd.EtcdCluster;
+import io.haproxyconfd.adapters.haproxy.EchoBackend;
+import io.haproxyconfd.adapters.haproxy.RawHttp;
+import io.haproxyconfd.domain.Await;
+import io.haproxyconfd.domain.FreePorts;
+import io.haproxyconfd.domain.TestCertificates;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * What operators expect of the listener, through the daemon: access logs on its standard output
+ * (text or JSON), HTTP/2 on TLS, the PROXY protocol, and sticky cookies that follow the backend.
+ * Requests are sent with curl where a client's feature is what is tested.
+ */
+class ListenerIT {
+  @RegisterExtension static EtcdCluster etcd = EtcdCluster.of(1);
+  @RegisterExtension static TwoBackends backends = new TwoBackends();
+  static Client client;
+
+  @BeforeAll
+  static void setUp() {
+    client = Client.builder().endpoints(etcd.endpoints().split(",")).build();
+  }
+
+  @AfterAll
+  static void tearDown() {
+    client.close();
+  }
+
+  static Map<String, String> env(String id, String... more) {
+    Map<String, String> env = new HashMap<>();
+    env.put("HAPROXY_ID", id);
+    env.put("ETCD_NODE", etcd.endpoints());
+    env.put("CONFD_RESOLVER", "keys");
+    for (int i = 0; i < more.length; i += 2) {
+      env.put(more[i], more[i + 1]);
+    }
+    return env;
+  }
+
+  record Curl(int exit, String out) {}
+
+  static Curl curl(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "5"));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+    return new Curl(p.exitValue(), out);
+  }
+
+  /** The daemon's log lines that are JSON objects: HAProxy's access log in JSON format. */
+  static List<JsonObject> jsonLines(DaemonProcess d) throws Exception {
+    List<JsonObject> objects = new ArrayList<>();
+    for (String line : Files.readAllLines(d.log)) {
+      if (line.startsWith("{")) {
+        objects.add(JsonParser.parseString(line).getAsJsonObject());
+      }
+    }
+    return objects;
+  }
+
+  @Test
+  void json_access_log_and_proxy_protocol_on_the_http_and_tcp_listeners() throws Exception {
+    int tcpPort = FreePorts.next();
+    EtcdWrites.put(client, "/haproxy-json/services/web/domain", "web.example.org");
+    EtcdWrites.put(client, "/haproxy-json/services/web/w1", backends.a.backend().toString());
+    EtcdWrites.put(client, "/haproxy-json/tcp-services/db/external_port", "" + tcpPort);
+    EtcdWrites.put(client, "/haproxy-json/tcp-services/db/d1", backends.b.backend().toString());
+    try (DaemonProcess d =
+        DaemonProcess.start(
+            env(
+                "json",
+                "ACCESS_LOG",
+                "stdout",
+                "ACCESS_LOG_FORMAT",
+                "json",
+                "ACCEPT_PROXY",
+                "true"))) {
+      String url = "http://127.0.0.1:" + d.http;
+      Await.until(
+          Duration.ofSeconds(10),
+          d::describe,
+          () ->
+              curl("--haproxy-protocol", "-H", "Host: web.example.org", url + "/x")
+                  .out()
+                  .startsWith("backend=a"));
+      // A quote and a backslash in the request must not break the JSON line.
+      Curl odd =
+          curl(
+              "--haproxy-protocol",
+              "--path-as-is",
+              "-H",
+              "Host: web.example.org",
+              url + "/odd/\"q\\\\u?v=\"1\"");
+      Curl tcp =
+          curl(
+              "--haproxy-protocol",
+              "-H",
+              "Host: web.example.org",
+              "http://127.0.0.1:" + tcpPort + "/t");
+      assertTrue(tcp.out().startsWith("backend=b"), tcp.toString());
+      Curl noProxyHeader = curl("-H", "Host: web.example.org", url + "/x");
+      assertFalse(noProxyHeader.out().startsWith("backend="), noProxyHeader.toString());
+
+      Await.until(
+          Duration.ofSeconds(5),
+          d::describe,
+          () ->
+              jsonLines(d).stream().anyMatch(j -> j.get("uri").getAsString().startsWith("/odd"))
+                  && jsonLines(d).stream().anyMatch(j -> j.has("listener")));
+      JsonObject http =
+          jsonLines(d).stream()
+              .filter(j -> j.has("uri") && j.get("uri").getAsString().equals("/x"))
+              .findFirst()
+              .orElseThrow();
+      assertEquals(200, http.get("status").getAsInt(), http.toString());
+      assertEquals("http-web", http.get("backend").getAsString());
+      assertEquals("web.example.org", http.get("host").getAsString());
+      assertEquals("GET", http.get("method").getAsString());
+      JsonObject oddLine =
+          jsonLines(d).stream()
+              .filter(j -> j.has("uri") && j.get("uri").getAsString().startsWith("/odd"))
+              .findFirst()
+              .orElseThrow();
+      assertTrue(oddLine.get("uri").getAsString().contains("\""), oddLine + " / " + odd);
+      JsonObject tcpLine =
+          jsonLines(d).stream().filter(j -> j.has("listener")).findFirst().orElseThrow();
+      assertEquals("tcp-db", tcpLine.get("backend").getAsString(), tcpLine.toString());
+    }
+  }
+
+  @Test
+  void text_access_log_and_http2_on_the_tls_listener() throws Exception {
+    EtcdWrites.put(client, "/haproxy-h2/services/web/domain", "h2.example.org");
+    EtcdWrites.put(client, "/haproxy-h2/services/web/w1", backends.a.backend().toString());
+    EtcdWrites.put(client, "/haproxy-h2/services/web/cert", TestCertificates.rsa("h2.example.org"));
+    int https = FreePorts.next();
+    try (DaemonProcess d =
+        DaemonProcess.start(env("h2", "ACCESS_LOG", "stdout", "HTTPS_PORT", "" + https))) {
+      String resolve = "h2.example.org:" + https + ":127.0.0.1";
+      String url = "https://h2.example.org:" + https + "/h2";
+      Await.until(
+          Duration.ofSeconds(10),
+          d::describe,
+          () -> curl("-k", "--resolve", resolve, url).out().startsWith("backend=a"));
+      Curl h2 =
+          curl(
+              "-k",
+              "--http2",
+              "--resolve",
+              resolve,
+              "-o",
+              "/dev/null",
+              "-w",
+              "%{http_version}",
+              url);
+      assertEquals("2", h2.out().strip(), h2.toString());
+      Await.until(
+          Duration.ofSeconds(5),
+          d::describe,
+          () ->
+              Files.readString(d.log)
+                  .lines()
+                  .anyMatch(l -> l.contains(" http-web/s1 ") && l.contains("/h2 HTTP/2.0\"")));
+    }
+  }
+
+  @Test
+  void a_client_pinned_by_cookie_stays_on_its_backend_while_the_others_are_replaced()
+      throws Exception {
+    int port = backends.a.port();
+    EchoBackend c = new EchoBackend("c", InetAddress.getByName("127.0.0.3"), port);
+    try {
+      EtcdWrites.put(client, "/haproxy-sticky/services/web/domain", "sticky.example.org");
+      EtcdWrites.put(client, "/haproxy-sticky/services/web/cookie", "");
+      EtcdWrites.put(client, "/haproxy-sticky/services/web/w1", backends.a.backend().toString());
+      EtcdWrites.put(client, "/haproxy-sticky/services/web/w2", backends.b.backend().toString());
+      try (DaemonProcess d = DaemonProcess.start(env("sticky"))) {
+        d.awaitServed("sticky.example.org", "backend=", Duration.ofSeconds(10));
+        String cookie = null;
+        for (int i = 0; i < 10 && cookie == null; i++) {
+          RawHttp.Response r = RawHttp.get(d.http, "sticky.example.org", "/");
+          if (r.body().startsWith("backend=b")) {
+            cookie = r.header("set-cookie").split(";")[0];
+          }
+        }
+        assertTrue(cookie != null, "a request reached b");
+        String pinned = cookie;
+
+        // a is replaced by c through the runtime API, then a structural change reloads HAProxy.
+        EtcdWrites.deletePrefix(client, "/haproxy-sticky/services/web/w1");
+        EtcdWrites.put(client, "/haproxy-sticky/services/web/w3", c.backend().toString());
+        Await.until(
+            Duration.ofSeconds(5),
+            d::describe,
+            () -> d.problems().isEmpty() && d.status().contains("127.0.0.3:" + port));
+        EtcdWrites.put(client, "/haproxy-sticky/services/web/balance", "leastconn");
+        Await.until(
+            Duration.ofSeconds(5),
+            d::describe,
+            () -> d.metric("haproxy_confd_applies_total{outcome=\"reloaded\"}") >= 2);
+        for (int i = 0; i < 10; i++) {
+          RawHttp.Response r = RawHttp.get(d.http, "sticky.example.org", "/", "Cookie: " + pinned);
+          assertEquals("backend=b", r.body().split(" ")[0], "request " + i + " with " + pinned);
+        }
+        RawHttp.Response fresh = RawHttp.get(d.http, "sticky.example.org", "/");
+        assertNotEquals(null, fresh.header("set-cookie"));
+      }
+    } finally {
+      c.close();
+    }
+  }
+}
