@@ -50,8 +50,11 @@ class CliTest {
             ((java.lang.reflect.Field) o.userObject())
                 .getAnnotation(CommandLine.Option.class)
                 .defaultValue();
-        Matcher env = Pattern.compile("^\\$\\{env:([A-Z_]+)").matcher(dflt);
-        if (!env.find() || !String.join(" ", o.description()).contains("env " + env.group(1))) {
+        Matcher env = Pattern.compile("^\\$\\{env:([A-Z0-9_]+)").matcher(dflt);
+        if (!env.find()
+            || !Pattern.compile("\\benv " + env.group(1) + "\\b")
+                .matcher(String.join(" ", o.description()))
+                .find()) {
           without.add(command.getCommandName() + " " + o.longestName());
         }
       }

@@ -117,7 +117,7 @@ class CommandsIT {
   void a_wrong_flag_is_exit_2_with_one_line_naming_it_and_no_stack_trace() throws Exception {
     Result r = jar("render", "--no-such-flag");
     assertEquals(2, r.status(), r.toString());
-    assertTrue(r.err().contains("--no-such-flag"), r.toString());
+    assertTrue(r.err().startsWith("Unknown option: '--no-such-flag'"), r.toString());
     assertFalse(r.err().contains("\tat "), r.toString());
     assertEquals("", r.out(), r.toString());
   }
@@ -142,14 +142,17 @@ class CommandsIT {
     assertEquals(cfg.toString(), r.out().strip(), r.toString());
     Process check =
         new ProcessBuilder("haproxy", "-c", "-f", cfg.toString()).redirectErrorStream(true).start();
-    String said = read(check.getInputStream());
-    assertTrue(check.waitFor(30, TimeUnit.SECONDS));
+    CompletableFuture<String> checked =
+        CompletableFuture.supplyAsync(() -> read(check.getInputStream()));
+    assertTrue(check.waitFor(30, TimeUnit.SECONDS), "haproxy -c within 30 s");
+    String said = checked.get(10, TimeUnit.SECONDS);
     assertEquals(0, check.exitValue(), said + "\n" + Files.readString(cfg));
     assertTrue(Files.readString(dir.resolve("maps/host.map")).contains("example.org http-myapp"));
     assertTrue(Files.readString(dir.resolve("maps/path.map")).contains("/api http-api"));
     String crtList = Files.readString(dir.resolve("certs/crt-list.txt")).strip();
     assertTrue(Files.readString(Path.of(crtList)).contains("PRIVATE KEY"), crtList);
     assertTrue(Files.readString(cfg).contains(dir.resolve("maps").toString()), "maps from DIR");
+    assertEquals("", r.err(), r.toString());
   }
 
   @Test

@@ -30,7 +30,13 @@ public final class DaemonProcess implements AutoCloseable {
   public final int http;
   public final int admin;
   public final Path stateDir;
+
+  /** The daemon's standard error: its own log. */
   public final Path log;
+
+  /** The daemon's standard output: where HAProxy's access log goes. */
+  public final Path stdout;
+
   private final Map<String, String> env;
   private final Process process;
 
@@ -55,11 +61,12 @@ public final class DaemonProcess implements AutoCloseable {
     stateDir = Path.of(env.get("STATE_DIR"));
     // Beside the state directory, not in it: the faults tests make that one read-only or full.
     log = stateDir.resolveSibling(stateDir.getFileName() + ".log");
+    stdout = stateDir.resolveSibling(stateDir.getFileName() + ".stdout");
     Files.createDirectories(stateDir);
     ProcessBuilder pb =
         new ProcessBuilder(ROOT.resolve("app/src/main/docker/entrypoint.sh").toString())
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(stdout.toFile()));
     pb.environment().putAll(env);
     process = pb.start();
   }
@@ -146,8 +153,13 @@ public final class DaemonProcess implements AutoCloseable {
   public String describe() {
     try {
       String text = Files.readString(log);
+      String out = Files.exists(stdout) ? Files.readString(stdout) : "";
       return "daemon log:\n"
-          + (text.length() > 20_000 ? "..." + text.substring(text.length() - 20_000) : text);
+          + (text.length() > 20_000 ? "..." + text.substring(text.length() - 20_000) : text)
+          + (out.isEmpty()
+              ? ""
+              : "\nstdout:\n"
+                  + (out.length() > 5_000 ? "..." + out.substring(out.length() - 5_000) : out));
     } catch (IOException e) {
       return e.toString();
     }

@@ -43,6 +43,10 @@ class HealthChecksIT {
   }
 
   static DaemonProcess start(String id) throws Exception {
+    return start(id, INTERVAL.toMillis() + "ms");
+  }
+
+  static DaemonProcess start(String id, String interval) throws Exception {
     return DaemonProcess.start(
         Map.of(
             "HAPROXY_ID",
@@ -52,7 +56,21 @@ class HealthChecksIT {
             "CONFD_RESOLVER",
             "keys",
             "CHECK_INTERVAL",
-            INTERVAL.toMillis() + "ms"));
+            interval));
+  }
+
+  /** HAProxy's count of requests it redispatched to another server ({@code wredis}). */
+  static long redispatched(DaemonProcess d, String backend) throws Exception {
+    String[] header = null;
+    for (String line : new HaproxySocket(d.stateDir).send("show stat").split("\n")) {
+      String[] f = line.split(",", -1);
+      if (line.startsWith("# ")) {
+        header = line.substring(2).split(",", -1);
+      } else if (header != null && f.length > 1 && f[0].equals(backend) && f[1].equals("BACKEND")) {
+        return Long.parseLong(f[java.util.Arrays.asList(header).indexOf("wredis")]);
+      }
+    }
+    throw new AssertionError("no stats for " + backend);
   }
 
   static HaproxySocket.Server slot(DaemonProcess d, String backend, String endpoint)
@@ -113,33 +131,71 @@ class HealthChecksIT {
   }
 
   @Test
+  void a_request_that_meets_a_dead_server_before_its_check_does_is_retried_on_a_live_one()
+      throws Exception {
+    EchoBackend victim = new EchoBackend("victim");
+    String dying = victim.backend().toString();
+    String live = backends.a.backend().toString();
+    int tcpPort = FreePorts.next();
+    EtcdWrites.put(client, "/haproxy-retry/services/web/domain", "retry.example.org");
+    EtcdWrites.put(client, "/haproxy-retry/services/web/w1", live);
+    EtcdWrites.put(client, "/haproxy-retry/services/web/w2", dying);
+    EtcdWrites.put(client, "/haproxy-retry/tcp-services/db/external_port", "" + tcpPort);
+    EtcdWrites.put(client, "/haproxy-retry/tcp-services/db/d1", live);
+    EtcdWrites.put(client, "/haproxy-retry/tcp-services/db/d2", dying);
+    // Checks an hour apart: after its first good check the victim stays UP in HAProxy once it is
+    // dead, so requests meet it and only retries and redispatch save them.
+    try (DaemonProcess d = start("retry", "1h")) {
+      d.awaitServed("retry.example.org", "backend=", Duration.ofSeconds(10));
+      Await.until(
+          Duration.ofSeconds(10),
+          "the victim UP in HAProxy",
+          () -> slot(d, "http-web", dying).up() && slot(d, "tcp-db", dying).up());
+      victim.close();
+      assertEquals(List.of(), failures(d.http, "retry.example.org", 2_000), "HTTP");
+      assertEquals(List.of(), failures(tcpPort, "retry.example.org", 2_000), "TCP");
+      assertTrue(
+          slot(d, "http-web", dying).up() && slot(d, "tcp-db", dying).up(),
+          "HAProxy still holds the dead server UP: no check took it out");
+      assertTrue(redispatched(d, "http-web") > 0, "HAProxy redispatched HTTP requests");
+      assertTrue(redispatched(d, "tcp-db") > 0, "HAProxy redispatched TCP connections");
+    } finally {
+      victim.close();
+    }
+  }
+
+  @Test
   void a_backend_killed_under_traffic_stops_failing_within_interval_times_fall() throws Exception {
     EchoBackend doomed = new EchoBackend("doomed");
     String doomedAt = doomed.backend().toString();
     EtcdWrites.put(client, "/haproxy-kill/services/web/domain", "kill.example.org");
     EtcdWrites.put(client, "/haproxy-kill/services/web/w1", backends.a.backend().toString());
     EtcdWrites.put(client, "/haproxy-kill/services/web/w2", doomedAt);
+    long lastFailure;
     try (DaemonProcess d = start("kill")) {
       d.awaitServed("kill.example.org", "backend=", Duration.ofSeconds(10));
       Await.until(Duration.ofSeconds(5), "both UP", () -> slot(d, "http-web", doomedAt).up());
-      Traffic traffic = Traffic.start(d.http, "kill.example.org");
-      Await.until(Duration.ofSeconds(10), "traffic flows", () -> traffic.ok() > 200);
-      long killed = System.nanoTime();
-      doomed.close();
-      Await.until(
-          Duration.ofSeconds(5),
-          "HAProxy marks it DOWN",
-          () -> !slot(d, "http-web", doomedAt).up());
-      long down = System.nanoTime();
-      long okAtDown = traffic.ok();
-      Await.until(Duration.ofSeconds(10), "traffic after", () -> traffic.ok() > okAtDown + 500);
-      Traffic.Counts counts = traffic.stop();
-
+      long killed;
+      long down;
+      Traffic.Counts counts;
+      try (Traffic traffic = Traffic.start(d.http, "kill.example.org")) {
+        Await.until(Duration.ofSeconds(10), "traffic flows", () -> traffic.ok() > 200);
+        killed = System.nanoTime();
+        doomed.close();
+        Await.until(
+            Duration.ofSeconds(5),
+            "HAProxy marks it DOWN",
+            () -> !slot(d, "http-web", doomedAt).up());
+        down = System.nanoTime();
+        long okAtDown = traffic.ok();
+        Await.until(Duration.ofSeconds(10), "traffic after", () -> traffic.ok() > okAtDown + 500);
+        counts = traffic.stop();
+        lastFailure = traffic.lastFailureNanos();
+      }
       Duration bound = INTERVAL.multipliedBy(FALL).plusMillis(700);
       assertTrue(
           Duration.ofNanos(down - killed).compareTo(bound) <= 0,
           "DOWN after " + Duration.ofNanos(down - killed).toMillis() + " ms; bound " + bound);
-      long lastFailure = traffic.lastFailureNanos();
       assertTrue(
           lastFailure == 0 || Duration.ofNanos(lastFailure - killed).compareTo(bound) <= 0,
           "a request failed "

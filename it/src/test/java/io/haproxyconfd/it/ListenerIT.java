@@ -10,6 +10,7 @@ import com.google.gson.JsonParser;
 import io.etcd.jetcd.Client;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
 import io.haproxyconfd.adapters.haproxy.EchoBackend;
+import io.haproxyconfd.adapters.haproxy.HaproxySocket;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
 import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.domain.FreePorts;
@@ -70,13 +71,14 @@ class ListenerIT {
     return new Curl(p.exitValue(), out);
   }
 
-  /** The daemon's log lines that are JSON objects: HAProxy's access log in JSON format. */
+  /**
+   * The lines on the daemon's standard output, each one JSON object (HAProxy's access log in JSON
+   * format); any other line there fails the test.
+   */
   static List<JsonObject> jsonLines(DaemonProcess d) throws Exception {
     List<JsonObject> objects = new ArrayList<>();
-    for (String line : Files.readAllLines(d.log)) {
-      if (line.startsWith("{")) {
-        objects.add(JsonParser.parseString(line).getAsJsonObject());
-      }
+    for (String line : Files.readAllLines(d.stdout)) {
+      objects.add(JsonParser.parseString(line).getAsJsonObject());
     }
     return objects;
   }
@@ -128,11 +130,13 @@ class ListenerIT {
           Duration.ofSeconds(5),
           d::describe,
           () ->
-              jsonLines(d).stream().anyMatch(j -> j.get("uri").getAsString().startsWith("/odd"))
+              jsonLines(d).stream()
+                      .anyMatch(j -> j.has("uri") && j.get("uri").getAsString().startsWith("/odd"))
                   && jsonLines(d).stream().anyMatch(j -> j.has("listener")));
       JsonObject http =
           jsonLines(d).stream()
               .filter(j -> j.has("uri") && j.get("uri").getAsString().equals("/x"))
+              .filter(j -> j.get("status").getAsInt() == 200)
               .findFirst()
               .orElseThrow();
       assertEquals(200, http.get("status").getAsInt(), http.toString());
@@ -144,7 +148,18 @@ class ListenerIT {
               .filter(j -> j.has("uri") && j.get("uri").getAsString().startsWith("/odd"))
               .findFirst()
               .orElseThrow();
-      assertTrue(oddLine.get("uri").getAsString().contains("\""), oddLine + " / " + odd);
+      assertTrue(oddLine.get("uri").getAsString().contains("\"q\\"), oddLine + " / " + odd);
+      assertEquals(
+          1,
+          jsonLines(d).stream()
+              .filter(j -> j.has("uri") && j.get("uri").getAsString().startsWith("/odd"))
+              .count(),
+          "one line per request");
+      assertFalse(Files.readString(d.log).contains("/odd"), "access lines go to stdout only");
+      Await.until(
+          Duration.ofSeconds(5),
+          "HAProxy's own messages reach the daemon's log, not stdout",
+          () -> Files.readString(d.log).contains("Proxy http stopped"));
       JsonObject tcpLine =
           jsonLines(d).stream().filter(j -> j.has("listener")).findFirst().orElseThrow();
       assertEquals("tcp-db", tcpLine.get("backend").getAsString(), tcpLine.toString());
@@ -181,10 +196,20 @@ class ListenerIT {
           Duration.ofSeconds(5),
           d::describe,
           () ->
-              Files.readString(d.log)
+              Files.readString(d.stdout)
                   .lines()
                   .anyMatch(l -> l.contains(" http-web/s1 ") && l.contains("/h2 HTTP/2.0\"")));
+      assertFalse(Files.readString(d.log).contains("/h2 HTTP"), "access lines go to stdout only");
     }
+  }
+
+  static String slotOf(DaemonProcess d, String endpoint) throws Exception {
+    return new HaproxySocket(d.stateDir)
+        .servers("http-web").stream()
+            .filter(s -> s.filled() && s.endpoint().equals(endpoint))
+            .findFirst()
+            .orElseThrow()
+            .name();
   }
 
   @Test
@@ -216,11 +241,16 @@ class ListenerIT {
             Duration.ofSeconds(5),
             d::describe,
             () -> d.problems().isEmpty() && d.status().contains("127.0.0.3:" + port));
+        String slotBefore = slotOf(d, backends.b.backend().toString());
+        long reloads = d.metric("haproxy_confd_applies_total{outcome=\"reloaded\"}");
         EtcdWrites.put(client, "/haproxy-sticky/services/web/balance", "leastconn");
         Await.until(
             Duration.ofSeconds(5),
             d::describe,
-            () -> d.metric("haproxy_confd_applies_total{outcome=\"reloaded\"}") >= 2);
+            () -> d.metric("haproxy_confd_applies_total{outcome=\"reloaded\"}") == reloads + 1);
+        // The reload packs the slots afresh: b's slot changed, so a cookie naming the slot would
+        // now lead elsewhere.
+        assertNotEquals(slotBefore, slotOf(d, backends.b.backend().toString()));
         for (int i = 0; i < 10; i++) {
           RawHttp.Response r = RawHttp.get(d.http, "sticky.example.org", "/", "Cookie: " + pinned);
           assertEquals("backend=b", r.body().split(" ")[0], "request " + i + " with " + pinned);

@@ -110,6 +110,9 @@ final class HaproxyConfigurator implements ProxyConfigurator {
   private Slots slots = Slots.empty();
   private long generation;
   private String cookieKey;
+  private final long openFilesLimit = HaproxyProcess.openFilesLimit();
+  private AccessLog accessLog;
+  private boolean saidEmptySlotsUnchecked;
 
   HaproxyConfigurator(HaproxySettings settings) {
     this.settings = settings;
@@ -126,6 +129,11 @@ final class HaproxyConfigurator implements ProxyConfigurator {
       Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwx------"));
       generation = Generation.latest(settings.stateDir());
       cookieKey = CookieKey.of(settings);
+      accessLog =
+          AccessLog.start(
+              AccessLog.fifo(run),
+              settings.serving().accessLog() == HaproxySettings.AccessLog.JSON,
+              System.out);
     } catch (IOException e) {
       throw new ProxyException(
           "cannot use state directory " + settings.stateDir() + ": " + e.getMessage(), e);
@@ -394,7 +402,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
       }
       unwritten = null;
       try {
-        Plan plan = Plan.build(u.config(), u.slots(), settings, cookieKey, u.dir());
+        Plan plan = Plan.build(u.config(), u.slots(), settings, cookieKey, openFilesLimit, u.dir());
         Generation.writeAtomically(configFile, renderer.render(plan));
       } catch (IOException | RuntimeException e) {
         LOG.error(
@@ -416,7 +424,18 @@ final class HaproxyConfigurator implements ProxyConfigurator {
   private Candidate prepare(ProxyConfig config, long number) throws ProxyException {
     Path dir = Generation.dir(settings.stateDir(), number);
     Slots fresh = Slots.fresh(servers(config));
-    Plan plan = Plan.build(config, fresh, settings, cookieKey, dir);
+    Plan plan = Plan.build(config, fresh, settings, cookieKey, openFilesLimit, dir);
+    if (!saidEmptySlotsUnchecked
+        && !Plan.canCheckEmptySlots(fresh, config.tcp().size() + 3, openFilesLimit)) {
+      saidEmptySlotsUnchecked = true;
+      LOG.warn(
+          "{} server slots exceed what the open-files limit ({}) lets HAProxy health-check: empty"
+              + " slots are declared without checks, so a server added through the runtime API is"
+              + " checked from the next reload on. Raise the limit (ulimit -n) to check them at"
+              + " once.",
+          fresh.total(),
+          openFilesLimit);
+    }
     String text = renderer.render(plan);
     Path file = dir.resolve("haproxy.cfg");
     try {
@@ -538,6 +557,9 @@ final class HaproxyConfigurator implements ProxyConfigurator {
 
   @Override
   public void close() {
+    if (accessLog != null) {
+      accessLog.close();
+    }
     supervisor.shutdownNow();
     writeUnwritten();
     persister.shutdownNow();

@@ -37,6 +37,7 @@ public final class HaproxyConfigurators {
                 slots,
                 settings,
                 CookieKey.peek(settings),
+                HaproxyProcess.openFilesLimit(),
                 Generation.dir(settings.stateDir(), 0)));
   }
 
@@ -49,7 +50,14 @@ public final class HaproxyConfigurators {
   public static Path renderTo(ProxyConfig config, HaproxySettings settings, Path dir)
       throws IOException {
     Slots slots = Slots.fresh(HaproxyConfigurator.servers(config));
-    Plan plan = Plan.build(config, slots, settings, CookieKey.peek(settings), dir.toAbsolutePath());
+    Plan plan =
+        Plan.build(
+            config,
+            slots,
+            settings,
+            CookieKey.peek(settings),
+            HaproxyProcess.openFilesLimit(),
+            dir.toAbsolutePath());
     Generation.writeFiles(dir, plan);
     Path file = dir.resolve("haproxy.cfg");
     Generation.writeAtomically(file, new Renderer(settings.templateDir()).render(plan));

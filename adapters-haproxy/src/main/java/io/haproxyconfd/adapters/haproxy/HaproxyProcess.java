@@ -84,46 +84,34 @@ final class HaproxyProcess {
     }
   }
 
+  /** The FIFO HAProxy's log goes to (its file descriptor 3); see {@link AccessLog}. */
+  Path logFifo() {
+    return pidFile.resolveSibling("log.fifo");
+  }
+
   /**
-   * Starts a daemonized master on the config and waits until a worker serves. HAProxy gets the
-   * daemon's standard output as file descriptor 3 (daemonizing closes 0 to 2), where the access log
-   * goes when it is on; its messages while starting are read from its stderr.
+   * Starts a daemonized master on the config and waits until a worker serves. HAProxy gets the log
+   * FIFO, opened for reading and writing, as file descriptor 3 (daemonizing closes 0 to 2).
    */
   void start(Path config) throws ProxyException {
-    List<String> command =
-        List.of(
-            "/bin/sh",
-            "-c",
-            "exec \"$@\" 3>&1",
-            "haproxy",
-            settings.binary().toString(),
-            "-W",
-            "-D",
-            "-f",
-            config.toString(),
-            "-p",
-            pidFile.toString(),
-            "-S",
-            master.socketPath() + ",mode,600");
-    Run r;
-    try {
-      Process p =
-          new ProcessBuilder(command)
-              .redirectOutput(ProcessBuilder.Redirect.INHERIT)
-              .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-              .start();
-      String said = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(settings.reloadTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-        p.destroyForcibly();
-        throw new ProxyException("haproxy did not start within " + settings.reloadTimeout(), null);
-      }
-      r = new Run(p.exitValue(), said);
-    } catch (IOException e) {
-      throw new ProxyException("cannot run " + settings.binary() + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ProxyException("interrupted starting haproxy", e);
-    }
+    Run r =
+        run(
+            List.of(
+                "/bin/sh",
+                "-c",
+                "fifo=$1; shift; exec \"$@\" 3<>\"$fifo\"",
+                "haproxy",
+                logFifo().toString(),
+                settings.binary().toString(),
+                "-W",
+                "-D",
+                "-f",
+                config.toString(),
+                "-p",
+                pidFile.toString(),
+                "-S",
+                master.socketPath() + ",mode,600"),
+            settings.reloadTimeout());
     if (r.exit != 0) {
       throw new ProxyException("haproxy did not start: " + firstAlert(r.output), null);
     }
@@ -221,6 +209,24 @@ final class HaproxyProcess {
       Thread.currentThread().interrupt();
       throw new ProxyException("interrupted running " + command.get(0), e);
     }
+  }
+
+  /**
+   * The hard open-files limit this process has, which HAProxy started from here inherits and may
+   * raise its own soft limit to; a large default when it cannot be read.
+   */
+  static long openFilesLimit() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+        if (line.startsWith("Max open files")) {
+          String hard = line.substring("Max open files".length()).trim().split("\\s+")[1];
+          return hard.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(hard);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Not Linux, or no /proc: assume a container runtime's usual 1,048,576.
+    }
+    return 1 << 20;
   }
 
   static String firstAlert(String output) {

@@ -66,7 +66,13 @@ public record Plan(
    */
   public record Lookup(String fetch, String converter, String file, boolean onlyIfUnmatched) {}
 
-  public record Server(String name, String address, int port, boolean enabled) {}
+  /**
+   * One server slot.
+   *
+   * @param enabled filled: serving; otherwise a placeholder in maintenance, for the runtime API
+   * @param check whether HAProxy health-checks it (always when filled; see {@link #build})
+   */
+  public record Server(String name, String address, int port, boolean enabled, boolean check) {}
 
   public record HttpBackend(
       String name,
@@ -199,12 +205,24 @@ public record Plan(
     return maps;
   }
 
+  /**
+   * Whether empty slots can be declared with {@code check}: HAProxy reserves a file descriptor for
+   * every server declared so, checked or not, and refuses to start when they exceed the open-files
+   * limit it inherits (a check with {@code haproxy -c} does not notice). Within half the limit, the
+   * other half is left for connections.
+   */
+  static boolean canCheckEmptySlots(Slots slots, int listeners, long openFilesLimit) {
+    return slots.total() + listeners <= openFilesLimit / 2;
+  }
+
   static Plan build(
       ProxyConfig config,
       Slots slots,
       HaproxySettings settings,
       String cookieKey,
+      long openFilesLimit,
       Path generationDir) {
+    boolean checkEmpty = canCheckEmptySlots(slots, config.tcp().size() + 3, openFilesLimit);
     Path run = settings.stateDir().resolve("run");
     List<Lookup> lookups = new ArrayList<>();
     for (MapFile m : MapFile.values()) {
@@ -249,14 +267,17 @@ public record Plan(
               s.healthCheck().map(h -> h.uri()).orElse(""),
               s.healthCheck().flatMap(h -> h.port()).map(p -> p.value()).orElse(0),
               s.customSettings().map(c -> c.lines()).orElse(List.of()),
-              servers(slots.of(name))));
+              servers(slots.of(name), checkEmpty)));
     }
     List<TcpListen> tcp = new ArrayList<>();
     for (TcpService s : config.tcp()) {
       String name = tcpListenName(s);
       tcp.add(
           new TcpListen(
-              name, s.externalPort().value(), s.balance().keyword(), servers(slots.of(name))));
+              name,
+              s.externalPort().value(),
+              s.balance().keyword(),
+              servers(slots.of(name), checkEmpty)));
     }
     return new Plan(
         config.revision(),
@@ -295,15 +316,15 @@ public record Plan(
   }
 
   /** Filled slots serve; empty slots are disabled placeholders the runtime API can fill. */
-  private static List<Server> servers(List<Optional<Backend>> slots) {
+  private static List<Server> servers(List<Optional<Backend>> slots, boolean checkEmpty) {
     List<Server> servers = new ArrayList<>();
     for (int i = 0; i < slots.size(); i++) {
       String name = "s" + (i + 1);
       servers.add(
           slots
               .get(i)
-              .map(b -> new Server(name, b.hostForUrl(), b.port().value(), true))
-              .orElse(new Server(name, "127.0.0.1", 1, false)));
+              .map(b -> new Server(name, b.hostForUrl(), b.port().value(), true, true))
+              .orElse(new Server(name, "127.0.0.1", 1, false, checkEmpty)));
     }
     return servers;
   }

@@ -51,6 +51,11 @@ final class Slots {
     return new Slots(table);
   }
 
+  /** How many slots there are in all, filled or empty. */
+  int total() {
+    return table.values().stream().mapToInt(List::size).sum();
+  }
+
   List<Optional<Backend>> of(String backend) {
     return table.getOrDefault(backend, List.of());
   }

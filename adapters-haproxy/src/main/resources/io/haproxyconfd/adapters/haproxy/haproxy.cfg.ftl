@@ -92,7 +92,7 @@ backend ${b.name}
   ${line}
 </#list>
 <#list b.servers as s>
-  server ${s.name} ${s.address}:${s.port?c} check<#if b.checkPort gt 0> port ${b.checkPort?c}</#if><#if !s.enabled> disabled</#if>
+  server ${s.name} ${s.address}:${s.port?c}<#if s.check> check<#if b.checkPort gt 0> port ${b.checkPort?c}</#if></#if><#if !s.enabled> disabled</#if>
 </#list>
 </#list>
 <#list tcp as t>
@@ -110,7 +110,7 @@ listen ${t.name}
   log-format '{"time":"%t","client":"%ci:%cp","listener":"%ft","backend":"%b","server":"%s","bytes":%B,"ms":%Tt,"termination":"%ts"}'
 </#if>
 <#list t.servers as s>
-  server ${s.name} ${s.address}:${s.port?c} check<#if !s.enabled> disabled</#if>
+  server ${s.name} ${s.address}:${s.port?c}<#if s.check> check</#if><#if !s.enabled> disabled</#if>
 </#list>
 </#list>
 

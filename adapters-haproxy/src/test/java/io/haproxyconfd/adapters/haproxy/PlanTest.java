@@ -24,7 +24,7 @@ class PlanTest {
             Map.of(
                 "http-web", config.http().isEmpty() ? List.of() : config.http().get(0).backends()));
     return RENDERER.render(
-        Plan.build(config, slots, SETTINGS, "0123456789abcdef", Path.of("/state/gen/1")));
+        Plan.build(config, slots, SETTINGS, "0123456789abcdef", 1 << 20, Path.of("/state/gen/1")));
   }
 
   @Test
@@ -66,6 +66,19 @@ class PlanTest {
     assertTrue(text.contains("  server s3 [2001:db8::1]:80 check\n"), text);
     assertTrue(text.contains("  server s8 127.0.0.1:1 check disabled\n"), text);
     assertFalse(text.contains("server s9 "), text);
+    // With too few file descriptors for HAProxy to declare a check on every slot, only filled
+    // slots are checked: HAProxy would refuse to start otherwise.
+    String tight =
+        RENDERER.render(
+            Plan.build(
+                config,
+                Slots.fresh(HaproxyConfigurator.servers(config)),
+                SETTINGS,
+                "0123456789abcdef",
+                20,
+                Path.of("/state/gen/1")));
+    assertTrue(tight.contains("  server s1 10.0.0.1:80 check\n"), tight);
+    assertTrue(tight.contains("  server s8 127.0.0.1:1 disabled\n"), tight);
     assertEquals(4, Slots.sizeFor(0));
     assertEquals(4, Slots.sizeFor(2));
     assertEquals(8, Slots.sizeFor(3));
@@ -115,6 +128,7 @@ class PlanTest {
                 Slots.empty(),
                 SETTINGS,
                 "0123456789abcdef",
+                1 << 20,
                 Path.of("/g")));
     assertEquals("# mine for 42\n", text);
   }
