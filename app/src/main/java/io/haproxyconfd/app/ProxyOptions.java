@@ -71,7 +71,7 @@ final class ProxyOptions {
 
   @Option(
       names = "--check-interval",
-      defaultValue = "${env:CHECK_INTERVAL:-2s}",
+      defaultValue = "${env:CHECK_INTERVAL:-5s}",
       converter = DurationConverter.class,
       description =
           "How often HAProxy health-checks each server; a server leaves rotation after 3 failed"

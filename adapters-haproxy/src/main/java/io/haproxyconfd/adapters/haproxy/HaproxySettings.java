@@ -67,7 +67,7 @@ public record HaproxySettings(
     private static final Pattern COOKIE_KEY = Pattern.compile("[A-Za-z0-9._-]{8,128}");
 
     public static final Serving DEFAULT =
-        new Serving(Duration.ofSeconds(2), AccessLog.OFF, true, false, Optional.empty());
+        new Serving(Duration.ofSeconds(5), AccessLog.OFF, true, false, Optional.empty());
 
     public Serving {
       if (checkInterval.toMillis() < 100 || checkInterval.toMinutes() > 60) {

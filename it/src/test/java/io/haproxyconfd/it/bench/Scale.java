@@ -24,11 +24,17 @@ import java.util.regex.Pattern;
  * the last host. Prints a table and writes {@code bench/scale.dat} and {@code bench/scale.png}
  * (gnuplot).
  *
+ * <p>Then, at the largest size, what health checks cost: the daemon restarted on the same keys with
+ * each check interval in {@link #CHECK_INTERVALS}, and HAProxy's CPU (master and workers) while no
+ * request flows, three windows of 10 s each. An interval of 1 h is the baseline: no check is due in
+ * the window, so it is HAProxy idle with checks practically off, in the same run.
+ *
  * <p>Usage: {@code bench/run scale [sizes...]} (default 1000 3000 10000).
  */
 public final class Scale {
   static final int TCP = 1000;
   static final int TRIALS = 5;
+  static final List<String> CHECK_INTERVALS = List.of("1h", "10s", "5s", "2s", "1s");
 
   record Row(
       int http,
@@ -44,9 +50,12 @@ public final class Scale {
       double lastRps) {}
 
   public static void main(String[] args) throws Exception {
+    // "checks" first: only what health checks cost, at the size given.
+    boolean checksOnly = args.length > 0 && args[0].equals("checks");
+    String[] rest = checksOnly ? Arrays.copyOfRange(args, 1, args.length) : args;
     int[] sizes =
-        args.length > 0
-            ? Arrays.stream(args).mapToInt(Integer::parseInt).toArray()
+        rest.length > 0
+            ? Arrays.stream(rest).mapToInt(Integer::parseInt).toArray()
             : new int[] {1000, 3000, 10000};
     Path dir = Files.createTempDirectory("bench-scale");
     int portA = Bench.freePort();
@@ -56,23 +65,89 @@ public final class Scale {
     EtcdCluster etcd = EtcdCluster.of(1);
     etcd.start();
     List<Row> rows = new ArrayList<>();
+    List<String> checks = new ArrayList<>();
     try (Client client = Client.builder().endpoints(etcd.endpoints()).build()) {
       for (int size : sizes) {
-        rows.add(measure(dir, etcd, client, size, "127.0.0.1:" + portA, "127.0.0.1:" + portB));
+        if (checksOnly) {
+          writeKeys(client, size, "127.0.0.1:" + portA);
+        } else {
+          rows.add(measure(dir, etcd, client, size, "127.0.0.1:" + portA, "127.0.0.1:" + portB));
+        }
+      }
+      if (!rows.isEmpty()) {
+        print(rows);
+        chart(rows);
+      }
+      int largest = sizes[sizes.length - 1];
+      for (String interval : CHECK_INTERVALS) {
+        checks.add(checkCost(dir, etcd, largest, interval));
       }
     } finally {
       etcd.stop();
       Bench.stop(pidA);
       Bench.stop(pidB);
     }
-    print(rows);
-    chart(rows);
+    System.out.printf(
+        "health checks at %d HTTP (+%d TCP) services, one filled server each: HAProxy's CPU with"
+            + " no traffic, %% of one core, 3 windows of 10 s (min / median / max)%n",
+        sizes[sizes.length - 1], TCP);
+    checks.forEach(System.out::println);
+  }
+
+  /** HAProxy's idle CPU with checks every {@code interval}, on the keys {@link #measure} wrote. */
+  private static String checkCost(Path dir, EtcdCluster etcd, int size, String interval)
+      throws Exception {
+    String id = "scale" + size;
+    Map<String, String> env =
+        new java.util.HashMap<>(Bench.daemonEnv(id, etcd, dir.resolve("checks-" + interval)));
+    env.put("CHECK_INTERVAL", interval);
+    DaemonProcess d = DaemonProcess.launch(env);
+    try {
+      Await.until(Duration.ofMinutes(5), d::describe, () -> d.get("/readyz").statusCode() == 200);
+      String last = "s" + (size - 1) + ".example.org";
+      Await.until(
+          Duration.ofSeconds(60),
+          d::describe,
+          () ->
+              io.haproxyconfd.adapters.haproxy.RawHttp.get(d.http, last, "/")
+                  .body()
+                  .startsWith("backend="));
+      Thread.sleep(3000); // let the start's checks and the old worker settle: a warm-up, not a wait
+      double[] cpu = new double[3];
+      for (int w = 0; w < cpu.length; w++) {
+        long before = 0;
+        List<Long> pids = haproxyPids(d);
+        for (long p : pids) {
+          before += cpuTicks(p);
+        }
+        long start = System.nanoTime();
+        Thread.sleep(10_000); // the measurement window itself
+        long after = 0;
+        for (long p : pids) {
+          after += cpuTicks(p);
+        }
+        cpu[w] = 100.0 * (after - before) / 100.0 / ((System.nanoTime() - start) / 1e9);
+      }
+      Arrays.sort(cpu);
+      return String.format(
+          "  CHECK_INTERVAL=%-4s %5.1f / %5.1f / %5.1f %%  (%d checks/s)",
+          interval, cpu[0], cpu[1], cpu[2], Math.round((size + TCP) / seconds(interval)));
+    } finally {
+      d.stop();
+    }
   }
 
   private static Row measure(
       Path dir, EtcdCluster etcd, Client client, int size, String a, String b) throws Exception {
     String id = "scale" + size;
     String prefix = "/haproxy-" + id + "/";
+    writeKeys(client, size, a);
+    return measureRunning(dir, etcd, client, size, prefix, id, a, b);
+  }
+
+  /** {@code size} HTTP services and {@link #TCP} TCP services, each with one agent backend. */
+  private static void writeKeys(Client client, int size, String a) throws Exception {
+    String prefix = "/haproxy-scale" + size + "/";
     long writeStart = System.nanoTime();
     List<Map.Entry<String, String>> keys = new ArrayList<>();
     for (int i = 0; i < size; i++) {
@@ -91,7 +166,18 @@ public final class Scale {
     System.out.printf(
         "scale %d: %d keys written in %d ms%n",
         size, keys.size(), (System.nanoTime() - writeStart) / 1_000_000);
+  }
 
+  private static Row measureRunning(
+      Path dir,
+      EtcdCluster etcd,
+      Client client,
+      int size,
+      String prefix,
+      String id,
+      String a,
+      String b)
+      throws Exception {
     long start = System.nanoTime();
     DaemonProcess d = DaemonProcess.launch(Bench.daemonEnv(id, etcd, dir.resolve("state-" + id)));
     try {
@@ -148,6 +234,11 @@ public final class Scale {
     } finally {
       d.stop();
     }
+  }
+
+  private static double seconds(String interval) {
+    long n = Long.parseLong(interval.replaceAll("\\D", ""));
+    return interval.endsWith("h") ? n * 3600 : interval.endsWith("m") ? n * 60 : n;
   }
 
   /** User plus system CPU of {@code pid} over {@code window}, in percent of one core. */
