@@ -71,6 +71,15 @@ public final class DaemonProcess implements AutoCloseable {
     process = pb.start();
   }
 
+  /** An environment from name/value pairs: {@code env("HAPROXY_ID", "web", "ETCD_NODE", ...)}. */
+  public static Map<String, String> env(String... pairs) {
+    Map<String, String> env = new HashMap<>();
+    for (int i = 0; i < pairs.length; i += 2) {
+      env.put(pairs[i], pairs[i + 1]);
+    }
+    return env;
+  }
+
   /** Starts a daemon and waits until it has applied a config from the store. */
   public static DaemonProcess start(Map<String, String> env) throws Exception {
     return ready(new DaemonProcess(env));

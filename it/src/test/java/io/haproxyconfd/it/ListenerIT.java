@@ -20,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -50,13 +49,10 @@ class ListenerIT {
   }
 
   static Map<String, String> env(String id, String... more) {
-    Map<String, String> env = new HashMap<>();
+    Map<String, String> env = DaemonProcess.env(more);
     env.put("HAPROXY_ID", id);
     env.put("ETCD_NODE", etcd.endpoints());
     env.put("CONFD_RESOLVER", "keys");
-    for (int i = 0; i < more.length; i += 2) {
-      env.put(more[i], more[i + 1]);
-    }
     return env;
   }
 

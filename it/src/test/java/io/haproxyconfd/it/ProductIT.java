@@ -46,13 +46,10 @@ class ProductIT {
   }
 
   static Map<String, String> env(String id, String... more) {
-    Map<String, String> env = new java.util.HashMap<>();
+    Map<String, String> env = DaemonProcess.env(more);
     env.put("HAPROXY_ID", id);
     env.put("ETCD_NODE", etcd.endpoints());
     env.put("DNS_SERVERS", "127.0.0.1:" + dns.address().getPort());
-    for (int i = 0; i < more.length; i += 2) {
-      env.put(more[i], more[i + 1]);
-    }
     return env;
   }
 

@@ -11,7 +11,6 @@ import io.haproxyconfd.adapters.haproxy.RawHttp;
 import io.haproxyconfd.domain.Await;
 import java.nio.file.Files;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,14 +38,11 @@ class ServiceIsolationIT {
   }
 
   static Map<String, String> env(String id, String... more) {
-    Map<String, String> env = new HashMap<>();
+    Map<String, String> env = DaemonProcess.env(more);
     env.put("HAPROXY_ID", id);
     env.put("ETCD_NODE", etcd.endpoints());
-    env.put("CONFD_RESOLVER", "keys");
+    env.putIfAbsent("CONFD_RESOLVER", "keys");
     env.put("ALLOW_CUSTOM_SETTINGS", "true");
-    for (int i = 0; i < more.length; i += 2) {
-      env.put(more[i], more[i + 1]);
-    }
     return env;
   }
 
