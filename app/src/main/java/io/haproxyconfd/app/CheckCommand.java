@@ -15,6 +15,7 @@ import io.haproxyconfd.ports.StoreException;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -55,6 +56,8 @@ final class CheckCommand implements Callable<Integer> {
         err.println("haproxy-confd: " + e.getMessage());
         return e.isPermanent() ? ExitCode.STORE_REFUSED : ExitCode.STORE_UNAVAILABLE;
       }
+      Optional<String> v2 = store.v2Hint(proxy, snapshot.entries().size());
+      v2.ifPresent(out::println);
       ParseResult parsed = ConfigParser.parse(snapshot, store.parseOptions(Instant.now(), listen));
       BackendAssignment.Result resolved = BackendAssignment.assign(parsed.config(), resolver);
       parsed.problems().forEach(p -> out.println(p));
@@ -80,7 +83,8 @@ final class CheckCommand implements Callable<Integer> {
       boolean clean =
           parsed.problems().stream().allMatch(p -> p.effect() == Problem.Effect.WARNING)
               && resolved.warnings().isEmpty()
-              && refused.isEmpty();
+              && refused.isEmpty()
+              && v2.isEmpty();
       return clean ? ExitCode.OK : ExitCode.PROBLEMS;
     }
   }

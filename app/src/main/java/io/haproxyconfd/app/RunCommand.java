@@ -102,7 +102,8 @@ final class RunCommand implements Callable<Integer> {
     try {
       configurator.start();
       try {
-        source.read(id);
+        int keys = source.read(id).entries().size();
+        store.v2Hint(id, keys).ifPresent(hint -> LOG.warn("{}", hint));
       } catch (StoreException e) {
         if (e.isPermanent()) {
           LOG.error("{}", e.getMessage());

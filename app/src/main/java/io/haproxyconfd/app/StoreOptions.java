@@ -4,8 +4,11 @@ import com.google.inject.Module;
 import io.haproxyconfd.adapters.consul.ConsulSettings;
 import io.haproxyconfd.adapters.dns.DnsSettings;
 import io.haproxyconfd.adapters.etcd.EtcdSettings;
+import io.haproxyconfd.adapters.etcd.EtcdStore;
 import io.haproxyconfd.domain.ParseOptions;
 import io.haproxyconfd.domain.ProxyId;
+import io.haproxyconfd.ports.KeyValueSource;
+import io.haproxyconfd.ports.StoreException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,6 +72,15 @@ final class StoreOptions {
       description =
           "etcd endpoints, comma-separated; host:port or http(s)://host:port (env ETCD_NODE).")
   String etcdEndpoints;
+
+  @Option(
+      names = "--etcd-api",
+      defaultValue = "${env:ETCD_API}",
+      description =
+          "etcd API the keys are kept in: 3, or 2 for the seed image's and Kontena's stores"
+              + " (etcdctl set/mkdir). Default 3, and a hint in the log when the keys are only in"
+              + " v2 (env ETCD_API).")
+  Integer etcdApi;
 
   @Option(
       names = "--etcd-user",
@@ -175,7 +187,8 @@ final class StoreOptions {
   List<Module> modules() throws IOException {
     Module storeModule =
         switch (store) {
-          case etcd -> new EtcdModule(etcdSettings());
+          case etcd ->
+              etcdApi() == 2 ? new EtcdV2Module(etcdSettings()) : new EtcdModule(etcdSettings());
           case consul -> new ConsulModule(consulSettings());
         };
     Module resolverModule =
@@ -187,6 +200,41 @@ final class StoreOptions {
     Module namesModule =
         new AgentNamesModule(agentHostNames ? Optional.of(dnsSettings()) : Optional.empty());
     return List.of(storeModule, resolverModule, namesModule);
+  }
+
+  /** 3 or 2; 3 when not set. */
+  int etcdApi() {
+    if (etcdApi == null) {
+      return 3;
+    }
+    if (etcdApi != 2 && etcdApi != 3) {
+      throw new IllegalArgumentException("ETCD_API must be 2 or 3, not " + etcdApi);
+    }
+    return etcdApi;
+  }
+
+  /**
+   * When the etcd API was left to its default and the v3 prefix is empty: whether the keys are in
+   * etcd's v2 API instead, said in one line naming the setting to use; empty otherwise.
+   */
+  Optional<String> v2Hint(ProxyId proxy, int v3Keys) {
+    if (store != Store.etcd || etcdApi != null || v3Keys > 0) {
+      return Optional.empty();
+    }
+    try (KeyValueSource v2 = EtcdStore.connectV2(etcdSettings())) {
+      int found = v2.read(proxy).entries().size();
+      return found == 0
+          ? Optional.empty()
+          : Optional.of(
+              "no keys under /haproxy-"
+                  + proxy.value()
+                  + "/ in etcd's v3 API, but "
+                  + found
+                  + " in its v2 API (etcdctl set/mkdir): set ETCD_API=2 (or --etcd-api 2) to"
+                  + " read them, or copy them to v3 with 'haproxy-confd migrate'");
+    } catch (StoreException | RuntimeException e) {
+      return Optional.empty(); // no v2 API there (etcd without --enable-v2): nothing to say
+    }
   }
 
   EtcdSettings etcdSettings() {

@@ -144,26 +144,42 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
 
   /** Runs etcdctl (v3 API) against every member that is running; returns its output. */
   public String etcdctl(String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of("etcdctl", "--command-timeout=5s"));
+    List<String> flags = new ArrayList<>(List.of("--command-timeout=5s"));
+    tls.ifPresent(
+        t -> {
+          flags.add("--cacert=" + t.ca());
+          flags.add("--cert=" + t.clientCert());
+          flags.add("--key=" + t.clientKey());
+        });
+    return etcdctl("3", flags, args);
+  }
+
+  /**
+   * Runs etcdctl with the v2 API ({@code ETCDCTL_API=2}), as the seed images' users do: {@code
+   * mkdir}, {@code set}, {@code rm}, {@code rmdir}. Returns its output.
+   */
+  public String etcdctlV2(String... args) throws IOException, InterruptedException {
+    return etcdctl("2", List.of("--timeout=5s"), args);
+  }
+
+  private String etcdctl(String api, List<String> flags, String... args)
+      throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of("etcdctl"));
+    cmd.addAll(flags);
     cmd.add(
         "--endpoints="
             + members.stream()
                 .filter(m -> m.process != null && m.process.isAlive())
                 .map(Member::clientUrl)
                 .collect(Collectors.joining(",")));
-    tls.ifPresent(
-        t -> {
-          cmd.add("--cacert=" + t.ca());
-          cmd.add("--cert=" + t.clientCert());
-          cmd.add("--key=" + t.clientKey());
-        });
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().put("ETCDCTL_API", "3");
+    pb.environment().put("ETCDCTL_API", api);
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(20, TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new IOException("etcdctl " + String.join(" ", args) + " failed: " + out);
+      throw new IOException(
+          "ETCDCTL_API=" + api + " etcdctl " + String.join(" ", args) + " failed: " + out);
     }
     return out;
   }
@@ -204,6 +220,8 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
                 "--initial-cluster-token=test-" + root.getFileName(),
                 "--heartbeat-interval=50",
                 "--election-timeout=500",
+                // The seed image's keys live in the v2 API; its keyspace is apart from v3's.
+                "--enable-v2",
                 "--log-level=warn"));
     tls.ifPresent(
         t -> {

@@ -80,6 +80,29 @@ class EtcdSecurityIT {
     }
 
     @Test
+    void the_v2_api_reads_over_tls_with_a_client_certificate_and_refuses_without_one()
+        throws Exception {
+      EtcdSettings settings =
+          EtcdSettings.of(etcd.endpoints())
+              .withTls(FILES.ca(), Optional.of(FILES.clientCert()), Optional.of(FILES.clientKey()));
+      try (KeyValueSource source = EtcdStore.connectV2(settings)) {
+        assertTrue(source.read(PROXY).revision() > 0, "answered over TLS");
+      }
+      EtcdSettings wrongCa =
+          EtcdSettings.of(etcd.endpoints())
+              .withTls(
+                  FILES.clientCert(),
+                  Optional.of(FILES.clientCert()),
+                  Optional.of(FILES.clientKey()))
+              .withTimeout(Duration.ofSeconds(3));
+      try (KeyValueSource source = EtcdStore.connectV2(wrongCa)) {
+        StoreException e = assertThrows(StoreException.class, () -> source.read(PROXY));
+        assertTrue(e.isPermanent(), e.getMessage());
+        assertTrue(e.getMessage().contains("TLS"), e.getMessage());
+      }
+    }
+
+    @Test
     void an_untrusted_server_or_a_missing_client_certificate_is_a_clear_error() throws Exception {
       EtcdSettings noClientCert =
           EtcdSettings.of(etcd.endpoints())
