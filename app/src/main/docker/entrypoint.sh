@@ -4,6 +4,29 @@
 # STATS_PASSWORD; every flag of 'haproxy-confd run --help' has an environment variable too.
 set -eu
 jar="${HAPROXY_CONFD_JAR:-/opt/haproxy-confd/haproxy-confd.jar}"
+say() { echo "haproxy-confd: $*" >&2; }
+# The seed image polled with confd: its setting and confd's own flags (-interval=10, -onetime,
+# -node ..., -backend=etcd) mean nothing here. Accept them, say so once, and go on.
+if [ -n "${BACKEND_POLLING_INTERVAL:-}" ]; then
+  say "ignoring BACKEND_POLLING_INTERVAL=$BACKEND_POLLING_INTERVAL: changes are watched, not polled"
+fi
+kept=""
+skip_value=0
+for arg in "$@"; do
+  if [ "$skip_value" -eq 1 ]; then
+    skip_value=0
+    continue
+  fi
+  case "$arg" in
+    -interval|-node|-backend|-prefix|-confdir|-config-file|-log-level|-client-cert|-client-key|-client-ca-keys|-scheme|-srv-domain|-srv-record)
+      say "ignoring confd's flag $arg and its value: haproxy-confd takes its settings from the environment"
+      skip_value=1 ;;
+    -interval=*|-node=*|-backend=*|-prefix=*|-confdir=*|-config-file=*|-log-level=*|-onetime|-onetime=*|-watch|-watch=*|-noop|-noop=*|-keep-stage-file|-sync-only|-client-cert=*|-client-key=*|-client-ca-keys=*|-scheme=*|-srv-domain=*|-srv-record=*)
+      say "ignoring confd's flag $arg: haproxy-confd takes its settings from the environment" ;;
+    *) kept="$kept $(printf "'%s'" "$(printf '%s' "$arg" | sed "s/'/'\\\\''/g")")" ;;
+  esac
+done
+eval "set -- $kept"
 if [ "$#" -eq 0 ]; then
   set -- run
 fi

@@ -22,6 +22,11 @@ public final class ConfigParser {
   private static final String TCP_FOLDER = "tcp-services";
   private static final String UPSTREAMS = "upstreams/";
 
+  /**
+   * The seed image's cert script's marker at the prefix root ({@code certs}, {@code certs/...}).
+   */
+  private static final String SEED_CERTS = "certs";
+
   private ConfigParser() {}
 
   public static ParseResult parse(KeySnapshot snapshot, ParseOptions options) {
@@ -47,6 +52,14 @@ public final class ConfigParser {
                 httpKeys.computeIfAbsent(parts[1], n -> new TreeMap<>()).put(parts[2], entry);
               } else if (parts[0].equals(TCP_FOLDER) && attribute) {
                 tcpKeys.computeIfAbsent(parts[1], n -> new TreeMap<>()).put(parts[2], entry);
+              } else if (parts[0].equals(SEED_CERTS)) {
+                problems.add(
+                    new Problem(
+                        key,
+                        "",
+                        "the seed image's certificate folder is not read: put each service's PEM"
+                            + " bundle in services/<name>/cert",
+                        Problem.Effect.WARNING));
               } else if (!isFolderMarker(parts)) {
                 problems.add(
                     Problem.ignored(
@@ -156,16 +169,22 @@ public final class ConfigParser {
 
   private static HttpService httpService(ServiceKeys keys, ParseOptions options) {
     List<HostPattern> hosts =
-        keys.parse("domain", List.of("virtual_hosts"), v -> list(v, HostPattern::new))
-            .orElse(List.of());
+        keys.parse("domain", List.of("virtual_hosts"), v -> hostList(v)).orElse(List.of());
     List<PathRule> paths = new ArrayList<>();
     keys.parse("url_beg", List.of("virtual_path"), v -> list(v, PathPrefix::new))
         .ifPresent(paths::addAll);
     keys.parse("url_reg", List.of(), PathRegex::new).ifPresent(paths::add);
     boolean keepPath =
         keys.parse("keep_path", List.of("keep_virtual_path"), Grammar::bool).orElse(false);
+    // The seed README's own example, 'balancing cookie', asked for sticky sessions.
+    boolean stickyBalance =
+        keys.parse("balance", List.of("balancing"), v -> v.strip().equalsIgnoreCase("cookie"))
+            .orElse(false);
     Balance balance =
-        keys.parse("balance", List.of("balancing"), Balance::parse).orElse(Balance.ROUNDROBIN);
+        stickyBalance
+            ? Balance.ROUNDROBIN
+            : keys.parse("balance", List.of("balancing"), Balance::parse)
+                .orElse(Balance.ROUNDROBIN);
     Optional<Port> port = keys.parse("port", List.of(), Port::parse);
     Optional<Certificate> cert =
         keys.parseOrIgnore("cert", Certificate::parse, "the service is served on HTTP only");
@@ -174,7 +193,9 @@ public final class ConfigParser {
             c ->
                 keys.note(
                     "cert", "certificate expired at " + c.notAfter() + "; it is served anyway"));
-    Optional<StickyCookie> cookie = keys.parseRaw("cookie", StickyCookie::parse);
+    Optional<StickyCookie> cookie =
+        keys.parseRaw("cookie", StickyCookie::parse)
+            .or(() -> stickyBalance ? Optional.of(StickyCookie.parse("")) : Optional.empty());
     Optional<String> checkUri = keys.parse("health_check_uri", List.of(), Grammar::path);
     Optional<Port> checkPort = keys.parse("health_check_port", List.of(), Port::parse);
     if (checkPort.isPresent() && checkUri.isEmpty()) {
@@ -253,6 +274,18 @@ public final class ConfigParser {
       return Optional.empty();
     }
     return keys.parseRaw("custom_settings", CustomSettings::parse);
+  }
+
+  /**
+   * Host names separated by commas, or by spaces and tabs as the seed image's template read them
+   * (it put the value into one ACL line). Each name is validated on its own, so no separator can
+   * smuggle anything else in; a line break is no separator and fails.
+   */
+  private static List<HostPattern> hostList(String value) {
+    if (value.chars().anyMatch(c -> c == '\n' || c == '\r')) {
+      throw new IllegalArgumentException("a line break in a host list");
+    }
+    return list(value.replace(' ', ',').replace('\t', ','), HostPattern::new);
   }
 
   /** Comma-separated list; blanks between commas are skipped. */

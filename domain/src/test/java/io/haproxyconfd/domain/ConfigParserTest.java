@@ -495,6 +495,54 @@ class ConfigParserTest {
   }
 
   @Nested
+  class The_seed_images_values {
+    @Test
+    void a_domain_holding_several_names_separated_by_spaces_serves_each() {
+      ParseResult r =
+          Keys.of(
+                  "services/web/domain", "example.org  www.example.org\tother.example.org",
+                  "services/web/port", "80")
+              .parse();
+      assertEquals(
+          List.of(
+              HostPattern.of("example.org"),
+              HostPattern.of("other.example.org"),
+              HostPattern.of("www.example.org")),
+          r.config().http().get(0).hosts());
+      ParseResult broken =
+          Keys.of("services/web/domain", "example.org\nwww.example.org", "services/web/port", "80")
+              .parse();
+      assertEquals(Set.of(ServiceName.of("web")), broken.leftOut());
+    }
+
+    @Test
+    void balancing_cookie_means_sticky_sessions_round_robin() {
+      HttpService s =
+          Keys.of(
+                  "services/myapp/domain", "example.org",
+                  "services/myapp/port", "80",
+                  "services/myapp/balancing", "cookie")
+              .parse()
+              .config()
+              .http()
+              .get(0);
+      assertEquals(Balance.ROUNDROBIN, s.balance());
+      assertEquals(StickyCookie.DEFAULT_NAME, s.cookie().orElseThrow().name());
+    }
+
+    @Test
+    void the_seed_cert_scripts_certs_key_is_a_warning_not_a_failure() {
+      ParseResult r =
+          Keys.of("certs", "true", "services/web/domain", "example.org", "services/web/port", "80")
+              .parse();
+      Problem p = problemAt(r, "certs");
+      assertEquals(Problem.Effect.WARNING, p.effect());
+      assertTrue(p.reason().contains("services/<name>/cert"), p.reason());
+      assertEquals(1, r.config().http().size());
+    }
+  }
+
+  @Nested
   class Last_good_versions {
     final ParseOptions keys = Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS);
 
@@ -579,7 +627,7 @@ class ConfigParserTest {
     void a_new_service_with_a_bad_value_is_left_out() {
       ParseResult r =
           ConfigParser.parse(
-              Keys.of("services/new/domain", "bad domain", "services/new/w1", "10.0.0.1:80")
+              Keys.of("services/new/domain", "-bad.example.org", "services/new/w1", "10.0.0.1:80")
                   .snapshot(),
               keys,
               serving().lastGood());

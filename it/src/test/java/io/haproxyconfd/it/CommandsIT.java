@@ -106,6 +106,40 @@ class CommandsIT {
   }
 
   @Test
+  void the_entrypoint_accepts_confds_flags_and_polling_interval_and_says_it_ignores_them()
+      throws Exception {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                DaemonProcess.ROOT.resolve("app/src/main/docker/entrypoint.sh").toString(),
+                "-interval=10",
+                "-node",
+                "http://127.0.0.1:4001"));
+    command.addAll(List.of(store("check", "cli")));
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().put("HAPROXY_CONFD_JAR", jarPath());
+    pb.environment().put("BACKEND_POLLING_INTERVAL", "10");
+    Process p = pb.start();
+    p.getOutputStream().close();
+    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+    CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "exits within 60 s");
+    Result r =
+        new Result(p.exitValue(), out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS));
+    assertEquals(0, r.status(), r.toString());
+    assertTrue(r.out().contains("3 HTTP and 1 TCP services"), r.toString());
+    assertEquals(
+        List.of(
+            "haproxy-confd: ignoring BACKEND_POLLING_INTERVAL=10: changes are watched, not polled",
+            "haproxy-confd: ignoring confd's flag -interval=10: haproxy-confd takes its settings"
+                + " from the environment",
+            "haproxy-confd: ignoring confd's flag -node and its value: haproxy-confd takes its"
+                + " settings from the environment"),
+        r.err().lines().toList(),
+        r.toString());
+  }
+
+  @Test
   void version_prints_one_line() throws Exception {
     Result r = jar("--version");
     assertEquals(0, r.status(), r.toString());

@@ -28,6 +28,9 @@ public record EtcdSettings(
 
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
 
+  /** etcd's client port, for an endpoint given as a bare host. */
+  public static final int DEFAULT_PORT = 2379;
+
   public EtcdSettings {
     endpoints = List.copyOf(endpoints);
     if (endpoints.isEmpty()) {
@@ -69,8 +72,8 @@ public record EtcdSettings(
 
   /**
    * Parses {@code ETCD_NODE}: comma-separated, each {@code http://host:port}, {@code
-   * https://host:port} or, as the seed image accepted, a bare {@code host:port} (then http, or
-   * https when a CA is configured: see {@link #usesTls()}).
+   * https://host:port}, a bare host (port 2379) or, as the seed image accepted, a bare {@code
+   * host:port} (then http, or https when a CA is configured: see {@link #usesTls()}).
    */
   public static List<URI> parseEndpoints(String text) {
     List<URI> uris = new ArrayList<>();
@@ -80,6 +83,12 @@ public record EtcdSettings(
         continue;
       }
       URI uri = URI.create(p.contains("://") ? p : "http://" + p);
+      if (uri.getHost() != null
+          && uri.getPort() < 0
+          && (uri.getPath() == null || uri.getPath().isEmpty())) {
+        // A bare host, as Kontena's ETCD_NODE=etcd.kontena.local: etcd's client port.
+        uri = URI.create(uri.getScheme() + "://" + uri.getHost() + ":" + DEFAULT_PORT);
+      }
       if (uri.getHost() == null
           || uri.getPort() < 1
           || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {

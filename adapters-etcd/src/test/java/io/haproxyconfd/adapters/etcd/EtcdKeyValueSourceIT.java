@@ -221,6 +221,10 @@ class EtcdKeyValueSourceIT {
     assertEquals(
         List.of(java.net.URI.create("http://10.0.0.1:2379"), java.net.URI.create("https://b:2379")),
         EtcdSettings.parseEndpoints("10.0.0.1:2379, https://b:2379"));
+    assertEquals(
+        List.of(java.net.URI.create("http://etcd.kontena.local:2379")),
+        EtcdSettings.parseEndpoints("etcd.kontena.local"),
+        "a bare host, as Kontena set ETCD_NODE: etcd's client port");
     assertThrows(IllegalArgumentException.class, () -> EtcdSettings.parseEndpoints("ftp://x:1"));
     assertThrows(IllegalArgumentException.class, () -> EtcdSettings.parseEndpoints(" , "));
   }
