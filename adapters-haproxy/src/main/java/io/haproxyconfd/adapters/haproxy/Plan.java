@@ -95,11 +95,11 @@ public record Plan(
   /** The map files, in the order requests are tried against them. */
   enum MapFile {
     HOST_PATH("host_path.map", "var(txn.hp)", "map_beg"),
-    HOST_PATH_REGEX("host_path_reg.map", "var(txn.hp)", "map_reg"),
+    HOST_PATH_REGEX("host_path_reg.map", "var(txn.hpq)", "map_reg"),
     HOST("host.map", "var(txn.host)", "map"),
     WILDCARD("wildcard.map", "var(txn.host)", "map_end"),
     PATH("path.map", "path", "map_beg"),
-    PATH_REGEX("path_reg.map", "path", "map_reg");
+    PATH_REGEX("path_reg.map", "pathq", "map_reg");
 
     final String file;
     final String fetch;
@@ -161,7 +161,7 @@ public record Plan(
     PathRule p = path.orElseThrow();
     return p instanceof PathPrefix
         ? Map.entry(MapFile.PATH, p.value())
-        : Map.entry(MapFile.PATH_REGEX, p.value());
+        : Map.entry(MapFile.PATH_REGEX, "(?i)" + p.value());
   }
 
   /** A host as a regex over {@code host+path}: dots escaped; a wildcard is one or more labels. */
@@ -170,13 +170,17 @@ public record Plan(
     return h.isWildcard() ? "[^/]+" + exact : exact;
   }
 
-  /** The path part of a host+path regex: the prefix literally, or the regex after the host. */
+  /**
+   * The path part of a host+path regex: the prefix literally, or the regex after the host. A {@code
+   * url_reg} matches as the Kontena fork matched it ({@code url_reg -i}): ignoring case, against
+   * the path with its query string.
+   */
   private static String pathRegexPart(PathRule p) {
     if (p instanceof PathPrefix prefix) {
       return escapeRegex(prefix.value());
     }
     String regex = ((PathRegex) p).value();
-    return regex.startsWith("^") ? regex.substring(1) : "(?=/).*" + regex;
+    return "(?i:" + (regex.startsWith("^") ? regex.substring(1) : "(?=/).*" + regex) + ")";
   }
 
   static String escapeRegex(String literal) {

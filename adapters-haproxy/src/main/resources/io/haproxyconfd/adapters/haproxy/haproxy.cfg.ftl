@@ -52,6 +52,9 @@ frontend http
   http-request set-var(txn.host) req.hdr(host),field(1,:),lower
   http-request set-var(txn.path) path
   http-request set-var(txn.hp) var(txn.host),concat(,txn.path)
+  # Regex routes (url_reg) see the query string too, as the Kontena fork's 'url_reg -i' did.
+  http-request set-var(txn.pathq) pathq
+  http-request set-var(txn.hpq) var(txn.host),concat(,txn.pathq)
 <#list lookups as l>
   http-request set-var(txn.be) ${l.fetch},${l.converter}(${l.file})<#if l.onlyIfUnmatched> if !{ var(txn.be) -m found }</#if>
 </#list>

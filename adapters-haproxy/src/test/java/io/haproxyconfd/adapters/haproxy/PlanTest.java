@@ -43,13 +43,13 @@ class PlanTest {
         maps.get("host_path.map"));
     assertEquals(
         List.of(
-            "^example\\.org/v[0-9]+/ http-reg",
+            "^example\\.org(?i:/v[0-9]+/) http-reg",
             "^[^/]+\\.shop\\.example\\.org/api/v2 http-api",
             "^[^/]+\\.shop\\.example\\.org/api http-api"),
         maps.get("host_path_reg.map"));
     assertEquals(List.of("example.org http-web"), maps.get("host.map"));
     assertEquals(List.of(".example.org http-web"), maps.get("wildcard.map"));
-    assertEquals(List.of("\\.jpg$ http-any"), maps.get("path_reg.map"));
+    assertEquals(List.of("(?i)\\.jpg$ http-any"), maps.get("path_reg.map"));
   }
 
   @Test

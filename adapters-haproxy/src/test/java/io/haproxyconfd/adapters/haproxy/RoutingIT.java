@@ -80,6 +80,27 @@ class RoutingIT {
   }
 
   @Test
+  void url_reg_ignores_case_and_sees_the_query_string_as_the_kontena_fork_matched_it()
+      throws Exception {
+    haproxy.apply(
+        "services/search/url_reg", "^/search\\?q=",
+        "services/search/w1", a.backend().toString(),
+        "services/docs/domain", "example.org",
+        "services/docs/url_reg", "^/Docs/",
+        "services/docs/w1", b.backend().toString(),
+        "services/shop/domain", "shop.example.org",
+        "services/shop/url_beg", "/Cart",
+        "services/shop/w1", c.backend().toString());
+    assertEquals("a", backendOf("any.host", "/search?q=x"), "the query string is matched");
+    assertEquals("a", backendOf("any.host", "/SEARCH?q=x"), "case is ignored");
+    assertEquals("503", backendOf("any.host", "/search"));
+    assertEquals("b", backendOf("example.org", "/docs/intro"), "host + url_reg ignores case");
+    assertEquals("503", backendOf("other.org", "/docs/intro"), "but still needs the host");
+    assertEquals("c", backendOf("shop.example.org", "/Cart/1"));
+    assertEquals("503", backendOf("shop.example.org", "/cart/1"), "url_beg keeps its case");
+  }
+
+  @Test
   void more_specific_routes_win() throws Exception {
     haproxy.apply(
         "services/host/domain", "example.org",
