@@ -125,7 +125,8 @@ final class StoreOptions {
       names = "--dns-servers",
       defaultValue = "${env:DNS_SERVERS}",
       description =
-          "DNS servers, comma-separated, host or host:port (env DNS_SERVERS; default: /etc/resolv.conf).")
+          "DNS servers, comma-separated, host or host:port; the search domains still come from"
+              + " /etc/resolv.conf (env DNS_SERVERS; default: /etc/resolv.conf's servers).")
   String dnsServers;
 
   @Option(
@@ -269,7 +270,7 @@ final class StoreOptions {
     DnsSettings s =
         dnsServers == null || dnsServers.isBlank()
             ? DnsSettings.fromResolvConf(Path.of("/etc/resolv.conf"))
-            : DnsSettings.ofServers(dnsServers);
+            : DnsSettings.ofServers(dnsServers).withSearchOf(Path.of("/etc/resolv.conf"));
     return s.withSrv(dnsSrv);
   }
 }

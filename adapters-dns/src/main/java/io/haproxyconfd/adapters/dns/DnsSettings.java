@@ -52,35 +52,57 @@ public record DnsSettings(
    * {@code domain}, {@code options ndots:N}).
    */
   public static DnsSettings fromResolvConf(Path file) throws IOException {
-    List<InetSocketAddress> servers = new ArrayList<>();
-    List<String> search = new ArrayList<>();
-    int ndots = 1;
-    for (String raw : Files.readAllLines(file)) {
-      String[] words = raw.replaceAll("[#;].*", "").trim().split("\\s+");
-      switch (words[0]) {
-        case "nameserver" -> {
-          if (words.length > 1) {
-            servers.add(new InetSocketAddress(words[1], 53));
-          }
-        }
-        case "search", "domain" -> {
-          search.clear();
-          search.addAll(List.of(words).subList(1, words.length));
-        }
-        case "options" -> {
-          for (String option : words) {
-            if (option.startsWith("ndots:")) {
-              ndots = Math.min(15, Integer.parseInt(option.substring(6)));
-            }
-          }
-        }
-        default -> {}
-      }
-    }
-    if (servers.isEmpty()) {
+    ResolvConf conf = ResolvConf.read(file);
+    if (conf.servers().isEmpty()) {
       throw new IOException(file + " names no nameserver");
     }
-    return defaults(servers, search, ndots);
+    return defaults(conf.servers(), conf.search(), conf.ndots());
+  }
+
+  /**
+   * These servers, with the search domains and ndots of a resolv.conf file if it can be read: short
+   * service names that resolved through the host's search domains (as in the seed image, which kept
+   * resolv.conf) still do when DNS_SERVERS names the servers.
+   */
+  public DnsSettings withSearchOf(Path resolvConf) {
+    try {
+      ResolvConf conf = ResolvConf.read(resolvConf);
+      return withSearch(conf.search(), conf.ndots());
+    } catch (IOException | RuntimeException e) {
+      return this;
+    }
+  }
+
+  /** What a resolv.conf file says: {@code nameserver}, {@code search}/{@code domain}, ndots. */
+  private record ResolvConf(List<InetSocketAddress> servers, List<String> search, int ndots) {
+    static ResolvConf read(Path file) throws IOException {
+      List<InetSocketAddress> servers = new ArrayList<>();
+      List<String> search = new ArrayList<>();
+      int ndots = 1;
+      for (String raw : Files.readAllLines(file)) {
+        String[] words = raw.replaceAll("[#;].*", "").trim().split("\\s+");
+        switch (words[0]) {
+          case "nameserver" -> {
+            if (words.length > 1) {
+              servers.add(new InetSocketAddress(words[1], 53));
+            }
+          }
+          case "search", "domain" -> {
+            search.clear();
+            search.addAll(List.of(words).subList(1, words.length));
+          }
+          case "options" -> {
+            for (String option : words) {
+              if (option.startsWith("ndots:")) {
+                ndots = Math.min(15, Integer.parseInt(option.substring(6)));
+              }
+            }
+          }
+          default -> {}
+        }
+      }
+      return new ResolvConf(servers, search, ndots);
+    }
   }
 
   private static DnsSettings defaults(
