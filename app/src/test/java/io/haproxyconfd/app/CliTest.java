@@ -59,8 +59,8 @@ class CliTest {
         }
       }
     }
-    // Where to write is a per-run argument, not a setting of the proxy.
-    assertEquals(List.of("render --out"), without);
+    // Where to write, and whether to write, are per-run arguments, not settings of the proxy.
+    assertEquals(List.of("render --out", "migrate --apply"), without);
   }
 
   @Test

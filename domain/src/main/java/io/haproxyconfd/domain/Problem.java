@@ -42,7 +42,7 @@ public record Problem(String key, String value, String reason, Effect effect) {
   }
 
   /** Escapes control and non-ASCII characters and cuts the value to a readable length. */
-  static String shorten(String value) {
+  public static String shorten(String value) {
     StringBuilder out = new StringBuilder();
     int shown = 0;
     for (int i = 0; i < value.length() && shown < MAX_SHOWN; i++, shown++) {
