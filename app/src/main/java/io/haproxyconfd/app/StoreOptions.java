@@ -41,6 +41,15 @@ final class StoreOptions {
   String haproxyId;
 
   @Option(
+      names = "--prefix",
+      defaultValue = "${env:CONFD_PREFIX}",
+      description =
+          "Read the keys under this prefix instead of /haproxy-<HAPROXY_ID>/, e.g."
+              + " /kontena/haproxy/lb1 for Kontena's load balancer; HAPROXY_ID is then optional"
+              + " (env CONFD_PREFIX).")
+  String prefix;
+
+  @Option(
       names = "--store",
       defaultValue = "${env:CONFD_STORE:-etcd}",
       description =
@@ -160,6 +169,9 @@ final class StoreOptions {
 
   ProxyId proxyId() {
     String id = haproxyId != null ? haproxyId : System.getenv("HAPROXY-ID");
+    if (prefix != null && !prefix.isBlank()) {
+      return ProxyId.atPrefix(prefix, id == null || id.isBlank() ? null : id.strip());
+    }
     if (id == null || id.isBlank()) {
       throw new IllegalArgumentException("--haproxy-id (or HAPROXY_ID) is required");
     }
@@ -227,8 +239,8 @@ final class StoreOptions {
       return found == 0
           ? Optional.empty()
           : Optional.of(
-              "no keys under /haproxy-"
-                  + proxy.value()
+              "no keys under /"
+                  + proxy.folder()
                   + "/ in etcd's v3 API, but "
                   + found
                   + " in its v2 API (etcdctl set/mkdir): set ETCD_API=2 (or --etcd-api 2) to"

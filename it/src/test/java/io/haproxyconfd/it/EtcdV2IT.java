@@ -118,4 +118,26 @@ class EtcdV2IT {
     return Cli.execute(
         new PrintWriter(out, true), new PrintWriter(out, true), args.toArray(String[]::new));
   }
+
+  @Test
+  void check_reads_kontenas_load_balancer_prefix() throws Exception {
+    etcd.etcdctlV2("set", "/kontena/haproxy/lbcheck/services/web/virtual_hosts", "www.example.org");
+    etcd.etcdctlV2("set", "/kontena/haproxy/lbcheck/services/web/upstreams/w1", "10.0.0.1:80");
+    StringWriter out = new StringWriter();
+    int status =
+        Cli.execute(
+            new PrintWriter(out, true),
+            new PrintWriter(out, true),
+            "check",
+            "--prefix",
+            "/kontena/haproxy/lbcheck",
+            "--etcd-endpoints",
+            etcd.endpoints(),
+            "--etcd-api",
+            "2",
+            "--resolver",
+            "keys");
+    assertEquals(0, status, out.toString());
+    assertTrue(out.toString().contains("1 HTTP and 0 TCP services"), out.toString());
+  }
 }

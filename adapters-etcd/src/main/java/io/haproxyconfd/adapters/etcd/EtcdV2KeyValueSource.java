@@ -12,7 +12,6 @@ import io.haproxyconfd.ports.StoreException;
 import io.haproxyconfd.ports.Subscription;
 import java.io.IOException;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -94,9 +93,9 @@ final class EtcdV2KeyValueSource implements KeyValueSource {
                                     .getBytes(StandardCharsets.UTF_8)));
   }
 
-  /** The v2 path of a proxy's keys: {@code /v2/keys/haproxy-<id>}. */
+  /** The v2 path of a proxy's keys: {@code /v2/keys/haproxy-<id>}, or its own prefix. */
   static String prefixPath(ProxyId proxy) {
-    return "/v2/keys/haproxy-" + URLEncoder.encode(proxy.value(), StandardCharsets.UTF_8);
+    return "/v2/keys/" + proxy.folder();
   }
 
   @Override

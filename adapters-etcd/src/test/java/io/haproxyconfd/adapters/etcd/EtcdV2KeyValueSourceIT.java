@@ -114,6 +114,18 @@ class EtcdV2KeyValueSourceIT {
   }
 
   @Test
+  void kontena_load_balancer_keys_are_read_under_their_own_prefix() throws Exception {
+    etcd.etcdctlV2("set", "/kontena/haproxy/lb1/services/web/virtual_hosts", "www.example.org");
+    etcd.etcdctlV2("set", "/kontena/haproxy/lb1/services/web/upstreams/web-1", "10.0.0.1:80");
+    etcd.etcdctlV2("set", "/kontena/haproxy/lb2/services/other/virtual_hosts", "other.org");
+    assertEquals(
+        Map.of(
+            "services/web/virtual_hosts", "www.example.org",
+            "services/web/upstreams/web-1", "10.0.0.1:80"),
+        values(source.read(ProxyId.atPrefix("/kontena/haproxy/lb1", null))));
+  }
+
+  @Test
   void a_missing_prefix_reads_as_an_empty_snapshot() throws Exception {
     KeySnapshot s = source.read(proxy);
     assertTrue(s.entries().isEmpty());
