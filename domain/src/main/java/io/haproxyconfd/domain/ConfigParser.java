@@ -99,6 +99,7 @@ public final class ConfigParser {
                 .ifPresent(tcp::add));
 
     List<HttpService> goodHttp = withoutRouteClashes(http, problems, leftOut);
+    warnWhereTheSeedRoutedOtherwise(http, goodHttp, problems);
     List<TcpService> goodTcp = withoutPortClashes(tcp, options, problems, leftOut);
     problems.sort(Comparator.comparing(Problem::key).thenComparing(Problem::reason));
     return new ParseResult(
@@ -343,6 +344,58 @@ public final class ConfigParser {
       accepted.add(service);
     }
     return accepted;
+  }
+
+  /**
+   * The seed image tried services in alphabetical order, host OR path; here host and path must both
+   * match and a host claimed whole wins over a path alone. So where a path-only service sorts
+   * before a service that claims a host whole, the seed sent that host's requests for the path to
+   * the path-only service, and here they go to the host's service. Says so once per path rule,
+   * naming both services and the key that keeps the seed's routing.
+   */
+  private static void warnWhereTheSeedRoutedOtherwise(
+      List<Candidate<HttpService>> candidates, List<HttpService> served, List<Problem> problems) {
+    Map<ServiceName, Candidate<HttpService>> byName = new HashMap<>();
+    candidates.forEach(c -> byName.put(c.service.name(), c));
+    List<Route> wholeHosts =
+        served.stream()
+            .flatMap(s -> s.routes().stream())
+            .filter(r -> r.kind() == Route.Kind.HOST && !r.host().orElseThrow().isWildcard())
+            .toList();
+    if (wholeHosts.isEmpty()) {
+      return;
+    }
+    for (HttpService s : served) {
+      if (!s.hosts().isEmpty()) {
+        continue;
+      }
+      for (Route path : s.routes()) {
+        List<Route> shadowing =
+            wholeHosts.stream().filter(h -> s.name().compareTo(h.service()) < 0).toList();
+        if (shadowing.isEmpty()) {
+          continue;
+        }
+        String key = byName.get(s.name()).keys.apply(path);
+        String hosts =
+            shadowing.stream()
+                    .limit(3)
+                    .map(h -> h.host().orElseThrow().value() + " (services/" + h.service() + ")")
+                    .collect(java.util.stream.Collectors.joining(", "))
+                + (shadowing.size() > 3 ? " and " + (shadowing.size() - 3) + " more" : "");
+        problems.add(
+            new Problem(
+                key,
+                "",
+                "on "
+                    + hosts
+                    + ", requests for this path go to the host's service, not here as the seed"
+                    + " image sent them: a host claimed whole wins over a path alone. To keep them"
+                    + " here, add those hosts to services/"
+                    + s.name()
+                    + "/domain (the path then applies on the listed hosts only)",
+                Problem.Effect.WARNING));
+      }
+    }
   }
 
   /** Earlier services keep their ports; later ones and those on reserved ports are left out. */

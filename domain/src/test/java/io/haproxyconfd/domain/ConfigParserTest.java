@@ -531,6 +531,28 @@ class ConfigParserTest {
     }
 
     @Test
+    void the_seed_readmes_myapp_and_myapi_warn_that_the_host_now_wins_and_name_the_key() {
+      ParseResult r =
+          Keys.of(
+                  "services/myapp/domain", "example.org",
+                  "services/myapp/port", "80",
+                  "services/myapi/url_beg", "/api_A",
+                  "services/myapi/port", "80",
+                  "services/zapi/url_beg", "/api_Z",
+                  "services/zapi/port", "80")
+              .parse();
+      Problem p = problemAt(r, "services/myapi/url_beg");
+      assertEquals(Problem.Effect.WARNING, p.effect());
+      assertTrue(p.reason().contains("example.org (services/myapp)"), p.reason());
+      assertTrue(p.reason().contains("services/myapi/domain"), p.reason());
+      // zapi sorts after myapp: the seed sent example.org/api_Z to myapp too. Nothing differs.
+      assertTrue(
+          r.problems().stream().noneMatch(x -> x.key().startsWith("services/zapi")),
+          r.problems().toString());
+      assertEquals(3, r.config().http().size(), "all served");
+    }
+
+    @Test
     void the_seed_cert_scripts_certs_key_is_a_warning_not_a_failure() {
       ParseResult r =
           Keys.of("certs", "true", "services/web/domain", "example.org", "services/web/port", "80")
