@@ -87,8 +87,8 @@ class CommandsIT {
           client, "/haproxy-cli/services/secure/cert", TestCertificates.rsa("secure.example.org"));
     }
     etcd.etcdctl("put", "/haproxy-cli/services/secure/s-1", "10.0.0.2:80");
-    etcd.etcdctl("put", "/haproxy-cli/services/api/url_beg", "/api");
-    etcd.etcdctl("put", "/haproxy-cli/services/api/api-1", "10.0.0.3:80");
+    etcd.etcdctl("put", "/haproxy-cli/services/zapi/url_beg", "/api");
+    etcd.etcdctl("put", "/haproxy-cli/services/zapi/zapi-1", "10.0.0.3:80");
     etcd.etcdctl("put", "/haproxy-cli/tcp-services/db/external_port", "13306");
     etcd.etcdctl("put", "/haproxy-cli/tcp-services/db/db-1", "10.0.0.4:3306");
   }
@@ -182,7 +182,7 @@ class CommandsIT {
     String said = checked.get(10, TimeUnit.SECONDS);
     assertEquals(0, check.exitValue(), said + "\n" + Files.readString(cfg));
     assertTrue(Files.readString(dir.resolve("maps/host.map")).contains("example.org http-myapp"));
-    assertTrue(Files.readString(dir.resolve("maps/path.map")).contains("/api http-api"));
+    assertTrue(Files.readString(dir.resolve("maps/path.map")).contains("/api http-zapi"));
     String crtList = Files.readString(dir.resolve("certs/crt-list.txt")).strip();
     assertTrue(Files.readString(Path.of(crtList)).contains("PRIVATE KEY"), crtList);
     assertTrue(Files.readString(cfg).contains(dir.resolve("maps").toString()), "maps from DIR");
