@@ -3,7 +3,6 @@ package io.haproxyconfd.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.etcd.jetcd.Client;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
 import io.haproxyconfd.adapters.haproxy.EchoBackend;
 import io.haproxyconfd.adapters.haproxy.HaproxySocket;
@@ -14,8 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -30,17 +27,6 @@ class HealthChecksIT {
 
   static final Duration INTERVAL = Duration.ofMillis(300);
   static final int FALL = 3;
-  static Client client;
-
-  @BeforeAll
-  static void setUp() {
-    client = Client.builder().endpoints(etcd.endpoints().split(",")).build();
-  }
-
-  @AfterAll
-  static void tearDown() {
-    client.close();
-  }
 
   static DaemonProcess start(String id) throws Exception {
     return start(id, INTERVAL.toMillis() + "ms");
@@ -107,12 +93,12 @@ class HealthChecksIT {
     String dead = "127.0.0.1:" + FreePorts.next(); // nothing listens there
     String live = backends.a.backend().toString();
     int tcpPort = FreePorts.next();
-    EtcdWrites.put(client, "/haproxy-checks/services/web/domain", "web.example.org");
-    EtcdWrites.put(client, "/haproxy-checks/services/web/w1", live);
-    EtcdWrites.put(client, "/haproxy-checks/services/web/w2", dead);
-    EtcdWrites.put(client, "/haproxy-checks/tcp-services/db/external_port", "" + tcpPort);
-    EtcdWrites.put(client, "/haproxy-checks/tcp-services/db/d1", live);
-    EtcdWrites.put(client, "/haproxy-checks/tcp-services/db/d2", dead);
+    EtcdWrites.put(etcd.client(), "/haproxy-checks/services/web/domain", "web.example.org");
+    EtcdWrites.put(etcd.client(), "/haproxy-checks/services/web/w1", live);
+    EtcdWrites.put(etcd.client(), "/haproxy-checks/services/web/w2", dead);
+    EtcdWrites.put(etcd.client(), "/haproxy-checks/tcp-services/db/external_port", "" + tcpPort);
+    EtcdWrites.put(etcd.client(), "/haproxy-checks/tcp-services/db/d1", live);
+    EtcdWrites.put(etcd.client(), "/haproxy-checks/tcp-services/db/d2", dead);
     try (DaemonProcess d = start("checks")) {
       d.awaitServed("web.example.org", "backend=a", Duration.ofSeconds(10));
 
@@ -137,12 +123,12 @@ class HealthChecksIT {
     String dying = victim.backend().toString();
     String live = backends.a.backend().toString();
     int tcpPort = FreePorts.next();
-    EtcdWrites.put(client, "/haproxy-retry/services/web/domain", "retry.example.org");
-    EtcdWrites.put(client, "/haproxy-retry/services/web/w1", live);
-    EtcdWrites.put(client, "/haproxy-retry/services/web/w2", dying);
-    EtcdWrites.put(client, "/haproxy-retry/tcp-services/db/external_port", "" + tcpPort);
-    EtcdWrites.put(client, "/haproxy-retry/tcp-services/db/d1", live);
-    EtcdWrites.put(client, "/haproxy-retry/tcp-services/db/d2", dying);
+    EtcdWrites.put(etcd.client(), "/haproxy-retry/services/web/domain", "retry.example.org");
+    EtcdWrites.put(etcd.client(), "/haproxy-retry/services/web/w1", live);
+    EtcdWrites.put(etcd.client(), "/haproxy-retry/services/web/w2", dying);
+    EtcdWrites.put(etcd.client(), "/haproxy-retry/tcp-services/db/external_port", "" + tcpPort);
+    EtcdWrites.put(etcd.client(), "/haproxy-retry/tcp-services/db/d1", live);
+    EtcdWrites.put(etcd.client(), "/haproxy-retry/tcp-services/db/d2", dying);
     // Checks an hour apart: after its first good check the victim stays UP in HAProxy once it is
     // dead, so requests meet it and only retries and redispatch save them.
     try (DaemonProcess d = start("retry", "1h")) {
@@ -168,9 +154,9 @@ class HealthChecksIT {
   void a_backend_killed_under_traffic_stops_failing_within_interval_times_fall() throws Exception {
     EchoBackend doomed = new EchoBackend("doomed");
     String doomedAt = doomed.backend().toString();
-    EtcdWrites.put(client, "/haproxy-kill/services/web/domain", "kill.example.org");
-    EtcdWrites.put(client, "/haproxy-kill/services/web/w1", backends.a.backend().toString());
-    EtcdWrites.put(client, "/haproxy-kill/services/web/w2", doomedAt);
+    EtcdWrites.put(etcd.client(), "/haproxy-kill/services/web/domain", "kill.example.org");
+    EtcdWrites.put(etcd.client(), "/haproxy-kill/services/web/w1", backends.a.backend().toString());
+    EtcdWrites.put(etcd.client(), "/haproxy-kill/services/web/w2", doomedAt);
     long lastFailure;
     try (DaemonProcess d = start("kill")) {
       d.awaitServed("kill.example.org", "backend=", Duration.ofSeconds(10));

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.etcd.jetcd.Client;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
 import io.haproxyconfd.adapters.haproxy.EchoBackend;
 import io.haproxyconfd.adapters.haproxy.HaproxySocket;
@@ -23,8 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -36,17 +33,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ListenerIT {
   @RegisterExtension static EtcdCluster etcd = EtcdCluster.of(1);
   @RegisterExtension static TwoBackends backends = new TwoBackends();
-  static Client client;
-
-  @BeforeAll
-  static void setUp() {
-    client = Client.builder().endpoints(etcd.endpoints().split(",")).build();
-  }
-
-  @AfterAll
-  static void tearDown() {
-    client.close();
-  }
 
   static Map<String, String> env(String id, String... more) {
     Map<String, String> env = DaemonProcess.env(more);
@@ -82,10 +68,11 @@ class ListenerIT {
   @Test
   void json_access_log_and_proxy_protocol_on_the_http_and_tcp_listeners() throws Exception {
     int tcpPort = FreePorts.next();
-    EtcdWrites.put(client, "/haproxy-json/services/web/domain", "web.example.org");
-    EtcdWrites.put(client, "/haproxy-json/services/web/w1", backends.a.backend().toString());
-    EtcdWrites.put(client, "/haproxy-json/tcp-services/db/external_port", "" + tcpPort);
-    EtcdWrites.put(client, "/haproxy-json/tcp-services/db/d1", backends.b.backend().toString());
+    EtcdWrites.put(etcd.client(), "/haproxy-json/services/web/domain", "web.example.org");
+    EtcdWrites.put(etcd.client(), "/haproxy-json/services/web/w1", backends.a.backend().toString());
+    EtcdWrites.put(etcd.client(), "/haproxy-json/tcp-services/db/external_port", "" + tcpPort);
+    EtcdWrites.put(
+        etcd.client(), "/haproxy-json/tcp-services/db/d1", backends.b.backend().toString());
     try (DaemonProcess d =
         DaemonProcess.start(
             env(
@@ -164,9 +151,10 @@ class ListenerIT {
 
   @Test
   void text_access_log_and_http2_on_the_tls_listener() throws Exception {
-    EtcdWrites.put(client, "/haproxy-h2/services/web/domain", "h2.example.org");
-    EtcdWrites.put(client, "/haproxy-h2/services/web/w1", backends.a.backend().toString());
-    EtcdWrites.put(client, "/haproxy-h2/services/web/cert", TestCertificates.rsa("h2.example.org"));
+    EtcdWrites.put(etcd.client(), "/haproxy-h2/services/web/domain", "h2.example.org");
+    EtcdWrites.put(etcd.client(), "/haproxy-h2/services/web/w1", backends.a.backend().toString());
+    EtcdWrites.put(
+        etcd.client(), "/haproxy-h2/services/web/cert", TestCertificates.rsa("h2.example.org"));
     int https = FreePorts.next();
     try (DaemonProcess d =
         DaemonProcess.start(env("h2", "ACCESS_LOG", "stdout", "HTTPS_PORT", "" + https))) {
@@ -214,10 +202,12 @@ class ListenerIT {
     int port = backends.a.port();
     EchoBackend c = new EchoBackend("c", InetAddress.getByName("127.0.0.3"), port);
     try {
-      EtcdWrites.put(client, "/haproxy-sticky/services/web/domain", "sticky.example.org");
-      EtcdWrites.put(client, "/haproxy-sticky/services/web/cookie", "");
-      EtcdWrites.put(client, "/haproxy-sticky/services/web/w1", backends.a.backend().toString());
-      EtcdWrites.put(client, "/haproxy-sticky/services/web/w2", backends.b.backend().toString());
+      EtcdWrites.put(etcd.client(), "/haproxy-sticky/services/web/domain", "sticky.example.org");
+      EtcdWrites.put(etcd.client(), "/haproxy-sticky/services/web/cookie", "");
+      EtcdWrites.put(
+          etcd.client(), "/haproxy-sticky/services/web/w1", backends.a.backend().toString());
+      EtcdWrites.put(
+          etcd.client(), "/haproxy-sticky/services/web/w2", backends.b.backend().toString());
       try (DaemonProcess d = DaemonProcess.start(env("sticky"))) {
         d.awaitServed("sticky.example.org", "backend=", Duration.ofSeconds(10));
         String cookie = null;
@@ -231,15 +221,15 @@ class ListenerIT {
         String pinned = cookie;
 
         // a is replaced by c through the runtime API, then a structural change reloads HAProxy.
-        EtcdWrites.deletePrefix(client, "/haproxy-sticky/services/web/w1");
-        EtcdWrites.put(client, "/haproxy-sticky/services/web/w3", c.backend().toString());
+        EtcdWrites.deletePrefix(etcd.client(), "/haproxy-sticky/services/web/w1");
+        EtcdWrites.put(etcd.client(), "/haproxy-sticky/services/web/w3", c.backend().toString());
         Await.until(
             Duration.ofSeconds(5),
             d::describe,
             () -> d.problems().isEmpty() && d.status().contains("127.0.0.3:" + port));
         String slotBefore = slotOf(d, backends.b.backend().toString());
         long reloads = d.metric("haproxy_confd_applies_total{outcome=\"reloaded\"}");
-        EtcdWrites.put(client, "/haproxy-sticky/services/web/balance", "leastconn");
+        EtcdWrites.put(etcd.client(), "/haproxy-sticky/services/web/balance", "leastconn");
         Await.until(
             Duration.ofSeconds(5),
             d::describe,

@@ -3,15 +3,12 @@ package io.haproxyconfd.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.etcd.jetcd.Client;
 import io.haproxyconfd.adapters.dns.Dnsmasq;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
 import io.haproxyconfd.domain.Await;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -24,20 +21,9 @@ class ProductIT {
   @RegisterExtension static Dnsmasq dns = Dnsmasq.withTtl(1);
 
   @RegisterExtension static TwoBackends backends = new TwoBackends();
-  static Client client;
-
-  @BeforeAll
-  static void setUp() {
-    client = Client.builder().endpoints(etcd.endpoints().split(",")).build();
-  }
-
-  @AfterAll
-  static void tearDown() {
-    client.close();
-  }
 
   static void put(String key, String value) throws Exception {
-    EtcdWrites.put(client, key, value);
+    EtcdWrites.put(etcd.client(), key, value);
   }
 
   static String backendOf(DaemonProcess d, String host, String path) throws Exception {
@@ -135,7 +121,7 @@ class ProductIT {
       put("/haproxy-burst/services/s" + s + "/domain", "s" + s + ".example.org");
     }
     try (DaemonProcess d = DaemonProcess.start(env("burst", "CONFD_RESOLVER", "keys"))) {
-      Burst.Result r = Burst.run(client, d, "/haproxy-burst/", services, 10_000);
+      Burst.Result r = Burst.run(etcd.client(), d, "/haproxy-burst/", services, 10_000);
       System.out.printf(
           "burst: 10000 writes in %d ms, final state after %d ms, %d applies%n",
           r.writtenMs(), r.finalStateMs(), r.applies());

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.etcd.jetcd.Client;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
 import io.haproxyconfd.adapters.haproxy.HaproxySocket;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
@@ -12,8 +11,6 @@ import io.haproxyconfd.domain.Await;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -25,17 +22,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ServiceIsolationIT {
   @RegisterExtension static EtcdCluster etcd = EtcdCluster.of(1);
   @RegisterExtension static TwoBackends backends = new TwoBackends();
-  static Client client;
-
-  @BeforeAll
-  static void setUp() {
-    client = Client.builder().endpoints(etcd.endpoints().split(",")).build();
-  }
-
-  @AfterAll
-  static void tearDown() {
-    client.close();
-  }
 
   static Map<String, String> env(String id, String... more) {
     Map<String, String> env = DaemonProcess.env(more);
@@ -47,7 +33,7 @@ class ServiceIsolationIT {
   }
 
   static void put(String key, String value) throws Exception {
-    EtcdWrites.put(client, key, value);
+    EtcdWrites.put(etcd.client(), key, value);
   }
 
   static String answer(DaemonProcess d, String host) throws Exception {
@@ -123,7 +109,7 @@ class ServiceIsolationIT {
 
       put("/haproxy-refuse/services/bad/custom_settings", "no-such-keyword 3");
       Await.until(Duration.ofSeconds(5), d::describe, () -> d.problems().contains("services/bad:"));
-      EtcdWrites.deletePrefix(client, "/haproxy-refuse/services/bad/");
+      EtcdWrites.deletePrefix(etcd.client(), "/haproxy-refuse/services/bad/");
       Await.until(Duration.ofSeconds(5), d::describe, () -> !d.problems().contains("services/bad"));
       assertEquals("backend=a", answer(d, "warned.example.org"));
     }

@@ -97,6 +97,19 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
     }
   }
 
+  private io.etcd.jetcd.Client client;
+
+  /**
+   * A client of this cluster for a test's writes, made on first use and closed when the cluster
+   * stops.
+   */
+  public synchronized io.etcd.jetcd.Client client() {
+    if (client == null) {
+      client = io.etcd.jetcd.Client.builder().endpoints(endpoints().split(",")).build();
+    }
+    return client;
+  }
+
   /** The client URLs of all members, comma-separated, as ETCD_NODE takes them. */
   public String endpoints() {
     return members.stream().map(Member::clientUrl).collect(Collectors.joining(","));
@@ -185,6 +198,10 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
   }
 
   public synchronized void stop() throws IOException, InterruptedException {
+    if (client != null) {
+      client.close();
+      client = null;
+    }
     for (Member m : members) {
       if (m.process != null) {
         m.process.destroy();
