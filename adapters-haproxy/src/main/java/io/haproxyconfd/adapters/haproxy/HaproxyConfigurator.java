@@ -112,6 +112,10 @@ final class HaproxyConfigurator implements ProxyConfigurator {
   private String cookieKey;
   private final long openFilesLimit = HaproxyProcess.openFilesLimit();
   private AccessLog accessLog;
+
+  /** Set when supervision ends: no restart of HAProxy after it. */
+  private volatile boolean closed;
+
   private boolean saidEmptySlotsUnchecked;
 
   HaproxyConfigurator(HaproxySettings settings) {
@@ -160,7 +164,8 @@ final class HaproxyConfigurator implements ProxyConfigurator {
 
   /** Restarts HAProxy on the last good config if its master died. */
   private synchronized void supervise() {
-    if (process.masterAlive()) {
+    // A check that waited for the lock while HAProxy was being stopped must not start it again.
+    if (closed || process.masterAlive()) {
       return;
     }
     LOG.error("HAProxy's master is gone; starting it again on {}", configFile);
@@ -557,6 +562,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
 
   @Override
   public void close() {
+    closed = true;
     if (accessLog != null) {
       accessLog.close();
     }

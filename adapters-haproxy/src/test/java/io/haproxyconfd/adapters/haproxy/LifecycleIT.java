@@ -1,6 +1,7 @@
 package io.haproxyconfd.adapters.haproxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.ports.ApplyResult;
@@ -91,5 +92,46 @@ class LifecycleIT {
         () ->
             masterPid() != master
                 && RawHttp.get(haproxy.http(), "example.org", "/").body().startsWith("backend=b"));
+  }
+
+  @Test
+  void stopping_stops_haproxy_for_good_no_supervisor_check_starts_it_again() throws Exception {
+    java.nio.file.Path state = java.nio.file.Files.createTempDirectory("lifecycle-stop");
+    HaproxySettings settings =
+        HaproxySettings.defaults(state)
+            .withPorts(
+                "127.0.0.1",
+                HaproxyFixture.freePort(),
+                HaproxyFixture.freePort(),
+                HaproxyFixture.freePort());
+    java.nio.file.Path pidFile = state.resolve("run/haproxy.pid");
+    HaproxyConfigurator c = (HaproxyConfigurator) HaproxyConfigurators.create(settings);
+    c.start();
+    long master = Long.parseLong(java.nio.file.Files.readString(pidFile).strip());
+    // The race, made certain: a supervisor check waits for the configurator's lock while HAProxy
+    // is stopped; it used to find the master gone and start HAProxy again.
+    synchronized (c) {
+      io.haproxyconfd.domain.Await.until(
+          java.time.Duration.ofSeconds(5),
+          "the supervisor waiting for the lock",
+          () ->
+              Thread.getAllStackTraces().keySet().stream()
+                  .anyMatch(
+                      t ->
+                          t.getName().equals("haproxy-supervisor")
+                              && t.getState() == Thread.State.BLOCKED));
+      HaproxyConfigurators.stop(c);
+    }
+    assertFalse(HaproxyProcess.alive(master), "the master still runs");
+    long until = System.nanoTime() + java.time.Duration.ofMillis(500).toNanos();
+    while (System.nanoTime() < until) {
+      long now = Long.parseLong(java.nio.file.Files.readString(pidFile).strip());
+      boolean again = now != master && HaproxyProcess.alive(now);
+      if (again) {
+        ProcessHandle.of(now).ifPresent(ProcessHandle::destroy);
+      }
+      assertFalse(again, "HAProxy started again after the stop");
+      java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L); // the window's poll period
+    }
   }
 }
