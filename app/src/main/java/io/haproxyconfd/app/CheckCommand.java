@@ -37,8 +37,9 @@ final class CheckCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  private static int refusedHttp(List<Problem> refused) {
-    return (int) refused.stream().filter(p -> p.key().startsWith("services/")).count();
+  /** How many of the refused are under {@code folder} ("services/", "tcp-services/"). */
+  private static int refusedIn(List<Problem> refused, String folder) {
+    return (int) refused.stream().filter(p -> p.key().startsWith(folder)).count();
   }
 
   @Override
@@ -73,8 +74,8 @@ final class CheckCommand implements Callable<Integer> {
       out.printf(
           "%d HTTP and %d TCP services at revision %d; %d left out; %d problems, %d backend"
               + " warnings%n",
-          resolved.config().http().size() - refusedHttp(refused),
-          resolved.config().tcp().size() - (refused.size() - refusedHttp(refused)),
+          resolved.config().http().size() - refusedIn(refused, "services/"),
+          resolved.config().tcp().size() - refusedIn(refused, "tcp-services/"),
           snapshot.revision(),
           parsed.leftOut().size() + refused.size(),
           parsed.problems().stream().filter(p -> p.effect() != Problem.Effect.WARNING).count()

@@ -71,12 +71,7 @@ final class Status {
   private static long services(List<Problem> problems, Problem.Effect effect) {
     return problems.stream()
         .filter(p -> p.effect() == effect)
-        .map(
-            p ->
-                String.join(
-                    "/",
-                    java.util.Arrays.asList(p.key().split("/"))
-                        .subList(0, Math.min(2, p.key().split("/").length))))
+        .map(p -> p.key().replaceFirst("^([^/]*/[^/]*).*$", "$1"))
         .distinct()
         .count();
   }
