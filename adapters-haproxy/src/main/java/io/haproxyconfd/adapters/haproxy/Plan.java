@@ -56,9 +56,15 @@ public record Plan(
    * @param bindOptions words after every traffic listener's address ({@code accept-proxy})
    * @param alpn the TLS listener's ALPN list, empty for none
    * @param cookieKey the secret dynamic sticky cookies are derived from
+   * @param healthUri the path HAProxy answers itself ({@code monitor-uri}), empty for none
    */
   public record Serving(
-      long checkIntervalMs, String accessLog, String bindOptions, String alpn, String cookieKey) {}
+      long checkIntervalMs,
+      String accessLog,
+      String bindOptions,
+      String alpn,
+      String cookieKey,
+      String healthUri) {}
 
   /**
    * One step of the routing chain: {@code http-request set-var(txn.be)
@@ -267,7 +273,7 @@ public record Plan(
               s.forceHttps(),
               userlist,
               rewrites,
-              s.cookie().map(c -> c.name()).orElse(""),
+              s.cookie().map(c -> c.directive()).orElse(""),
               s.healthCheck().map(h -> h.uri()).orElse(""),
               s.healthCheck().flatMap(h -> h.port()).map(p -> p.value()).orElse(0),
               s.customSettings().map(c -> c.lines()).orElse(List.of()),
@@ -310,7 +316,8 @@ public record Plan(
         s.accessLog().name().toLowerCase(java.util.Locale.ROOT),
         s.acceptProxy() ? " accept-proxy" : "",
         s.http2() ? "h2,http/1.1" : "",
-        cookieKey);
+        cookieKey,
+        s.healthUri().orElse(""));
   }
 
   private static String stripTrailingSlash(String prefix) {

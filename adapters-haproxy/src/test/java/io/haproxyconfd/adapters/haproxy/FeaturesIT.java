@@ -121,7 +121,20 @@ class FeaturesIT {
         "services/sticky/w1",
         a.backend().toString(),
         "services/sticky/w2",
-        b.backend().toString());
+        b.backend().toString(),
+        // Kontena's load balancer took the cookie as a whole HAProxy line.
+        "services/named/domain",
+        "named.example.org",
+        "services/named/cookie",
+        "cookie LB_COOKIE_TEST insert indirect nocache httponly",
+        "services/named/w1",
+        a.backend().toString(),
+        "services/prefixed/domain",
+        "prefixed.example.org",
+        "services/prefixed/cookie",
+        "cookie JSESSIONID prefix nocache",
+        "services/prefixed/w1",
+        a.backend().toString());
 
     assertEquals(401, RawHttp.get(haproxy.http(), "private.example.org", "/").status());
     String good =
@@ -152,6 +165,14 @@ class FeaturesIT {
           RawHttp.get(haproxy.http(), "sticky.example.org", "/", "Cookie: " + server);
       assertEquals(pinned, again.body().split(" ")[0], "the cookie pins one server");
     }
+    String named = RawHttp.get(haproxy.http(), "named.example.org", "/").header("set-cookie");
+    assertTrue(
+        named != null && named.matches("LB_COOKIE_TEST=[0-9a-f]{16};.*HttpOnly.*"),
+        String.valueOf(named));
+    // Prefix mode only prefixes the application's own cookie; HAProxy took the line and serves.
+    RawHttp.Response prefixed = RawHttp.get(haproxy.http(), "prefixed.example.org", "/");
+    assertEquals(200, prefixed.status());
+    assertEquals(null, prefixed.header("set-cookie"));
   }
 
   @Test
