@@ -233,7 +233,8 @@ public final class ConfigParser {
   }
 
   private static TcpService tcpService(ServiceKeys keys, ParseOptions options) {
-    Optional<Port> external = keys.parse("external_port", List.of(), Port::parse);
+    // The Kontena fork's template bound each TCP service on its 'ports' key.
+    Optional<Port> external = keys.parse("external_port", List.of("ports"), Port::parseListen);
     Optional<Port> internal = keys.parse("internal_port", List.of(), Port::parse);
     Balance balance =
         keys.parse("balance", List.of("balancing"), Balance::parse).orElse(Balance.LEASTCONN);

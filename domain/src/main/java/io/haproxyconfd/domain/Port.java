@@ -20,6 +20,29 @@ public record Port(int value) implements Comparable<Port> {
     return new Port(Integer.parseInt(text));
   }
 
+  /**
+   * The port of a listening address as the Kontena fork's {@code ports} key held it for HAProxy's
+   * {@code bind}: {@code 3306}, {@code :3306}, {@code *:3306}, {@code 0.0.0.0:3306} or {@code
+   * [::]:3306}. Every service listens on the one bind address the operator sets, so an address of
+   * its own is refused rather than silently widened.
+   */
+  public static Port parseListen(String text) {
+    if (text == null) {
+      throw new IllegalArgumentException("not a port number (1-65535)");
+    }
+    int colon = text.lastIndexOf(':');
+    if (colon < 0) {
+      return parse(text);
+    }
+    String host = text.substring(0, colon);
+    if (!java.util.Set.of("", "*", "0.0.0.0", "::", "[::]").contains(host)) {
+      throw new IllegalArgumentException(
+          "names one address to listen on; every service listens on the proxy's bind address (BIND_ADDRESS): write the"
+              + " port alone");
+    }
+    return parse(text.substring(colon + 1));
+  }
+
   @Override
   public int compareTo(Port other) {
     return Integer.compare(value, other.value);

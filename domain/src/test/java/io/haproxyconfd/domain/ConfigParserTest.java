@@ -323,6 +323,29 @@ class ConfigParserTest {
     }
 
     @Test
+    void the_kontena_forks_ports_key_is_the_tcp_services_listening_port() {
+      for (String value : List.of("3306", ":3306", "*:3306", "0.0.0.0:3306", "[::]:3306")) {
+        ParseResult r =
+            Keys.of(
+                    "tcp-services/galera/ports",
+                    value,
+                    "tcp-services/galera/upstreams/node1",
+                    "10.0.0.5:3306")
+                .parse();
+        assertEquals(List.of(), r.problems(), value);
+        assertEquals(Port.of(3306), tcp(r, "galera").externalPort(), value);
+      }
+      ParseResult own =
+          Keys.of(
+                  "tcp-services/galera/ports", "10.1.1.1:3306",
+                  "tcp-services/galera/upstreams/node1", "10.0.0.5:3306")
+              .parse();
+      assertTrue(
+          problemAt(own, "tcp-services/galera/ports").reason().contains("write the port alone"),
+          own.problems().toString());
+    }
+
+    @Test
     void values_written_with_a_trailing_newline_are_read_without_it() {
       HttpService s =
           http(
