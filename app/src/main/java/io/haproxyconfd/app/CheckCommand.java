@@ -59,6 +59,8 @@ final class CheckCommand implements Callable<Integer> {
       }
       Optional<String> v2 = store.v2Hint(proxy, snapshot.entries().size());
       v2.ifPresent(out::println);
+      List<String> foreign = ForeignSettings.notes(System.getenv());
+      foreign.forEach(out::println);
       ParseResult parsed = ConfigParser.parse(snapshot, store.parseOptions(Instant.now(), listen));
       BackendAssignment.Result resolved = BackendAssignment.assign(parsed.config(), resolver);
       parsed.problems().forEach(p -> out.println(p));
@@ -85,7 +87,8 @@ final class CheckCommand implements Callable<Integer> {
           parsed.problems().stream().allMatch(p -> p.effect() == Problem.Effect.WARNING)
               && resolved.warnings().isEmpty()
               && refused.isEmpty()
-              && v2.isEmpty();
+              && v2.isEmpty()
+              && foreign.isEmpty();
       return clean ? ExitCode.OK : ExitCode.PROBLEMS;
     }
   }

@@ -107,20 +107,28 @@ final class ProxyOptions {
 
   @Option(
       names = "--http2",
-      defaultValue = "${env:HTTP2:-true}",
+      defaultValue = "${env:HTTP2:-${env:KONTENA_LB_HTTP2:-true}}",
       arity = "1",
       description =
-          "Offer HTTP/2 on the TLS listener (ALPN h2,http/1.1) (env HTTP2; default"
-              + " ${DEFAULT-VALUE}).")
+          "Offer HTTP/2 on the TLS listener (ALPN h2,http/1.1) (env HTTP2 or KONTENA_LB_HTTP2;"
+              + " default ${DEFAULT-VALUE}).")
   boolean http2;
 
   @Option(
       names = "--accept-proxy",
-      defaultValue = "${env:ACCEPT_PROXY:-false}",
+      defaultValue = "${env:ACCEPT_PROXY:-${env:KONTENA_LB_ACCEPT_PROXY:-false}}",
       description =
           "Expect the PROXY protocol on the HTTP, HTTPS and TCP listeners, for a proxy behind an"
-              + " L4 load balancer that sends it (env ACCEPT_PROXY).")
+              + " L4 load balancer that sends it (env ACCEPT_PROXY or KONTENA_LB_ACCEPT_PROXY).")
   boolean acceptProxy;
+
+  @Option(
+      names = "--health-uri",
+      defaultValue = "${env:HEALTH_URI:-${env:KONTENA_LB_HEALTH_URI}}",
+      description =
+          "A path HAProxy answers with 200 itself on the HTTP and HTTPS ports, for the checks of a"
+              + " load balancer in front (env HEALTH_URI or KONTENA_LB_HEALTH_URI).")
+  String healthUri;
 
   @Option(
       names = "--cookie-key",
@@ -160,6 +168,7 @@ final class ProxyOptions {
                     : HaproxySettings.AccessLog.TEXT,
             http2,
             acceptProxy,
-            Optional.ofNullable(cookieKey).filter(k -> !k.isEmpty())));
+            Optional.ofNullable(cookieKey).filter(k -> !k.isEmpty()),
+            Optional.ofNullable(healthUri).filter(u -> !u.isEmpty())));
   }
 }

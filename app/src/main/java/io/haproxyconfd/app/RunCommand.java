@@ -100,6 +100,7 @@ final class RunCommand implements Callable<Integer> {
     AdminServer adminServer = null;
     int exit = ExitCode.OK;
     try {
+      ForeignSettings.notes(System.getenv()).forEach(note -> LOG.warn("{}", note));
       configurator.start();
       try {
         int keys = source.read(id).entries().size();

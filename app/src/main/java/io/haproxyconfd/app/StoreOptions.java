@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine.Option;
 
@@ -42,11 +43,13 @@ final class StoreOptions {
 
   @Option(
       names = "--prefix",
-      defaultValue = "${env:CONFD_PREFIX}",
+      defaultValue = "${env:CONFD_PREFIX:-${env:ETCD_PATH}}",
       description =
           "Read the keys under this prefix instead of /haproxy-<HAPROXY_ID>/, e.g."
               + " /kontena/haproxy/lb1 for Kontena's load balancer; HAPROXY_ID is then optional"
-              + " (env CONFD_PREFIX).")
+              + " (env CONFD_PREFIX or ETCD_PATH). Without it and HAPROXY_ID, Kontena's"
+              + " KONTENA_STACK_NAME and KONTENA_SERVICE_NAME name it as Kontena's load balancer"
+              + " did: /kontena/haproxy/<stack>/<service>.")
   String prefix;
 
   @Option(
@@ -173,9 +176,28 @@ final class StoreOptions {
       return ProxyId.atPrefix(prefix, id == null || id.isBlank() ? null : id.strip());
     }
     if (id == null || id.isBlank()) {
-      throw new IllegalArgumentException("--haproxy-id (or HAPROXY_ID) is required");
+      return kontenaPrefix(System.getenv())
+          .map(p -> ProxyId.atPrefix(p, null))
+          .orElseThrow(
+              () -> new IllegalArgumentException("--haproxy-id (or HAPROXY_ID) is required"));
     }
     return new ProxyId(id.strip());
+  }
+
+  /**
+   * Where Kontena's load balancer read its keys: {@code /kontena/haproxy/<stack>/<service>}, or
+   * {@code /kontena/haproxy/<service>} outside a stack (its entrypoint's rule).
+   */
+  static Optional<String> kontenaPrefix(Map<String, String> env) {
+    String service = env.get("KONTENA_SERVICE_NAME");
+    if (service == null || service.isBlank()) {
+      return Optional.empty();
+    }
+    String stack = env.get("KONTENA_STACK_NAME");
+    return Optional.of(
+        "/kontena/haproxy/"
+            + (stack == null || stack.isBlank() || stack.equals("null") ? "" : stack.strip() + "/")
+            + service.strip());
   }
 
   /** How to read the keys at {@code now}, for a proxy listening as {@code proxy} says. */

@@ -57,17 +57,22 @@ public record HaproxySettings(
    * @param acceptProxy whether every listener but stats expects the PROXY protocol
    * @param cookieKey the secret sticky cookies are derived from; by default one made once and kept
    *     in the state directory
+   * @param healthUri a path HAProxy itself answers with 200 on the HTTP and HTTPS listeners, for an
+   *     outer load balancer's checks ({@code monitor-uri})
    */
   public record Serving(
       Duration checkInterval,
       AccessLog accessLog,
       boolean http2,
       boolean acceptProxy,
-      Optional<String> cookieKey) {
+      Optional<String> cookieKey,
+      Optional<String> healthUri) {
     private static final Pattern COOKIE_KEY = Pattern.compile("[A-Za-z0-9._-]{8,128}");
+    private static final Pattern HEALTH_URI = Pattern.compile("/[A-Za-z0-9._~/-]{0,127}");
 
     public static final Serving DEFAULT =
-        new Serving(Duration.ofSeconds(5), AccessLog.OFF, true, false, Optional.empty());
+        new Serving(
+            Duration.ofSeconds(5), AccessLog.OFF, true, false, Optional.empty(), Optional.empty());
 
     public Serving {
       if (checkInterval.toMillis() < 100 || checkInterval.toMinutes() > 60) {
@@ -80,6 +85,13 @@ public record HaproxySettings(
             if (!COOKIE_KEY.matcher(k).matches()) {
               throw new IllegalArgumentException(
                   "COOKIE_KEY must be 8 to 128 letters, digits or ._- (no spaces, quotes or '#')");
+            }
+          });
+      healthUri.ifPresent(
+          u -> {
+            if (!HEALTH_URI.matcher(u).matches()) {
+              throw new IllegalArgumentException(
+                  "HEALTH_URI must be a path: '/' then up to 127 letters, digits or ._~/-");
             }
           });
     }

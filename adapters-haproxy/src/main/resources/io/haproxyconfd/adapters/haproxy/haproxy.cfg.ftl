@@ -36,6 +36,10 @@ frontend http
 <#if tls>
   bind ${bind}:${httpsPort?c}${serving.bindOptions} ssl crt-list ${crtList}<#if serving.alpn?has_content> alpn ${serving.alpn}</#if>
 </#if>
+<#if serving.healthUri?has_content>
+  # Answered by HAProxy itself, for the checks of a load balancer in front.
+  monitor-uri ${serving.healthUri}
+</#if>
 <#if serving.accessLog != "off">
   # Only the listeners log: a backend with a logger would log a line for itself at every reload.
   log global
@@ -85,7 +89,7 @@ backend ${b.name}
 </#list>
 <#if b.cookie?has_content>
   # The cookie's value is derived from the server's address, so it follows the backend, not the slot.
-  cookie ${b.cookie} insert indirect nocache dynamic
+  cookie ${b.cookie} dynamic
   dynamic-cookie-key ${serving.cookieKey}
 </#if>
 <#if b.checkUri?has_content>
@@ -126,6 +130,8 @@ listen stats
   stats uri /
   stats refresh 10s
   stats auth admin:${statsPassword}
+  # Kontena's load balancer named its stats user 'stats'.
+  stats auth stats:${statsPassword}
 <#else>
   http-request return status 404 content-type text/plain string "Set STATS_PASSWORD for the stats page; metrics are at /metrics."
 </#if>
