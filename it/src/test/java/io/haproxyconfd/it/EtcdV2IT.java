@@ -8,6 +8,7 @@ import io.haproxyconfd.adapters.etcd.EtcdCluster;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
 import io.haproxyconfd.app.Cli;
 import io.haproxyconfd.domain.Await;
+import io.haproxyconfd.domain.FreePorts;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
@@ -38,31 +39,57 @@ class EtcdV2IT {
     return r.status() == 200 ? r.body().split(" ")[0] : Integer.toString(r.status());
   }
 
+  /**
+   * The seed README from top to bottom, its commands verbatim with its names: an HTTP service by
+   * host, two by path only, 'balancing cookie', the galera TCP service, and removing a service.
+   * Backends come from DNS: myapp and otherapi resolve to a, myapi and galera to b.
+   */
   @Test
   void the_seed_readme_with_dns_is_served_from_etcd_v2_and_follows_its_changes() throws Exception {
-    dns.hosts("127.0.0.1 myapp", "127.0.0.2 myapi");
+    dns.hosts("127.0.0.1 myapp", "127.0.0.2 myapi", "127.0.0.1 otherapi", "127.0.0.2 galera");
     String port = Integer.toString(backends.a.port());
-    etcd.etcdctlV2("mkdir", "/haproxy-seedv2/services");
-    etcd.etcdctlV2("mkdir", "/haproxy-seedv2/tcp-services");
-    etcd.etcdctlV2("set", "/haproxy-seedv2/services/myapp/domain", "example.org");
-    etcd.etcdctlV2("set", "/haproxy-seedv2/services/myapp/port", port);
+    String galeraPort = Integer.toString(FreePorts.next());
+    String p = "/haproxy-seedv2";
+    etcd.etcdctlV2("mkdir", p + "/services");
+    etcd.etcdctlV2("mkdir", p + "/tcp-services");
+    etcd.etcdctlV2("set", p + "/services/myapp/domain", "example.org");
+    etcd.etcdctlV2("set", p + "/services/myapp/port", port);
+    etcd.etcdctlV2("set", p + "/services/myapi/url_beg", "/api_A");
+    etcd.etcdctlV2("set", p + "/services/myapi/port", port);
+    etcd.etcdctlV2("set", p + "/services/otherapi/url_beg", "/api_B");
+    etcd.etcdctlV2("set", p + "/services/otherapi/port", port);
+    etcd.etcdctlV2("set", p + "/services/myapp/balancing", "cookie");
+    etcd.etcdctlV2("set", p + "/tcp-services/galera/external_port", galeraPort);
+    etcd.etcdctlV2("set", p + "/tcp-services/galera/internal_port", port);
     try (DaemonProcess d = DaemonProcess.start(env("seedv2"))) {
       Await.until(
           Duration.ofSeconds(10),
           d::describe,
-          () -> backendOf(d, "example.org", "/").equals("backend=a"));
-      etcd.etcdctlV2("set", "/haproxy-seedv2/services/myapi/url_beg", "/api_A");
-      etcd.etcdctlV2("set", "/haproxy-seedv2/services/myapi/port", port);
-      etcd.etcdctlV2("set", "/haproxy-seedv2/services/myapi/domain", "example.org");
+          () ->
+              backendOf(d, "example.org", "/").equals("backend=a")
+                  && backendOf(d, "api.example.net", "/api_A/x").equals("backend=b")
+                  && backendOf(d, "api.example.net", "/api_B/x").equals("backend=a"));
+      String cookie = RawHttp.get(d.http, "example.org", "/").header("set-cookie");
+      assertTrue(
+          cookie != null && cookie.startsWith("SERVERID="),
+          "balancing cookie is sticky: " + cookie);
+      assertEquals(
+          "backend=b",
+          RawHttp.get(Integer.parseInt(galeraPort), "galera", "/").body().split(" ")[0],
+          "galera listens on its external port and reaches galera's address");
+      // The seed matched host OR path: example.org/api_A reached myapi. Here the host's service
+      // answers it, and the log names both services and the key that keeps the old routing.
+      Await.until(
+          Duration.ofSeconds(5), d::describe, () -> d.problems().contains("services/myapi/domain"));
+
+      etcd.etcdctlV2("rm", p + "/services/myapi/url_beg");
+      etcd.etcdctlV2("rm", p + "/services/myapi/port");
+      etcd.etcdctlV2("rmdir", p + "/services/myapi");
       Await.until(
           Duration.ofSeconds(10),
           d::describe,
-          () -> backendOf(d, "example.org", "/api_A/x").equals("backend=b"));
-      etcd.etcdctlV2("rm", "--recursive", "/haproxy-seedv2/services/myapi");
-      Await.until(
-          Duration.ofSeconds(10),
-          d::describe,
-          () -> backendOf(d, "example.org", "/api_A/x").equals("backend=a"));
+          () -> backendOf(d, "api.example.net", "/api_A/x").equals("503"));
+      assertEquals("backend=a", backendOf(d, "api.example.net", "/api_B/x"));
     }
   }
 
@@ -86,6 +113,55 @@ class EtcdV2IT {
           Duration.ofSeconds(10),
           d::describe,
           () -> backendOf(d, "example.org", "/").equals("backend=b"));
+    }
+  }
+
+  /**
+   * Kontena's load balancer as its users ran it: no HAPROXY_ID but Kontena's stack and service
+   * names, its keys and its KONTENA_LB_* environment. What keeps its meaning works; what does not
+   * is named once in the log with what to write instead.
+   */
+  @Test
+  void kontenas_load_balancer_environment_and_keys_are_served_or_reported() throws Exception {
+    String p = "/kontena/haproxy/shop/lb";
+    etcd.etcdctlV2("set", p + "/services/web/virtual_hosts", "www.example.org,shop.example.org");
+    etcd.etcdctlV2("set", p + "/services/web/upstreams/web-1", backends.a.backend().toString());
+    etcd.etcdctlV2(
+        "set", p + "/services/web/cookie", "cookie LB_COOKIE_TEST insert indirect nocache");
+    int stats = FreePorts.next();
+    Map<String, String> env =
+        DaemonProcess.env(
+            "ETCD_NODE", etcd.endpoints(),
+            "ETCD_API", "2",
+            "CONFD_RESOLVER", "keys",
+            "KONTENA_STACK_NAME", "shop",
+            "KONTENA_SERVICE_NAME", "lb",
+            "KONTENA_LB_HEALTH_URI", "/lb-health",
+            "KONTENA_LB_CUSTOM_SETTINGS", "timeout client 2m",
+            "SSL_CERTS", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+            "STATS_PORT", Integer.toString(stats),
+            "STATS_PASSWORD", "s3cret");
+    try (DaemonProcess d = DaemonProcess.start(env)) {
+      Await.until(
+          Duration.ofSeconds(10),
+          d::describe,
+          () -> backendOf(d, "shop.example.org", "/").equals("backend=a"));
+      String cookie = RawHttp.get(d.http, "www.example.org", "/").header("set-cookie");
+      assertTrue(cookie != null && cookie.startsWith("LB_COOKIE_TEST="), String.valueOf(cookie));
+      // Answered by HAProxy itself: no service claims this host or path.
+      assertEquals(200, RawHttp.get(d.http, "nobody.example", "/lb-health").status());
+      String auth =
+          "Authorization: Basic "
+              + java.util.Base64.getEncoder()
+                  .encodeToString("stats:s3cret".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      assertEquals(
+          200, RawHttp.get(stats, "127.0.0.1", "/", auth).status(), "Kontena's stats user");
+      String log = java.nio.file.Files.readString(d.log);
+      for (String name : java.util.List.of("KONTENA_LB_CUSTOM_SETTINGS", "SSL_CERTS")) {
+        assertEquals(
+            1, log.lines().filter(l -> l.contains(name)).count(), name + " named once in\n" + log);
+      }
+      assertTrue(log.contains("services/<name>/cert"), log);
     }
   }
 
