@@ -35,9 +35,16 @@ class CommandsIT {
   }
 
   static Result jar(String... args) throws Exception {
+    return jar(java.util.Map.of(), args);
+  }
+
+  /** The jar run with {@code env} added to the test's environment. */
+  static Result jar(java.util.Map<String, String> env, String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of("java", "-jar", jarPath()));
     command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).start();
+    ProcessBuilder pb = new ProcessBuilder(command);
+    pb.environment().putAll(env);
+    Process p = pb.start();
     p.getOutputStream().close();
     CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
     String out = read(p.getInputStream());
@@ -137,6 +144,24 @@ class CommandsIT {
                 + " settings from the environment"),
         r.err().lines().toList(),
         r.toString());
+  }
+
+  @Test
+  void check_names_a_kontena_setting_it_does_not_honour_and_fails_until_it_is_gone()
+      throws Exception {
+    Result clean = jar(store("check", "cli"));
+    assertEquals(0, clean.status(), clean.toString());
+    Result r =
+        jar(java.util.Map.of("KONTENA_LB_GLOBAL_SETTINGS", "maxconn 5000"), store("check", "cli"));
+    assertEquals(1, r.status(), r.toString());
+    assertEquals(
+        1,
+        r.out()
+            .lines()
+            .filter(l -> l.startsWith("KONTENA_LB_GLOBAL_SETTINGS is not applied"))
+            .count(),
+        r.toString());
+    assertTrue(r.out().contains("TEMPLATE_DIR"), r.toString());
   }
 
   @Test
