@@ -14,7 +14,8 @@ import java.util.TreeSet;
  */
 final class ForeignSettings {
   private static final String OWN_TEMPLATE =
-      "put them in your own haproxy.cfg.ftl (TEMPLATE_DIR), started from the one 'render' uses";
+      "put them in your own haproxy.cfg.ftl (TEMPLATE_DIR; the README says where to find the"
+          + " built-in one to start from)";
 
   private ForeignSettings() {}
 

@@ -53,13 +53,17 @@ public final class ConfigParser {
               } else if (parts[0].equals(TCP_FOLDER) && attribute) {
                 tcpKeys.computeIfAbsent(parts[1], n -> new TreeMap<>()).put(parts[2], entry);
               } else if (parts[0].equals(SEED_CERTS)) {
-                problems.add(
-                    new Problem(
-                        key,
-                        "",
-                        "the seed image's certificate folder is not read: put each service's PEM"
-                            + " bundle in services/<name>/cert",
-                        Problem.Effect.WARNING));
+                // The seed's entrypoint made an empty 'certs' folder at start: only content
+                // is worth a word.
+                if (parts.length > 1 || !entry.value().isEmpty()) {
+                  problems.add(
+                      new Problem(
+                          key,
+                          "",
+                          "the seed image's certificate folder is not read: put each service's"
+                              + " PEM bundle in services/<name>/cert",
+                          Problem.Effect.WARNING));
+                }
               } else if (!isFolderMarker(parts)) {
                 problems.add(
                     Problem.ignored(

@@ -576,6 +576,14 @@ class ConfigParserTest {
     }
 
     @Test
+    void the_seed_entrypoints_empty_certs_folder_means_nothing() {
+      ParseResult r =
+          Keys.of("certs", "", "services/web/domain", "example.org", "services/web/port", "80")
+              .parse();
+      assertEquals(List.of(), r.problems());
+    }
+
+    @Test
     void the_seed_cert_scripts_certs_key_is_a_warning_not_a_failure() {
       ParseResult r =
           Keys.of("certs", "true", "services/web/domain", "example.org", "services/web/port", "80")
