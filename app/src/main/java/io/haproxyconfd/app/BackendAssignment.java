@@ -6,6 +6,7 @@ import io.haproxyconfd.domain.TcpService;
 import io.haproxyconfd.ports.BackendQuery;
 import io.haproxyconfd.ports.BackendResolver;
 import io.haproxyconfd.ports.Resolution;
+import io.haproxyconfd.ports.StoreException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -19,11 +20,37 @@ final class BackendAssignment {
   /** The config with backends, and the resolver's warnings ("web: DNS timed out; ..."). */
   record Result(ProxyConfig config, List<String> warnings) {}
 
-  static Result assign(ProxyConfig config, BackendResolver resolver) {
+  /**
+   * @throws StoreException refused, when the resolver could not answer for a service because its
+   *     source refused (an ACL): backends it does not know are never taken for no backends
+   */
+  static Result assign(ProxyConfig config, BackendResolver resolver) throws StoreException {
     Set<BackendQuery> queries = new HashSet<>();
     config.http().forEach(s -> queries.add(query(s)));
     config.tcp().forEach(s -> queries.add(query(s)));
     Map<BackendQuery, Resolution> answers = resolver.resolve(queries);
+    List<String> refusals = new ArrayList<>();
+    config.http().stream()
+        .filter(s -> answers.get(query(s)).refused())
+        .forEach(
+            s ->
+                refusals.add(
+                    "services/" + s.name() + ": " + answers.get(query(s)).warning().orElseThrow()));
+    config.tcp().stream()
+        .filter(s -> answers.get(query(s)).refused())
+        .forEach(
+            s ->
+                refusals.add(
+                    "tcp-services/"
+                        + s.name()
+                        + ": "
+                        + answers.get(query(s)).warning().orElseThrow()));
+    if (!refusals.isEmpty()) {
+      throw StoreException.refused(
+          refusals.get(0)
+              + (refusals.size() > 1 ? " (and " + (refusals.size() - 1) + " more)" : ""),
+          null);
+    }
     List<String> warnings = new ArrayList<>();
     List<HttpService> http = new ArrayList<>();
     for (HttpService s : config.http()) {

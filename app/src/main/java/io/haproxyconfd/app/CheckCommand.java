@@ -62,7 +62,13 @@ final class CheckCommand implements Callable<Integer> {
       List<String> foreign = ForeignSettings.notes(System.getenv());
       foreign.forEach(out::println);
       ParseResult parsed = ConfigParser.parse(snapshot, store.parseOptions(Instant.now(), listen));
-      BackendAssignment.Result resolved = BackendAssignment.assign(parsed.config(), resolver);
+      BackendAssignment.Result resolved;
+      try {
+        resolved = BackendAssignment.assign(parsed.config(), resolver);
+      } catch (StoreException e) {
+        err.println("haproxy-confd: " + e.getMessage());
+        return ExitCode.STORE_REFUSED;
+      }
       parsed.problems().forEach(p -> out.println(p));
       resolved.warnings().forEach(w -> out.println(w));
       List<Problem> refused;

@@ -46,15 +46,16 @@ final class RenderCommand implements Callable<Integer> {
     try (KeyValueSource source = injector.getInstance(KeyValueSource.class);
         BackendResolver resolver = injector.getInstance(BackendResolver.class)) {
       ParseResult parsed;
+      BackendAssignment.Result resolved;
       try {
         parsed =
             ConfigParser.parse(
                 source.read(store.proxyId()), store.parseOptions(Instant.now(), proxy));
+        resolved = BackendAssignment.assign(parsed.config(), resolver);
       } catch (StoreException e) {
         spec.commandLine().getErr().println("haproxy-confd: " + e.getMessage());
         return e.isPermanent() ? ExitCode.STORE_REFUSED : ExitCode.STORE_UNAVAILABLE;
       }
-      BackendAssignment.Result resolved = BackendAssignment.assign(parsed.config(), resolver);
       parsed.problems().forEach(p -> spec.commandLine().getErr().println(p));
       resolved.warnings().forEach(w -> spec.commandLine().getErr().println(w));
       if (out == null) {

@@ -1,6 +1,8 @@
 package io.haproxyconfd.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.haproxyconfd.domain.Backend;
 import io.haproxyconfd.domain.Keys;
@@ -11,6 +13,7 @@ import io.haproxyconfd.ports.BackendQuery;
 import io.haproxyconfd.ports.BackendResolver;
 import io.haproxyconfd.ports.ChangeListener;
 import io.haproxyconfd.ports.Resolution;
+import io.haproxyconfd.ports.StoreException;
 import io.haproxyconfd.ports.Subscription;
 import java.util.HashMap;
 import java.util.List;
@@ -33,7 +36,9 @@ class BackendAssignmentTest {
             q,
             q.service().value().equals("myapp")
                 ? Resolution.of(List.of(Backend.of("10.0.0.7", q.port().orElseThrow().value())))
-                : new Resolution(List.of(), Optional.of("NXDOMAIN")));
+                : q.service().value().equals("hidden")
+                    ? Resolution.refused("Consul's ACLs hid it: check CONSUL_HTTP_TOKEN")
+                    : new Resolution(List.of(), Optional.of("NXDOMAIN")));
       }
       return answers;
     }
@@ -60,7 +65,7 @@ class BackendAssignmentTest {
           .config();
 
   @Test
-  void agent_keys_win_and_everything_else_is_asked_of_discovery() {
+  void agent_keys_win_and_everything_else_is_asked_of_discovery() throws Exception {
     FakeDns dns = new FakeDns();
     BackendAssignment.Result r =
         BackendAssignment.assign(CONFIG, new AgentKeysFirst(dns, AgentNames.none()));
@@ -78,7 +83,7 @@ class BackendAssignmentTest {
   }
 
   @Test
-  void the_seed_and_kontena_layouts_give_the_same_backends_in_keys_mode() {
+  void the_seed_and_kontena_layouts_give_the_same_backends_in_keys_mode() throws Exception {
     ParseOptions keysMode = Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS);
     ProxyConfig seed =
         Keys.of(
@@ -102,7 +107,7 @@ class BackendAssignmentTest {
   }
 
   @Test
-  void keys_mode_warns_about_a_service_without_agent_keys() {
+  void keys_mode_warns_about_a_service_without_agent_keys() throws Exception {
     ProxyConfig config =
         Keys.of("services/web/domain", "example.org")
             .parse(Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS))
@@ -111,5 +116,25 @@ class BackendAssignmentTest {
         BackendAssignment.assign(config, new AgentKeysResolver(AgentNames.none()));
     assertEquals(List.of(), r.config().http().get(0).backends());
     assertEquals(1, r.warnings().size());
+  }
+
+  @Test
+  void a_refused_answer_is_an_error_naming_the_service_never_empty_backends() {
+    ProxyConfig config =
+        Keys.of(
+                "services/myapp/domain", "example.org",
+                "services/myapp/port", "80",
+                "services/hidden/domain", "hidden.example.org",
+                "services/hidden/port", "80")
+            .parse()
+            .config();
+    StoreException e =
+        assertThrows(
+            StoreException.class,
+            () ->
+                BackendAssignment.assign(
+                    config, new AgentKeysFirst(new FakeDns(), AgentNames.none())));
+    assertTrue(e.isPermanent());
+    assertEquals("services/hidden: Consul's ACLs hid it: check CONSUL_HTTP_TOKEN", e.getMessage());
   }
 }

@@ -11,14 +11,28 @@ import java.util.Optional;
  * @param backends the addresses, possibly empty (then HAProxy answers 503 for the service)
  * @param warning why the answer may be incomplete or stale ("DNS timed out; keeping the last known
  *     2 addresses"); empty when all is well
+ * @param refused the source refused to tell (an ACL hid the service's instances): the backends are
+ *     not to be believed, and nothing may be applied from them
  */
-public record Resolution(List<Backend> backends, Optional<String> warning) {
+public record Resolution(List<Backend> backends, Optional<String> warning, boolean refused) {
   public Resolution {
     backends = backends.stream().distinct().sorted().toList();
     Objects.requireNonNull(warning, "warning");
+    if (refused && warning.isEmpty()) {
+      throw new IllegalArgumentException("a refusal says why");
+    }
+  }
+
+  public Resolution(List<Backend> backends, Optional<String> warning) {
+    this(backends, warning, false);
   }
 
   public static Resolution of(List<Backend> backends) {
     return new Resolution(backends, Optional.empty());
+  }
+
+  /** The source refused to answer for this service, for {@code why}. */
+  public static Resolution refused(String why) {
+    return new Resolution(List.of(), Optional.of(why), true);
   }
 }

@@ -4,6 +4,7 @@ import com.ecwid.consul.v1.ConsulClient;
 import com.ecwid.consul.v1.QueryParams;
 import com.ecwid.consul.v1.Response;
 import com.ecwid.consul.v1.health.HealthServicesRequest;
+import com.ecwid.consul.v1.health.model.Check;
 import com.ecwid.consul.v1.health.model.HealthService;
 import io.haproxyconfd.domain.Backend;
 import io.haproxyconfd.domain.Port;
@@ -15,161 +16,324 @@ import io.haproxyconfd.ports.Subscription;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@link BackendResolver} on Consul's catalog: a service's backends are its instances that the
- * health endpoint reports as passing (the service's address, else its node's, and its port). The
- * health endpoint is used rather than the catalog one because consul-api drops the token on the
- * latter. Each service asked for is watched with blocking queries; listeners hear of changed sets.
+ * health endpoint reports as passing (every check, its node's included), at the service's address,
+ * else its node's, and its port. The health endpoint is used rather than the catalog one because
+ * consul-api drops the token on the latter.
+ *
+ * <p>What it costs does not grow with the number of services watched: two blocking queries run,
+ * whatever that number. One is on every check's state ({@code /v1/health/state/any}): when it
+ * answers, the services whose checks (or whose nodes' checks) changed are read again, and only
+ * those. The other is on the catalog's service list ({@code /v1/catalog/services}), whose index
+ * moves when any instance is registered or removed: an instance without checks of its own shows
+ * nowhere else, so then every watched service is read again, {@value #READERS} at a time over as
+ * many connections. Each index that goes backwards (a restarted agent, reaped tombstones) starts
+ * its query over from 0 and reads everything again, as Consul's documentation asks.
+ *
+ * <p>An answer Consul's ACLs filtered is a refusal for that service ({@link Resolution#refused}),
+ * never an empty set of backends.
  */
 final class ConsulCatalogResolver implements BackendResolver {
   private static final Logger LOG = LoggerFactory.getLogger(ConsulCatalogResolver.class);
 
+  /** Reads in flight at once, and so connections for reads. */
+  static final int READERS = 4;
+
+  private static final Duration MIN_INTERVAL = Duration.ofMillis(50);
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+
   private final ConsulSettings settings;
   private final ConsulClient reads;
   private final ConsulClient watches;
-  private final Map<String, Watched> watched = new ConcurrentHashMap<>();
+  private final ExecutorService readers;
+  private final Map<String, Answer> answers = new ConcurrentHashMap<>();
   private final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
 
-  /** One service's last answer and its blocking-query loop. */
-  private final class Watched {
-    final String name;
-    final Thread thread;
-    volatile List<Backend> backends = List.of();
-    volatile Optional<String> warning = Optional.empty();
-    volatile long index;
-    volatile boolean closed;
+  /** Per service, its checks' and its nodes' checks' states as last seen: what marks a change. */
+  private volatile Map<String, Set<String>> checkStates = Map.of();
 
-    Watched(String name) {
-      this.name = name;
-      this.thread = new Thread(this::loop, "consul-catalog " + name);
-      this.thread.setDaemon(true);
-    }
+  private final List<Thread> loops = new ArrayList<>();
+  private volatile boolean closed;
 
-    void fetch(ConsulClient client, long wait) {
-      HealthServicesRequest request =
-          HealthServicesRequest.newBuilder()
-              .setPassing(true)
-              .setToken(settings.token().orElse(null))
-              .setDatacenter(settings.datacenter().orElse(null))
-              .setQueryParams(new QueryParams(wait, index))
-              .build();
-      Response<List<HealthService>> r = client.getHealthServices(name, request);
-      long next = r.getConsulIndex() == null ? 0 : r.getConsulIndex();
-      index = next < index ? 0 : next;
-      List<Backend> found = new ArrayList<>();
-      List<String> skipped = new ArrayList<>();
-      for (HealthService h : r.getValue()) {
-        String address = h.getService().getAddress();
-        if (address == null || address.isEmpty()) {
-          address = h.getNode().getAddress();
-        }
-        try {
-          found.add(new Backend(address, Port.of(h.getService().getPort())));
-        } catch (IllegalArgumentException e) {
-          skipped.add(
-              h.getService().getId()
-                  + " ("
-                  + address
-                  + ":"
-                  + h.getService().getPort()
-                  + ": "
-                  + e.getMessage()
-                  + ")");
-        }
-      }
-      List<Backend> sorted = found.stream().distinct().sorted().toList();
-      Optional<String> w =
-          skipped.isEmpty()
-              ? sorted.isEmpty()
-                  ? Optional.of(name + " has no passing instance in Consul")
-                  : Optional.empty()
-              : Optional.of("instances of " + name + " skipped: " + String.join(", ", skipped));
-      boolean changed = !sorted.equals(backends);
-      backends = sorted;
-      warning = w;
-      if (changed && thread.isAlive()) {
-        listeners.forEach(l -> l.changed("consul: instances of " + name + " changed"));
-      }
-    }
-
-    private void loop() {
-      Duration backoff = Duration.ZERO;
-      while (!closed) {
-        try {
-          fetch(watches, settings.blockingWait().toSeconds());
-          backoff = Duration.ZERO;
-        } catch (RuntimeException e) {
-          if (closed) {
-            return;
-          }
-          backoff =
-              backoff.isZero()
-                  ? Duration.ofMillis(100)
-                  : ConsulKeyValueSource.min(backoff.multipliedBy(2), Duration.ofSeconds(5));
-          warning =
-              Optional.of(
-                  "Consul catalog unreachable for "
-                      + name
-                      + " ("
-                      + e.getMessage()
-                      + "); keeping the last known addresses");
-          LOG.warn("{}", warning.get());
-          LockSupport.parkNanos(backoff.toNanos());
-        }
-        LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
-      }
-    }
-  }
+  /** A service's last answer, and the nodes its instances are on. */
+  private record Answer(Resolution resolution, Set<String> nodes) {}
 
   ConsulCatalogResolver(ConsulSettings settings, ConsulClient reads, ConsulClient watches) {
     this.settings = settings;
     this.reads = reads;
     this.watches = watches;
+    this.readers =
+        Executors.newFixedThreadPool(
+            READERS,
+            r -> {
+              Thread t = new Thread(r, "consul-catalog-read");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   @Override
   public Map<BackendQuery, Resolution> resolve(Set<BackendQuery> queries) {
-    Set<String> names = new java.util.HashSet<>();
+    startLoops();
+    Set<String> names = new HashSet<>();
     queries.forEach(q -> names.add(q.service().value()));
-    watched.keySet().stream()
-        .filter(n -> !names.contains(n))
-        .toList()
-        .forEach(
-            n -> {
-              Watched w = watched.remove(n);
-              w.closed = true;
-              w.thread.interrupt();
-            });
+    answers.keySet().retainAll(names);
+    Set<String> fresh = new TreeSet<>(names);
+    fresh.removeAll(answers.keySet());
+    readAll(fresh, false);
     Map<BackendQuery, Resolution> result = new HashMap<>();
     for (BackendQuery q : queries) {
-      Watched w =
-          watched.computeIfAbsent(
-              q.service().value(),
-              n -> {
-                Watched fresh = new Watched(n);
-                try {
-                  fresh.fetch(reads, 0);
-                } catch (RuntimeException e) {
-                  fresh.warning =
-                      Optional.of(
-                          "Consul catalog unreachable for " + n + " (" + e.getMessage() + ")");
-                }
-                fresh.thread.start();
-                return fresh;
-              });
-      result.put(q, new Resolution(w.backends, w.warning));
+      Answer a = answers.get(q.service().value());
+      result.put(
+          q,
+          a != null
+              ? a.resolution()
+              : new Resolution(
+                  List.of(), Optional.of("Consul catalog not read for " + q.service())));
     }
     return result;
+  }
+
+  /** Reads each service, {@value #READERS} at a time; signals the ones that changed. */
+  private void readAll(Set<String> names, boolean signal) {
+    List<Future<?>> pending = new ArrayList<>();
+    for (String name : names) {
+      pending.add(readers.submit(() -> read(name, signal)));
+    }
+    for (Future<?> f : pending) {
+      try {
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (ExecutionException e) {
+        LOG.warn("reading the Consul catalog failed: {}", e.getCause().toString());
+      }
+    }
+  }
+
+  /** One service's passing instances; its last answer is kept when Consul does not answer. */
+  private void read(String name, boolean signal) {
+    Answer before = answers.get(name);
+    Answer now;
+    try {
+      HealthServicesRequest request =
+          HealthServicesRequest.newBuilder()
+              .setPassing(true)
+              .setDatacenter(settings.datacenter().orElse(null))
+              .build();
+      now = answer(name, reads.getHealthServices(name, request).getValue());
+    } catch (RuntimeException e) {
+      String why = Consul.classify(e, "the instances of " + name).getMessage();
+      if (Consul.isAclFiltered(e) || why.contains("CONSUL_DATACENTER")) {
+        now = new Answer(Resolution.refused(why), Set.of());
+      } else {
+        List<Backend> kept = before == null ? List.of() : before.resolution().backends();
+        now =
+            new Answer(
+                new Resolution(
+                    kept,
+                    Optional.of(why + "; keeping the last " + kept.size() + " known address(es)")),
+                before == null ? Set.of() : before.nodes());
+      }
+    }
+    if (closed) {
+      return;
+    }
+    answers.put(name, now);
+    if (signal && (before == null || !before.resolution().equals(now.resolution()))) {
+      listeners.forEach(l -> l.changed("consul: instances of " + name + " changed"));
+    }
+  }
+
+  private static Answer answer(String name, List<HealthService> entries) {
+    List<Backend> found = new ArrayList<>();
+    List<String> skipped = new ArrayList<>();
+    Set<String> nodes = new HashSet<>();
+    for (HealthService h : entries) {
+      nodes.add(h.getNode().getNode());
+      String address = h.getService().getAddress();
+      if (address == null || address.isEmpty()) {
+        address = h.getNode().getAddress();
+      }
+      try {
+        found.add(new Backend(address, Port.of(h.getService().getPort())));
+      } catch (IllegalArgumentException e) {
+        skipped.add(
+            h.getService().getId()
+                + " ("
+                + address
+                + ":"
+                + h.getService().getPort()
+                + ": "
+                + e.getMessage()
+                + ")");
+      }
+    }
+    Optional<String> warning =
+        !skipped.isEmpty()
+            ? Optional.of("instances of " + name + " skipped: " + String.join(", ", skipped))
+            : found.isEmpty()
+                ? Optional.of(name + " has no passing instance in Consul")
+                : Optional.empty();
+    return new Answer(new Resolution(found, warning), nodes);
+  }
+
+  // ---- the two watches --------------------------------------------------------------------------
+
+  /**
+   * Starts both watches once, and waits (up to the store timeout) for their first answers: the
+   * states they see are the baseline that later answers are compared with, so a service read after
+   * it misses no change.
+   */
+  private synchronized void startLoops() {
+    if (!loops.isEmpty() || closed) {
+      return;
+    }
+    firstAnswers = new java.util.concurrent.CountDownLatch(2);
+    loops.add(
+        loop(
+            "consul-health-state",
+            index ->
+                watches.getHealthChecksState(
+                    new QueryParams(
+                        settings.datacenter().orElse(null),
+                        settings.blockingWait().toSeconds(),
+                        index)),
+            this::checksChanged));
+    loops.add(
+        loop(
+            "consul-catalog-services",
+            index ->
+                watches.getCatalogServices(
+                    new QueryParams(
+                        settings.datacenter().orElse(null),
+                        settings.blockingWait().toSeconds(),
+                        index)),
+            services -> readAll(new TreeSet<>(answers.keySet()), true)));
+    try {
+      if (!firstAnswers.await(
+          settings.timeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        LOG.warn("Consul's catalog watches have not answered yet; reading anyway");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private volatile java.util.concurrent.CountDownLatch firstAnswers;
+
+  /** The checks' states now: re-reads only the services whose own or nodes' checks changed. */
+  private void checksChanged(List<Check> checks) {
+    Map<String, Set<String>> byNode = new HashMap<>();
+    Map<String, Set<String>> byService = new HashMap<>();
+    for (Check c : checks) {
+      String state = c.getNode() + "/" + c.getCheckId() + "=" + c.getStatus();
+      String service = c.getServiceName();
+      if (service == null || service.isEmpty()) {
+        byNode.computeIfAbsent(c.getNode(), n -> new TreeSet<>()).add(state);
+      } else {
+        byService.computeIfAbsent(service, n -> new TreeSet<>()).add(state);
+      }
+    }
+    Map<String, Set<String>> states = new HashMap<>();
+    answers.forEach(
+        (name, answer) -> {
+          Set<String> s = new TreeSet<>(byService.getOrDefault(name, Set.of()));
+          answer.nodes().forEach(n -> s.addAll(byNode.getOrDefault(n, Set.of())));
+          states.put(name, s);
+        });
+    Map<String, Set<String>> before = checkStates;
+    checkStates = states;
+    Set<String> changed = new TreeSet<>();
+    states.forEach(
+        (name, s) -> {
+          if (!s.equals(before.get(name))) {
+            changed.add(name);
+          }
+        });
+    readAll(changed, true);
+  }
+
+  /**
+   * A blocking-query loop on its own thread: each answer with a new index goes to {@code onChange};
+   * an index that goes backwards starts over from 0; errors back off, and the first answer after
+   * them counts as a change.
+   */
+  private <T> Thread loop(
+      String name, java.util.function.LongFunction<Response<T>> query, Consumer<T> onChange) {
+    Thread t =
+        new Thread(
+            () -> {
+              long index = 0;
+              Duration backoff = Duration.ZERO;
+              boolean failing = false;
+              while (!closed) {
+                long started = System.nanoTime();
+                try {
+                  Response<T> r = query.apply(index);
+                  long next = r.getConsulIndex() == null ? 0 : r.getConsulIndex();
+                  if (next < index) {
+                    LOG.info(
+                        "{}: Consul's index went backwards ({} -> {}); reading again from the"
+                            + " start",
+                        name,
+                        index,
+                        next);
+                    index = 0;
+                    readAll(new TreeSet<>(answers.keySet()), true);
+                  } else if (next > index || failing) {
+                    index = next;
+                    onChange.accept(r.getValue());
+                  }
+                  failing = false;
+                  backoff = Duration.ZERO;
+                  firstAnswers.countDown();
+                } catch (RuntimeException e) {
+                  if (closed) {
+                    return;
+                  }
+                  failing = true;
+                  backoff =
+                      backoff.isZero()
+                          ? Duration.ofMillis(100)
+                          : ConsulKeyValueSource.min(backoff.multipliedBy(2), MAX_BACKOFF);
+                  LOG.warn(
+                      "{} failed ({}); retrying in {} ms",
+                      name,
+                      Consul.classify(e, name).getMessage(),
+                      backoff.toMillis());
+                  LockSupport.parkNanos(backoff.toNanos());
+                }
+                // Consul answers at once when the index is already past ours: never spin on it.
+                long elapsed = System.nanoTime() - started;
+                if (elapsed < MIN_INTERVAL.toNanos() && !closed) {
+                  LockSupport.parkNanos(MIN_INTERVAL.toNanos() - elapsed);
+                }
+              }
+            },
+            name);
+    t.setDaemon(true);
+    t.start();
+    return t;
   }
 
   @Override
@@ -180,13 +344,11 @@ final class ConsulCatalogResolver implements BackendResolver {
 
   @Override
   public void close() {
-    watched
-        .values()
-        .forEach(
-            w -> {
-              w.closed = true;
-              w.thread.interrupt();
-            });
-    watched.clear();
+    closed = true;
+    synchronized (this) {
+      loops.forEach(Thread::interrupt);
+    }
+    readers.shutdownNow();
+    answers.clear();
   }
 }

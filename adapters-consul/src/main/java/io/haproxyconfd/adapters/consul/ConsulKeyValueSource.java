@@ -57,10 +57,7 @@ final class ConsulKeyValueSource implements KeyValueSource {
     Response<List<GetValue>> response;
     try {
       response =
-          reads.getKVValues(
-              prefix,
-              settings.token().orElse(null),
-              new QueryParams(settings.datacenter().orElse(null)));
+          reads.getKVValues(prefix, null, new QueryParams(settings.datacenter().orElse(null)));
     } catch (RuntimeException e) {
       throw Consul.classify(e, "reading " + prefix);
     }
@@ -123,7 +120,7 @@ final class ConsulKeyValueSource implements KeyValueSource {
           Response<List<GetValue>> r =
               watches.getKVValues(
                   prefix,
-                  settings.token().orElse(null),
+                  null,
                   new QueryParams(
                       settings.datacenter().orElse(null),
                       settings.blockingWait().toSeconds(),

@@ -143,24 +143,149 @@ class ConsulIT {
     }
   }
 
+  /** An agent with ACLs on: "admin" may do anything, the others what their names say. */
+  private static ConsulEmulator guarded() throws Exception {
+    return ConsulEmulator.withAcls(
+        Map.of(
+            "admin", ConsulEmulator.Policy.ALL,
+            "other-prefix", new ConsulEmulator.Policy(List.of("haproxy-other/"), true),
+            "half", new ConsulEmulator.Policy(List.of("haproxy-x/services/a/"), true),
+            "kv-only", new ConsulEmulator.Policy(List.of(""), false)));
+  }
+
+  private static ConsulSettings settings(ConsulEmulator e, String token) {
+    ConsulSettings s =
+        ConsulSettings.of(e.address()).withTimings(Duration.ofSeconds(2), Duration.ofSeconds(3));
+    return token == null ? s : s.withToken(token);
+  }
+
   @Test
-  void a_missing_or_wrong_token_is_refused_clearly_and_the_right_one_reads() throws Exception {
+  void keys_the_acls_hide_are_refused_never_read_as_empty_or_partial() throws Exception {
     assumeTrue(REAL == null, "the emulator plays an ACL-protected agent");
-    try (ConsulEmulator guarded = ConsulEmulator.start(Optional.of("s3cret"))) {
-      ConsulSettings base =
-          ConsulSettings.of(guarded.address())
-              .withTimings(Duration.ofSeconds(10), Duration.ofSeconds(3));
-      for (ConsulSettings s : List.of(base, base.withToken("wrong"))) {
-        try (KeyValueSource source = Consul.keyValueSource(s)) {
+    try (ConsulEmulator acl = guarded()) {
+      String[] hp = acl.address().split(":");
+      ConsulClient admin = new ConsulClient(hp[0], Integer.parseInt(hp[1]));
+      admin.setKVValue("haproxy-x/services/a/domain", "a.example.org", "admin", null, null);
+      admin.setKVValue("haproxy-x/services/b/domain", "b.example.org", "admin", null, null);
+      // No token (the anonymous one), a token for another prefix, one for half of the prefix:
+      // Consul answers 404 or a shorter list, marked as filtered, which must not pass for keys.
+      for (String token : java.util.Arrays.asList(null, "other-prefix", "half")) {
+        try (KeyValueSource source = Consul.keyValueSource(settings(acl, token))) {
           StoreException e =
-              assertThrows(StoreException.class, () -> source.read(new ProxyId("x")));
+              assertThrows(StoreException.class, () -> source.read(new ProxyId("x")), token);
           assertTrue(e.isPermanent(), e.getMessage());
           assertTrue(e.getMessage().contains("CONSUL_HTTP_TOKEN"), e.getMessage());
         }
       }
-      try (KeyValueSource source = Consul.keyValueSource(base.withToken("s3cret"))) {
-        assertTrue(source.read(new ProxyId("x")).entries().isEmpty());
+      try (KeyValueSource source = Consul.keyValueSource(settings(acl, "no-such-token"))) {
+        StoreException e = assertThrows(StoreException.class, () -> source.read(new ProxyId("x")));
+        assertTrue(e.isPermanent() && e.getMessage().contains("ACL not found"), e.getMessage());
       }
+      try (KeyValueSource source = Consul.keyValueSource(settings(acl, "admin"))) {
+        assertEquals(2, source.read(new ProxyId("x")).entries().size());
+      }
+    }
+  }
+
+  @Test
+  void the_token_travels_in_a_header_never_in_the_query() throws Exception {
+    assumeTrue(REAL == null, "reads the requests the emulator received");
+    try (ConsulEmulator acl = guarded()) {
+      new CatalogWrites(acl.address(), "admin")
+          .instance("n1", "10.0.0.1", "api", "api-1", "", 8080, "passing");
+      String[] hp = acl.address().split(":");
+      new ConsulClient(hp[0], Integer.parseInt(hp[1]))
+          .setKVValue("haproxy-x/services/api/domain", "api.example.org", "admin", null, null);
+      BackendQuery q = new BackendQuery(ServiceName.of("api"), Optional.empty(), List.of());
+      int before = acl.queries().size(); // the test's own writes went with consul-api
+      try (KeyValueSource source = Consul.keyValueSource(settings(acl, "admin"));
+          Mirror mirror = new Mirror(source, new ProxyId("x"));
+          BackendResolver catalog = Consul.catalog(settings(acl, "admin"))) {
+        Await.until(Duration.ofSeconds(5), "read", () -> mirror.values().size() == 1);
+        assertEquals(
+            List.of(Backend.of("10.0.0.1", 8080)), catalog.resolve(Set.of(q)).get(q).backends());
+      }
+      List<String> adapters = acl.queries().subList(before, acl.queries().size());
+      assertTrue(adapters.size() > 3, adapters.toString());
+      assertTrue(
+          adapters.stream().noneMatch(query -> query.contains("token=")), adapters.toString());
+    }
+  }
+
+  @Test
+  void instances_the_acls_hide_are_a_refusal_not_an_empty_service() throws Exception {
+    assumeTrue(REAL == null, "the emulator plays an ACL-protected agent");
+    try (ConsulEmulator acl = guarded()) {
+      new CatalogWrites(acl.address(), "admin")
+          .instance("n1", "10.0.0.1", "api", "api-1", "", 8080, "passing");
+      BackendQuery q = new BackendQuery(ServiceName.of("api"), Optional.empty(), List.of());
+      try (BackendResolver catalog = Consul.catalog(settings(acl, "kv-only"))) {
+        var r = catalog.resolve(Set.of(q)).get(q);
+        assertTrue(r.refused(), r.toString());
+        assertTrue(r.warning().orElseThrow().contains("CONSUL_HTTP_TOKEN"), r.toString());
+      }
+      try (BackendResolver catalog = Consul.catalog(settings(acl, "admin"))) {
+        assertEquals(
+            List.of(Backend.of("10.0.0.1", 8080)), catalog.resolve(Set.of(q)).get(q).backends());
+      }
+    }
+  }
+
+  @Test
+  void an_unknown_datacenter_is_refused_naming_the_setting() throws Exception {
+    ConsulSettings s = settings().withDatacenter("no-such-dc");
+    try (KeyValueSource source = Consul.keyValueSource(s)) {
+      StoreException e = assertThrows(StoreException.class, () -> source.read(new ProxyId("x")));
+      assertTrue(e.isPermanent() && e.getMessage().contains("CONSUL_DATACENTER"), e.getMessage());
+    }
+    BackendQuery q = new BackendQuery(ServiceName.of("api"), Optional.empty(), List.of());
+    try (BackendResolver catalog = Consul.catalog(s)) {
+      var r = catalog.resolve(Set.of(q)).get(q);
+      assertTrue(
+          r.refused() && r.warning().orElseThrow().contains("CONSUL_DATACENTER"), r.toString());
+    }
+  }
+
+  @Test
+  void writes_under_another_prefix_do_not_wake_the_watch() throws Exception {
+    ProxyId proxy = new ProxyId("quiet");
+    put("haproxy-quiet/services/web/domain", "quiet.example.org");
+    try (KeyValueSource source = Consul.keyValueSource(settings());
+        Mirror mirror = new Mirror(source, proxy)) {
+      Await.until(Duration.ofSeconds(5), "first read", () -> mirror.values().size() == 1);
+      int reads = mirror.reads.get();
+      for (int i = 0; i < 20; i++) {
+        put("haproxy-noisy/services/s" + i + "/domain", "noisy.example.org");
+      }
+      put("haproxy-quiet/services/web/port", "80");
+      Await.until(Duration.ofSeconds(5), "own write seen", () -> mirror.values().size() == 2);
+      assertTrue(
+          mirror.reads.get() - reads <= 2,
+          (mirror.reads.get() - reads) + " reads for 20 foreign writes and one of ours");
+    }
+  }
+
+  @Test
+  void an_index_that_goes_backwards_starts_the_watch_over() throws Exception {
+    assumeTrue(REAL == null, "needs the emulator: a real agent is not restarted by tests");
+    ProxyId proxy = new ProxyId("backwards");
+    for (int i = 0; i < 30; i++) {
+      put("haproxy-backwards/services/web/port", Integer.toString(1000 + i));
+    }
+    try (KeyValueSource source = Consul.keyValueSource(settings(emulator, null));
+        Mirror mirror = new Mirror(source, proxy)) {
+      Await.until(
+          Duration.ofSeconds(5),
+          "first read",
+          () -> "1029".equals(mirror.values().get("services/web/port")));
+      // A dev agent loses everything and counts from 1 again: the next writes have lower
+      // indexes than the one the watch waits beyond.
+      emulator.restartAsDevAgent();
+      put("haproxy-backwards/services/web/port", "80");
+      Await.until(
+          Duration.ofSeconds(10),
+          () -> "the write after the restart, have " + mirror.values(),
+          () -> "80".equals(mirror.values().get("services/web/port")));
     }
   }
 
@@ -177,33 +302,91 @@ class ConsulIT {
     }
   }
 
+  /** A node name of this run's own, so that a real agent's catalog is left as it was. */
+  private static String node(String name) {
+    return "confd-it-" + name;
+  }
+
   @Test
-  void the_catalog_gives_passing_instances_and_signals_changes() throws Exception {
-    assumeTrue(emulator != null, "registers instances through the emulator");
-    emulator.register("api", new ConsulEmulator.Instance("api-1", "10.0.0.1", 8080, true));
-    emulator.register("api", new ConsulEmulator.Instance("api-2", "10.0.0.2", 8080, false));
-    BackendQuery q = new BackendQuery(ServiceName.of("api"), Optional.empty(), List.of());
-    try (BackendResolver catalog = Consul.catalog(settings())) {
-      assertEquals(
-          List.of(Backend.of("10.0.0.1", 8080)),
-          catalog.resolve(Set.of(q)).get(q).backends(),
-          "only passing");
-      var signals = new java.util.concurrent.LinkedBlockingQueue<String>();
-      catalog.onChange(signals::add);
-      emulator.register("api", new ConsulEmulator.Instance("api-2", "10.0.0.2", 8080, true));
-      String signal = signals.poll(10, java.util.concurrent.TimeUnit.SECONDS);
-      assertTrue(signal != null && signal.contains("api"), "signal: " + signal);
-      assertEquals(
-          List.of(Backend.of("10.0.0.1", 8080), Backend.of("10.0.0.2", 8080)),
-          catalog.resolve(Set.of(q)).get(q).backends());
-      BackendQuery none = new BackendQuery(ServiceName.of("ghost"), Optional.empty(), List.of());
-      assertTrue(
-          catalog
-              .resolve(Set.of(none))
-              .get(none)
-              .warning()
-              .orElseThrow()
-              .contains("no passing instance"));
+  void the_catalog_gives_passing_instances_at_the_right_address_and_signals_changes()
+      throws Exception {
+    CatalogWrites catalogWrites = new CatalogWrites(address, System.getenv("CONSUL_HTTP_TOKEN"));
+    String n1 = node("n1");
+    String n2 = node("n2");
+    try {
+      catalogWrites.instance(n1, "10.0.0.1", "confd-api", "api-1", "10.0.1.1", 8080, "passing");
+      // No service address: Consul leaves it empty and the node's address applies.
+      catalogWrites.instance(n2, "10.0.0.2", "confd-api", "api-2", "", 8080, "critical");
+      BackendQuery q = new BackendQuery(ServiceName.of("confd-api"), Optional.empty(), List.of());
+      try (BackendResolver catalog = Consul.catalog(settings())) {
+        assertEquals(
+            List.of(Backend.of("10.0.1.1", 8080)),
+            catalog.resolve(Set.of(q)).get(q).backends(),
+            "only passing");
+        var signals = new java.util.concurrent.LinkedBlockingQueue<String>();
+        catalog.onChange(signals::add);
+        catalogWrites.instance(n2, "10.0.0.2", "confd-api", "api-2", "", 8080, "passing");
+        Await.until(
+            Duration.ofSeconds(5),
+            "api-2 passing, at its node's address",
+            () ->
+                catalog
+                    .resolve(Set.of(q))
+                    .get(q)
+                    .backends()
+                    .equals(List.of(Backend.of("10.0.0.2", 8080), Backend.of("10.0.1.1", 8080))));
+        assertTrue(signals.stream().anyMatch(sig -> sig.contains("confd-api")), signals.toString());
+        // A node-level check counts for every instance on the node.
+        catalogWrites.nodeCheck(n2, "10.0.0.2", "serfHealth", "critical");
+        Await.until(
+            Duration.ofSeconds(5),
+            "api-2 out with its node",
+            () ->
+                catalog
+                    .resolve(Set.of(q))
+                    .get(q)
+                    .backends()
+                    .equals(List.of(Backend.of("10.0.1.1", 8080))));
+        BackendQuery none =
+            new BackendQuery(ServiceName.of("confd-ghost"), Optional.empty(), List.of());
+        assertTrue(
+            catalog
+                .resolve(Set.of(none))
+                .get(none)
+                .warning()
+                .orElseThrow()
+                .contains("no passing instance"));
+      }
+    } finally {
+      catalogWrites.removeNode(n1);
+      catalogWrites.removeNode(n2);
+    }
+  }
+
+  @Test
+  void the_catalog_watch_starts_over_when_a_dev_agent_restarts() throws Exception {
+    assumeTrue(REAL == null, "needs the emulator: a real agent is not restarted by tests");
+    try (ConsulEmulator own = ConsulEmulator.start(Optional.empty())) {
+      CatalogWrites writes = new CatalogWrites(own.address(), null);
+      for (int i = 0; i < 20; i++) {
+        writes.instance("n1", "10.0.0.1", "api", "api-1", "", 8000 + i, "passing");
+      }
+      BackendQuery q = new BackendQuery(ServiceName.of("api"), Optional.empty(), List.of());
+      try (BackendResolver catalog = Consul.catalog(settings(own, null))) {
+        assertEquals(
+            List.of(Backend.of("10.0.0.1", 8019)), catalog.resolve(Set.of(q)).get(q).backends());
+        own.restartAsDevAgent();
+        writes.instance("n1", "10.0.0.9", "api", "api-1", "", 80, "passing");
+        Await.until(
+            Duration.ofSeconds(10),
+            () -> "the instance after the restart: " + catalog.resolve(Set.of(q)).get(q),
+            () ->
+                catalog
+                    .resolve(Set.of(q))
+                    .get(q)
+                    .backends()
+                    .equals(List.of(Backend.of("10.0.0.9", 80))));
+      }
     }
   }
 }
