@@ -1,5 +1,7 @@
-#!/bin/sh
+#!/bin/bash
 # The image's entrypoint, also run directly by the end-to-end tests and ./run demo.
+# bash, not sh: Debian's sh (dash) drops variables whose names hold a hyphen, and the seed
+# image's README sets HAPROXY-ID.
 # It honours the seed image's environment: HAPROXY_ID (or HAPROXY-ID), ETCD_NODE, DNS_SERVERS,
 # STATS_PASSWORD; every flag of 'haproxy-confd run --help' has an environment variable too.
 set -eu

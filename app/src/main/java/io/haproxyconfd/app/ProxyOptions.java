@@ -107,7 +107,7 @@ final class ProxyOptions {
 
   @Option(
       names = "--http2",
-      defaultValue = "${env:HTTP2:-${env:KONTENA_LB_HTTP2:-true}}",
+      defaultValue = "${env:HTTP2:-true}",
       arity = "1",
       description =
           "Offer HTTP/2 on the TLS listener (ALPN h2,http/1.1) (env HTTP2 or KONTENA_LB_HTTP2;"
@@ -116,7 +116,7 @@ final class ProxyOptions {
 
   @Option(
       names = "--accept-proxy",
-      defaultValue = "${env:ACCEPT_PROXY:-${env:KONTENA_LB_ACCEPT_PROXY:-false}}",
+      defaultValue = "${env:ACCEPT_PROXY:-false}",
       description =
           "Expect the PROXY protocol on the HTTP, HTTPS and TCP listeners, for a proxy behind an"
               + " L4 load balancer that sends it (env ACCEPT_PROXY or KONTENA_LB_ACCEPT_PROXY).")
@@ -166,9 +166,26 @@ final class ProxyOptions {
                 : accessLogFormat == AccessLogFormat.json
                     ? HaproxySettings.AccessLog.JSON
                     : HaproxySettings.AccessLog.TEXT,
-            http2,
-            acceptProxy,
+            http2 && kontenaHttp2(System.getenv()),
+            acceptProxy || kontenaAcceptProxy(System.getenv()),
             Optional.ofNullable(cookieKey).filter(k -> !k.isEmpty()),
             Optional.ofNullable(healthUri).filter(u -> !u.isEmpty())));
+  }
+
+  /**
+   * Kontena's load balancer offered HTTP/2 unless KONTENA_LB_HTTP2 was "false"; HTTP2, when set,
+   * decides.
+   */
+  static boolean kontenaHttp2(Map<String, String> env) {
+    return env.containsKey("HTTP2") || !"false".equals(env.get("KONTENA_LB_HTTP2"));
+  }
+
+  /**
+   * Kontena's load balancer expected the PROXY protocol when KONTENA_LB_ACCEPT_PROXY had any value
+   * at all; ACCEPT_PROXY, when set, decides.
+   */
+  static boolean kontenaAcceptProxy(Map<String, String> env) {
+    String v = env.get("KONTENA_LB_ACCEPT_PROXY");
+    return !env.containsKey("ACCEPT_PROXY") && v != null && !v.isEmpty();
   }
 }

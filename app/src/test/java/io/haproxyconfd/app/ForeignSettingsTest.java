@@ -66,4 +66,20 @@ class ForeignSettingsTest {
         StoreOptions.kontenaPrefix(Map.of("KONTENA_SERVICE_NAME", "lb")));
     assertEquals(Optional.empty(), StoreOptions.kontenaPrefix(Map.of("KONTENA_STACK_NAME", "web")));
   }
+
+  @Test
+  void kontenas_http2_and_accept_proxy_mean_what_they_meant_unless_ours_are_set() {
+    assertTrue(ProxyOptions.kontenaHttp2(Map.of()));
+    assertTrue(ProxyOptions.kontenaHttp2(Map.of("KONTENA_LB_HTTP2", "true")));
+    assertEquals(false, ProxyOptions.kontenaHttp2(Map.of("KONTENA_LB_HTTP2", "false")));
+    assertTrue(ProxyOptions.kontenaHttp2(Map.of("KONTENA_LB_HTTP2", "false", "HTTP2", "true")));
+    assertEquals(false, ProxyOptions.kontenaAcceptProxy(Map.of()));
+    for (String any : List.of("true", "1", "yes", "false")) {
+      assertTrue(ProxyOptions.kontenaAcceptProxy(Map.of("KONTENA_LB_ACCEPT_PROXY", any)), any);
+    }
+    assertEquals(
+        false,
+        ProxyOptions.kontenaAcceptProxy(
+            Map.of("KONTENA_LB_ACCEPT_PROXY", "1", "ACCEPT_PROXY", "false")));
+  }
 }

@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * HTTP basic authentication in front of a service. Passwords are crypt(3) hashes only; plain-text
- * passwords are refused.
+ * HTTP basic authentication in front of a service. Passwords are crypt(3) hashes, or plain text
+ * where Kontena's load balancer took it ({@code user NAME insecure-password PASSWORD}): HAProxy
+ * then keeps it as it is in its config, as Kontena's did.
  */
 public record BasicAuth(List<User> users) {
   public BasicAuth {
@@ -21,18 +22,31 @@ public record BasicAuth(List<User> users) {
   }
 
   /**
-   * A user and the crypt(3) hash of the password: {@code $1$}, {@code $5$}, {@code $6$} or bcrypt.
+   * A user and the crypt(3) hash of the password: {@code $1$}, {@code $5$}, {@code $6$} or bcrypt;
+   * or, when {@code plain}, the password itself (letters, digits and {@code ._~!@%^*+=,:/-}).
    */
-  public record User(String name, String passwordHash) {
+  public record User(String name, String passwordHash, boolean plain) {
     private static final Pattern HASH =
         Pattern.compile("\\$(1|5|6|2[aby])\\$[A-Za-z0-9./$]{8,200}");
+    private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9._~!@%^*+=,:/-]{1,128}");
 
     public User {
       Grammar.token(name, "user name");
-      if (passwordHash == null || !HASH.matcher(passwordHash).matches()) {
+      if (plain && (passwordHash == null || !PLAIN.matcher(passwordHash).matches())) {
+        throw new IllegalArgumentException(
+            "insecure-password of user '"
+                + name
+                + "' may hold only letters, digits and ._~!@%^*+=,:/- (or give a crypt(3) hash"
+                + " with 'password')");
+      }
+      if (!plain && (passwordHash == null || !HASH.matcher(passwordHash).matches())) {
         throw new IllegalArgumentException(
             "password of user '" + name + "' must be a crypt(3) hash ($1$, $5$, $6$ or $2y$)");
       }
+    }
+
+    public User(String name, String passwordHash) {
+      this(name, passwordHash, false);
     }
   }
 
@@ -50,12 +64,17 @@ public record BasicAuth(List<User> users) {
       String[] words = line.split(" +");
       if (words.length == 4 && words[0].equals("user") && words[2].equals("password")) {
         users.add(new User(words[1], words[3]));
+      } else if (words.length == 4
+          && words[0].equals("user")
+          && words[2].equals("insecure-password")) {
+        users.add(new User(words[1], words[3], true));
       } else if (words.length == 1 && line.indexOf(':') > 0) {
         int colon = line.indexOf(':');
         users.add(new User(line.substring(0, colon), line.substring(colon + 1)));
       } else {
         throw new IllegalArgumentException(
-            "each user must be 'name:hash' or 'user NAME password HASH'");
+            "each user must be 'name:hash', 'user NAME password HASH' or 'user NAME"
+                + " insecure-password PASSWORD'");
       }
     }
     return new BasicAuth(users);

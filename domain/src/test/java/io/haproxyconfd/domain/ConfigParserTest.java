@@ -278,6 +278,21 @@ class ConfigParserTest {
     }
 
     @Test
+    void kontenas_insecure_password_is_taken_as_its_tests_wrote_it() {
+      HttpService s =
+          http(
+              Keys.of(
+                      "services/web/virtual_hosts", "example.org",
+                      "services/web/port", "80",
+                      "services/web/basic_auth_secrets", "user admin insecure-password passwd")
+                  .parse(),
+              "web");
+      assertEquals(
+          List.of(new BasicAuth.User("admin", "passwd", true)),
+          s.basicAuth().orElseThrow().users());
+    }
+
+    @Test
     void custom_settings_are_ignored_unless_the_operator_turns_them_on() {
       Keys keys =
           Keys.of(

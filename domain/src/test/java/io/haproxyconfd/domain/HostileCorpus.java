@@ -142,7 +142,12 @@ public final class HostileCorpus {
             ":$6$saltsalt$abcdefgh",
             "user alice password plain",
             "al ice:$6$saltsalt$abcdefgh",
-            "alice:$6$saltsalt$abcdefgh,alice:$6$saltsalt$abcdefgh")) {
+            "alice:$6$saltsalt$abcdefgh,alice:$6$saltsalt$abcdefgh",
+            "user admin insecure-password pa ss",
+            "user admin insecure-password pa#ss",
+            "user admin insecure-password \"pass\"",
+            "user admin insecure-password pa$ss",
+            "user admin insecure-password pass\nbackend evil")) {
       cases.add(new Case("services/bad/basic_auth", auth));
     }
     for (String bool : List.of("maybe", "tru", "", "true false")) {

@@ -165,6 +165,31 @@ class CommandsIT {
   }
 
   @Test
+  void the_entrypoint_passes_the_seed_readmes_hyphenated_haproxy_id_on() throws Exception {
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            DaemonProcess.ROOT.resolve("app/src/main/docker/entrypoint.sh").toString(),
+            "check",
+            "--etcd-endpoints",
+            etcd.endpoints(),
+            "--resolver",
+            "keys",
+            "--allow-custom-settings");
+    pb.environment().put("HAPROXY_CONFD_JAR", jarPath());
+    pb.environment().remove("HAPROXY_ID");
+    pb.environment().put("HAPROXY-ID", "cli");
+    Process p = pb.start();
+    p.getOutputStream().close();
+    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+    CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "exits within 60 s");
+    Result r =
+        new Result(p.exitValue(), out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS));
+    assertEquals(0, r.status(), r.toString());
+    assertTrue(r.out().contains("3 HTTP and 1 TCP services"), r.toString());
+  }
+
+  @Test
   void version_prints_one_line() throws Exception {
     Result r = jar("--version");
     assertEquals(0, r.status(), r.toString());

@@ -5,14 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.haproxyconfd.adapters.dns.Dnsmasq;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
+import io.haproxyconfd.adapters.haproxy.EchoBackend;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
 import io.haproxyconfd.app.Cli;
 import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.domain.FreePorts;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -42,11 +45,16 @@ class EtcdV2IT {
   /**
    * The seed README from top to bottom, its commands verbatim with its names: an HTTP service by
    * host, two by path only, 'balancing cookie', the galera TCP service, and removing a service.
-   * Backends come from DNS: myapp and otherapi resolve to a, myapi and galera to b.
+   * Backends come from DNS: myapp has two addresses (a and b), myapi is c, otherapi a, galera b.
    */
   @Test
   void the_seed_readme_with_dns_is_served_from_etcd_v2_and_follows_its_changes() throws Exception {
-    dns.hosts("127.0.0.1 myapp", "127.0.0.2 myapi", "127.0.0.1 otherapi", "127.0.0.2 galera");
+    dns.hosts(
+        "127.0.0.1 myapp",
+        "127.0.0.2 myapp",
+        "127.0.0.3 myapi",
+        "127.0.0.1 otherapi",
+        "127.0.0.2 galera");
     String port = Integer.toString(backends.a.port());
     String galeraPort = Integer.toString(FreePorts.next());
     String p = "/haproxy-seedv2";
@@ -61,36 +69,73 @@ class EtcdV2IT {
     etcd.etcdctlV2("set", p + "/services/myapp/balancing", "cookie");
     etcd.etcdctlV2("set", p + "/tcp-services/galera/external_port", galeraPort);
     etcd.etcdctlV2("set", p + "/tcp-services/galera/internal_port", port);
-    try (DaemonProcess d = DaemonProcess.start(env("seedv2"))) {
+    try (EchoBackend c =
+            new EchoBackend("c", InetAddress.getByName("127.0.0.3"), backends.a.port());
+        DaemonProcess d = DaemonProcess.start(env("seedv2"))) {
       Await.until(
           Duration.ofSeconds(10),
           d::describe,
           () ->
-              backendOf(d, "example.org", "/").equals("backend=a")
-                  && backendOf(d, "api.example.net", "/api_A/x").equals("backend=b")
-                  && backendOf(d, "api.example.net", "/api_B/x").equals("backend=a"));
-      String cookie = RawHttp.get(d.http, "example.org", "/").header("set-cookie");
-      assertTrue(
-          cookie != null && cookie.startsWith("SERVERID="),
-          "balancing cookie is sticky: " + cookie);
+              backendOf(d, "api.example.net", "/api_A/x").equals("backend=c")
+                  && backendOf(d, "api.example.net", "/api_B/x").equals("backend=a")
+                  && servedBy(d, "example.org", "/").equals(Set.of("backend=a", "backend=b")));
+
+      // 'balancing cookie': round robin over both, and a client with the cookie stays on one.
+      RawHttp.Response first = RawHttp.get(d.http, "example.org", "/");
+      String cookie = first.header("set-cookie");
+      assertTrue(cookie != null && cookie.startsWith("SERVERID="), "sticky: " + cookie);
+      String pinned = first.body().split(" ")[0];
+      for (int i = 0; i < 6; i++) {
+        RawHttp.Response again =
+            RawHttp.get(d.http, "example.org", "/", "Cookie: " + cookie.split(";")[0]);
+        assertEquals(pinned, again.body().split(" ")[0], "the cookie pins one server");
+      }
       assertEquals(
           "backend=b",
           RawHttp.get(Integer.parseInt(galeraPort), "galera", "/").body().split(" ")[0],
           "galera listens on its external port and reaches galera's address");
+
       // The seed matched host OR path: example.org/api_A reached myapi. Here the host's service
-      // answers it, and the log names both services and the key that keeps the old routing.
-      Await.until(
-          Duration.ofSeconds(5), d::describe, () -> d.problems().contains("services/myapi/domain"));
+      // answers it, and check and the log name both services and the key to write.
+      assertTrue(
+          Set.of("backend=a", "backend=b").containsAll(servedBy(d, "example.org", "/api_A/x")),
+          "myapp answers example.org/api_A");
+      String problems = d.problems();
+      assertTrue(
+          problems.contains("services/myapi/url_beg: on example.org (services/myapp)")
+              && problems.contains("add those hosts to services/myapi/domain"),
+          problems);
+      assertTrue(!problems.contains("otherapi"), "otherapi sorted after myapp: " + problems);
 
       etcd.etcdctlV2("rm", p + "/services/myapi/url_beg");
       etcd.etcdctlV2("rm", p + "/services/myapi/port");
       etcd.etcdctlV2("rmdir", p + "/services/myapi");
+      // A change after the rmdir: the watch goes on past a v2 directory's deletion.
+      etcd.etcdctlV2("set", p + "/services/otherapi/url_beg", "/api_C");
       Await.until(
           Duration.ofSeconds(10),
           d::describe,
-          () -> backendOf(d, "api.example.net", "/api_A/x").equals("503"));
-      assertEquals("backend=a", backendOf(d, "api.example.net", "/api_B/x"));
+          () ->
+              backendOf(d, "api.example.net", "/api_C/x").equals("backend=a")
+                  && backendOf(d, "api.example.net", "/api_A/x").equals("503"));
+      assertEquals("", d.problems());
+      assertEquals(
+          1,
+          java.nio.file.Files.readString(d.log)
+              .lines()
+              .filter(l -> l.contains("WARN services/myapi/url_beg: on example.org"))
+              .count(),
+          "the difference is said once, not at every reload");
     }
+  }
+
+  /** The backends that eight requests reach. */
+  private static Set<String> servedBy(DaemonProcess d, String host, String path) throws Exception {
+    Set<String> seen = new java.util.TreeSet<>();
+    for (int i = 0; i < 8; i++) {
+      seen.add(backendOf(d, host, path));
+    }
+    return seen;
   }
 
   @Test
@@ -124,10 +169,18 @@ class EtcdV2IT {
   @Test
   void kontenas_load_balancer_environment_and_keys_are_served_or_reported() throws Exception {
     String p = "/kontena/haproxy/shop/lb";
+    String a = backends.a.backend().toString();
     etcd.etcdctlV2("set", p + "/services/web/virtual_hosts", "www.example.org,shop.example.org");
-    etcd.etcdctlV2("set", p + "/services/web/upstreams/web-1", backends.a.backend().toString());
+    etcd.etcdctlV2("set", p + "/services/web/upstreams/web-1", a);
     etcd.etcdctlV2(
         "set", p + "/services/web/cookie", "cookie LB_COOKIE_TEST insert indirect nocache");
+    // Kontena's other keys, as its own tests wrote them: a wildcard host with a path that is
+    // stripped before forwarding, and basic auth with a plain password.
+    etcd.etcdctlV2("set", p + "/services/api/virtual_hosts", "*.example.com");
+    etcd.etcdctlV2("set", p + "/services/api/virtual_path", "/api");
+    etcd.etcdctlV2("set", p + "/services/api/upstreams/api-1", backends.b.backend().toString());
+    etcd.etcdctlV2(
+        "set", p + "/services/api/basic_auth_secrets", "user admin insecure-password passwd");
     int stats = FreePorts.next();
     Map<String, String> env =
         DaemonProcess.env(
@@ -148,21 +201,45 @@ class EtcdV2IT {
           () -> backendOf(d, "shop.example.org", "/").equals("backend=a"));
       String cookie = RawHttp.get(d.http, "www.example.org", "/").header("set-cookie");
       assertTrue(cookie != null && cookie.startsWith("LB_COOKIE_TEST="), String.valueOf(cookie));
-      // Answered by HAProxy itself: no service claims this host or path.
+
+      assertEquals(401, RawHttp.get(d.http, "x.example.com", "/api/hello").status());
+      RawHttp.Response api =
+          RawHttp.get(d.http, "x.example.com", "/api/hello", basic("admin:passwd"));
+      assertEquals("backend=b path=/hello", api.body().split(" xff")[0], api.body());
+
+      // Answered by HAProxy itself: no service claims this host, and no other path is answered.
       assertEquals(200, RawHttp.get(d.http, "nobody.example", "/lb-health").status());
-      String auth =
-          "Authorization: Basic "
-              + java.util.Base64.getEncoder()
-                  .encodeToString("stats:s3cret".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      assertEquals(
-          200, RawHttp.get(stats, "127.0.0.1", "/", auth).status(), "Kontena's stats user");
+      assertEquals(503, RawHttp.get(d.http, "nobody.example", "/other").status());
+
+      assertEquals(401, RawHttp.get(stats, "127.0.0.1", "/").status());
+      assertEquals(401, RawHttp.get(stats, "127.0.0.1", "/", basic("stats:wrong")).status());
+      assertEquals(200, RawHttp.get(stats, "127.0.0.1", "/", basic("stats:s3cret")).status());
+      assertEquals(200, RawHttp.get(stats, "127.0.0.1", "/", basic("admin:s3cret")).status());
+
+      // A change and its reload: each note is still said once only.
+      etcd.etcdctlV2("set", p + "/services/web/upstreams/web-2", backends.b.backend().toString());
+      Await.until(
+          Duration.ofSeconds(10),
+          d::describe,
+          () -> servedBy(d, "shop.example.org", "/").size() == 2);
       String log = java.nio.file.Files.readString(d.log);
       for (String name : java.util.List.of("KONTENA_LB_CUSTOM_SETTINGS", "SSL_CERTS")) {
         assertEquals(
             1, log.lines().filter(l -> l.contains(name)).count(), name + " named once in\n" + log);
       }
       assertTrue(log.contains("services/<name>/cert"), log);
+      assertTrue(
+          log.lines()
+              .anyMatch(
+                  l -> l.contains("KONTENA_LB_CUSTOM_SETTINGS") && l.contains("TEMPLATE_DIR")),
+          log);
     }
+  }
+
+  private static String basic(String userAndPassword) {
+    return "Authorization: Basic "
+        + java.util.Base64.getEncoder()
+            .encodeToString(userAndPassword.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   @Test

@@ -96,7 +96,8 @@ public record Plan(
 
   public record Userlist(String name, List<User> users) {}
 
-  public record User(String name, String hash) {}
+  /** A user: a crypt(3) hash, or a plain password when {@code plain}. */
+  public record User(String name, String hash, boolean plain) {}
 
   /** The map files, in the order requests are tried against them. */
   enum MapFile {
@@ -254,7 +255,7 @@ public record Plan(
         userlist = "users-" + s.name();
         List<User> users = new ArrayList<>();
         for (BasicAuth.User u : s.basicAuth().get().users()) {
-          users.add(new User(u.name(), u.passwordHash()));
+          users.add(new User(u.name(), u.passwordHash(), u.plain()));
         }
         userlists.add(new Userlist(userlist, users));
       }

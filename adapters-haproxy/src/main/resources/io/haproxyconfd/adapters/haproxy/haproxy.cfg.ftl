@@ -71,7 +71,7 @@ backend no-route
 
 userlist ${u.name}
 <#list u.users as user>
-  user ${user.name} password ${user.hash}
+  user ${user.name} <#if user.plain>insecure-password<#else>password</#if> ${user.hash}
 </#list>
 </#list>
 <#list backends as b>
