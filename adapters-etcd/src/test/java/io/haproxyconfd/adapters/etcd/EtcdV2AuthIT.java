@@ -63,5 +63,45 @@ class EtcdV2AuthIT {
       assertTrue(e.isPermanent(), e.getMessage());
       assertTrue(e.getMessage().contains("ETCD_USER"), e.getMessage());
     }
+
+    // A user whose role reads another prefix only, and no rights for guests: refused, never an
+    // empty prefix.
+    assertEquals(
+        200,
+        send(
+                        "PUT",
+                        "/v2/auth/roles/elsewhere",
+                        "{\"role\":\"elsewhere\",\"permissions\":{\"kv\":{\"read\":[\"/other/*\"],\"write\":[]}}}",
+                        "root:rootpw")
+                    / 100
+                    * 100
+                == 200
+            ? 200
+            : 0,
+        "role");
+    int user =
+        send(
+            "PUT",
+            "/v2/auth/users/confd",
+            "{\"user\":\"confd\",\"password\":\"s3cret\",\"roles\":[\"elsewhere\"]}",
+            "root:rootpw");
+    assertTrue(user == 200 || user == 201, "user: " + user);
+    assertEquals(
+        200,
+        send(
+            "PUT",
+            "/v2/auth/roles/guest",
+            "{\"role\":\"guest\",\"revoke\":{\"kv\":{\"read\":[\"/*\"],\"write\":[\"/*\"]}}}",
+            "root:rootpw"),
+        "guest revoked");
+    for (EtcdSettings s :
+        java.util.List.of(
+            EtcdSettings.of(etcd.endpoints()).withUser("confd", "s3cret"),
+            EtcdSettings.of(etcd.endpoints()))) {
+      try (KeyValueSource elsewhere = EtcdStore.connectV2(s)) {
+        StoreException e = assertThrows(StoreException.class, () -> elsewhere.read(proxy));
+        assertTrue(e.isPermanent(), e.getMessage());
+      }
+    }
   }
 }
