@@ -6,10 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.ecwid.consul.v1.ConsulClient;
 import io.haproxyconfd.adapters.haproxy.EchoBackend;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
+import io.haproxyconfd.app.Cli;
 import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.it.consul.ConsulEmulator;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -65,6 +69,71 @@ class ConsulProductIT {
             d::describe,
             () -> RawHttp.get(d.http, "api.example.org", "/").status() == 503);
         assertEquals(0, d.stop(), d.describe());
+      }
+    }
+  }
+
+  /**
+   * An ACL that hides the catalog from the proxy's token never empties the proxy: {@code check}
+   * exits 4 naming the token, and a running daemon keeps serving what it served until the token may
+   * read again.
+   */
+  @Test
+  void a_token_that_may_not_read_the_catalog_never_empties_the_proxy() throws Exception {
+    try (ConsulEmulator consul =
+            ConsulEmulator.withAcls(Map.of("proxy", ConsulEmulator.Policy.ALL));
+        EchoBackend a = new EchoBackend("a");
+        EchoBackend b = new EchoBackend("b", InetAddress.getByName("127.0.0.2"), a.port())) {
+      String[] hp = consul.address().split(":");
+      ConsulClient writer = new ConsulClient(hp[0], Integer.parseInt(hp[1]));
+      writer.setKVValue("haproxy-acl/services/api/domain", "api.example.org", "proxy", null, null);
+      consul.register("api", new ConsulEmulator.Instance("api-1", "127.0.0.1", a.port(), true));
+      Map<String, String> env =
+          Map.of(
+              "HAPROXY_ID", "acl",
+              "CONFD_STORE", "consul",
+              "CONFD_RESOLVER", "consul",
+              "CONSUL_HTTP_ADDR", consul.address(),
+              "CONSUL_HTTP_TOKEN", "proxy");
+      ConsulEmulator.Policy kvOnly = new ConsulEmulator.Policy(List.of(""), false);
+      try (DaemonProcess d = DaemonProcess.start(env)) {
+        d.awaitServed("api.example.org", "backend=a", Duration.ofSeconds(10));
+
+        consul.setPolicy("proxy", kvOnly);
+        StringWriter out = new StringWriter();
+        int status =
+            Cli.execute(
+                new PrintWriter(out, true),
+                new PrintWriter(out, true),
+                "check",
+                "--haproxy-id",
+                "acl",
+                "--store",
+                "consul",
+                "--resolver",
+                "consul",
+                "--consul-address",
+                consul.address(),
+                "--consul-token",
+                "proxy");
+        assertEquals(4, status, out.toString());
+        assertTrue(
+            out.toString().contains("services/api") && out.toString().contains("CONSUL_HTTP_TOKEN"),
+            out.toString());
+
+        // The instance moves while the token may not see it: the daemon says so and keeps a.
+        consul.register("api", new ConsulEmulator.Instance("api-1", "127.0.0.2", a.port(), true));
+        Await.until(
+            Duration.ofSeconds(10),
+            d::describe,
+            () -> java.nio.file.Files.readString(d.log).contains("CONSUL_HTTP_TOKEN"));
+        for (int i = 0; i < 5; i++) {
+          RawHttp.Response r = RawHttp.get(d.http, "api.example.org", "/");
+          assertEquals("backend=a", r.body().split(" ")[0], "the last good config serves");
+        }
+
+        consul.setPolicy("proxy", ConsulEmulator.Policy.ALL);
+        d.awaitServed("api.example.org", "backend=b", Duration.ofSeconds(20));
       }
     }
   }

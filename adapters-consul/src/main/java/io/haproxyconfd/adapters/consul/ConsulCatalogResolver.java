@@ -96,8 +96,15 @@ final class ConsulCatalogResolver implements BackendResolver {
     Set<String> names = new HashSet<>();
     queries.forEach(q -> names.add(q.service().value()));
     answers.keySet().retainAll(names);
+    // New names, and those Consul refused last time: a token's rights change without a catalog
+    // change to tell of it.
     Set<String> fresh = new TreeSet<>(names);
-    fresh.removeAll(answers.keySet());
+    answers.forEach(
+        (name, answer) -> {
+          if (!answer.resolution().refused()) {
+            fresh.remove(name);
+          }
+        });
     readAll(fresh, false);
     Map<BackendQuery, Resolution> result = new HashMap<>();
     for (BackendQuery q : queries) {

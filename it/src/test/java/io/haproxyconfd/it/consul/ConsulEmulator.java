@@ -118,13 +118,21 @@ public final class ConsulEmulator implements AutoCloseable {
   /** Token to policy; empty map: ACLs off. */
   private final Map<String, Policy> acls;
 
+  private final boolean aclsOn;
+
   private final ConcurrentLinkedQueue<String> queries = new ConcurrentLinkedQueue<>();
   private int port;
   private HttpServer server;
   private ExecutorService executor;
 
   private ConsulEmulator(Map<String, Policy> acls) {
-    this.acls = Map.copyOf(acls);
+    this.acls = new java.util.concurrent.ConcurrentHashMap<>(acls);
+    this.aclsOn = !acls.isEmpty();
+  }
+
+  /** Gives a token another policy, as an operator editing it would; no index moves. */
+  public void setPolicy(String token, Policy policy) {
+    acls.put(token, policy);
   }
 
   /** An agent without ACLs, or one whose only token is {@code token}, allowed everything. */
@@ -230,7 +238,7 @@ public final class ConsulEmulator implements AutoCloseable {
         return;
       }
       Policy policy = Policy.ALL;
-      if (!acls.isEmpty()) {
+      if (aclsOn) {
         String given = q.getOrDefault("token", ex.getRequestHeaders().getFirst("X-Consul-Token"));
         if (given == null || given.isEmpty()) {
           policy = Policy.NONE;
