@@ -269,6 +269,23 @@ public final class ConsulEmulator implements AutoCloseable {
     }
   }
 
+  /** Writes a KV pair directly, as a PUT would: for tests that set up thousands of keys. */
+  public void put(String key, String value) {
+    synchronized (lock) {
+      long next = ++index;
+      Kv old = kv.get(key);
+      kv.put(
+          key,
+          new Kv(
+              value.getBytes(StandardCharsets.UTF_8),
+              old == null ? next : old.createIndex(),
+              next));
+      tombstones.remove(key);
+      kvTableIndex = next;
+      lock.notifyAll();
+    }
+  }
+
   public void deregister(String service, String id) {
     synchronized (lock) {
       deregisterServiceLocked("node-1", id);
