@@ -80,6 +80,12 @@ final class Reconciler implements AutoCloseable {
   /** Counts signals, so that a pass knows whether any came after it started reading. */
   private long signals;
 
+  /**
+   * Counts the signals that may mean the keys changed: all but the resolver's. While it stands
+   * still, a pass uses the keys it read last instead of reading them all again.
+   */
+  private long keySignals;
+
   /** Whether the current batch of signals has had its at-once read. */
   private boolean readAtOnce;
 
@@ -87,6 +93,10 @@ final class Reconciler implements AutoCloseable {
   private Instant lastPassEnded = Instant.EPOCH;
   private ProxyConfig lastHanded;
   private Prepared prepared;
+  private KeySnapshot lastSnapshot;
+  private ParseResult lastParsed;
+  private LastGood lastParsedWith;
+  private long keySignalsAtLastRead = -1;
 
   /** Each service's last good keys, as of the last apply; what a bad key falls back to. */
   private LastGood lastGood;
@@ -123,13 +133,21 @@ final class Reconciler implements AutoCloseable {
 
   /** Starts the loop; the first pass runs at once. */
   void start() {
-    resolverWatch = resolver.onChange(this::changed);
+    resolverWatch = resolver.onChange(this::backendsChanged);
     changed("start");
     thread.start();
   }
 
-  /** Marks the state dirty. Never blocks. */
+  /** Marks the state dirty: the keys may have changed. Never blocks. */
   void changed(String reason) {
+    synchronized (lock) {
+      keySignals++;
+    }
+    backendsChanged(reason);
+  }
+
+  /** Marks the state dirty: only the resolver's answers changed, the keys did not. */
+  private void backendsChanged(String reason) {
     synchronized (lock) {
       Instant now = clock.instant();
       if (firstSignal == null) {
@@ -307,14 +325,29 @@ final class Reconciler implements AutoCloseable {
 
   private Prepared read(long signalsSeen) throws StoreException {
     Instant started = clock.instant();
-    KeySnapshot snapshot = source.read(proxy);
+    long keysNow;
+    synchronized (lock) {
+      keysNow = keySignals;
+    }
+    // Only backends moved since the last read: its keys are still the keys (any key signal since
+    // bumps the count, and the read it asks for sees the change).
+    boolean sameKeys = keysNow == keySignalsAtLastRead && lastSnapshot != null && !storeLost;
+    KeySnapshot snapshot = sameKeys ? lastSnapshot : source.read(proxy);
+    lastSnapshot = snapshot;
+    keySignalsAtLastRead = keysNow;
     if (storeLost) {
       storeLost = false;
       status.reconnected();
       LOG.info("the key-value store answers again");
     }
     ensureWatching(snapshot.revision());
-    ParseResult parsed = ConfigParser.parse(snapshot, options.apply(started), lastGood);
+    // The same keys against the same last good versions parse the same.
+    ParseResult parsed =
+        sameKeys && lastParsed != null && lastParsedWith == lastGood
+            ? lastParsed
+            : ConfigParser.parse(snapshot, options.apply(started), lastGood);
+    lastParsed = parsed;
+    lastParsedWith = lastGood;
     BackendAssignment.Result resolved = BackendAssignment.assign(parsed.config(), resolver);
     return new Prepared(
         signalsSeen,

@@ -44,9 +44,11 @@ import org.slf4j.LoggerFactory;
  * answers, the services whose checks (or whose nodes' checks) changed are read again, and only
  * those. The other is on the catalog's service list ({@code /v1/catalog/services}), whose index
  * moves when any instance is registered or removed: an instance without checks of its own shows
- * nowhere else, so then every watched service is read again, {@value #READERS} at a time over as
- * many connections. Each index that goes backwards (a restarted agent, reaped tombstones) starts
- * its query over from 0 and reads everything again, as Consul's documentation asks.
+ * nowhere else, so then every watched service is read again, {@value #SWEEPERS} at a time. The
+ * services the checks name are read on a reader of their own, so that a failing instance is taken
+ * out at once even while such a sweep runs. Reads use at most {@value #READERS} connections. Each
+ * index that goes backwards (a restarted agent, reaped tombstones) starts its query over from 0 and
+ * reads everything again, as Consul's documentation asks.
  *
  * <p>An answer Consul's ACLs filtered is a refusal for that service ({@link Resolution#refused}),
  * never an empty set of backends.
@@ -54,8 +56,10 @@ import org.slf4j.LoggerFactory;
 final class ConsulCatalogResolver implements BackendResolver {
   private static final Logger LOG = LoggerFactory.getLogger(ConsulCatalogResolver.class);
 
-  /** Reads in flight at once, and so connections for reads. */
+  /** Reads in flight at once, and so connections for reads: sweeps, and one for the rest. */
   static final int READERS = 4;
+
+  private static final int SWEEPERS = READERS - 1;
 
   private static final Duration MIN_INTERVAL = Duration.ofMillis(50);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
@@ -64,30 +68,36 @@ final class ConsulCatalogResolver implements BackendResolver {
   private final ConsulClient reads;
   private final ConsulClient watches;
   private final ExecutorService readers;
+  private final ExecutorService sweepers;
   private final Map<String, Answer> answers = new ConcurrentHashMap<>();
   private final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
-
-  /** Per service, its checks' and its nodes' checks' states as last seen: what marks a change. */
-  private volatile Map<String, Set<String>> checkStates = Map.of();
 
   private final List<Thread> loops = new ArrayList<>();
   private volatile boolean closed;
 
-  /** A service's last answer, and the nodes its instances are on. */
-  private record Answer(Resolution resolution, Set<String> nodes) {}
+  /**
+   * A service's last answer, the nodes its instances are on, and the states of its checks and its
+   * nodes' checks as that answer saw them ("node/check=status"): a later state that differs is a
+   * change.
+   */
+  private record Answer(Resolution resolution, Set<String> nodes, Set<String> checks) {}
 
   ConsulCatalogResolver(ConsulSettings settings, ConsulClient reads, ConsulClient watches) {
     this.settings = settings;
     this.reads = reads;
     this.watches = watches;
-    this.readers =
-        Executors.newFixedThreadPool(
-            READERS,
-            r -> {
-              Thread t = new Thread(r, "consul-catalog-read");
-              t.setDaemon(true);
-              return t;
-            });
+    this.readers = pool(1, "consul-catalog-read");
+    this.sweepers = pool(SWEEPERS, "consul-catalog-sweep");
+  }
+
+  private static ExecutorService pool(int threads, String name) {
+    return Executors.newFixedThreadPool(
+        threads,
+        r -> {
+          Thread t = new Thread(r, name);
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   @Override
@@ -105,7 +115,7 @@ final class ConsulCatalogResolver implements BackendResolver {
             fresh.remove(name);
           }
         });
-    readAll(fresh, false);
+    readAll(fresh, false, sweepers);
     Map<BackendQuery, Resolution> result = new HashMap<>();
     for (BackendQuery q : queries) {
       Answer a = answers.get(q.service().value());
@@ -119,11 +129,11 @@ final class ConsulCatalogResolver implements BackendResolver {
     return result;
   }
 
-  /** Reads each service, {@value #READERS} at a time; signals the ones that changed. */
-  private void readAll(Set<String> names, boolean signal) {
+  /** Reads each service on {@code pool}; signals the ones that changed. */
+  private void readAll(Set<String> names, boolean signal, ExecutorService pool) {
     List<Future<?>> pending = new ArrayList<>();
     for (String name : names) {
-      pending.add(readers.submit(() -> read(name, signal)));
+      pending.add(pool.submit(() -> read(name, signal)));
     }
     for (Future<?> f : pending) {
       try {
@@ -137,21 +147,24 @@ final class ConsulCatalogResolver implements BackendResolver {
     }
   }
 
-  /** One service's passing instances; its last answer is kept when Consul does not answer. */
+  /**
+   * One service's passing instances: those whose every check passes, their nodes' included (what
+   * {@code ?passing} would keep; all are asked for so that the answer shows every check's state).
+   * Its last answer is kept when Consul does not answer.
+   */
   private void read(String name, boolean signal) {
     Answer before = answers.get(name);
     Answer now;
     try {
       HealthServicesRequest request =
           HealthServicesRequest.newBuilder()
-              .setPassing(true)
               .setDatacenter(settings.datacenter().orElse(null))
               .build();
       now = answer(name, reads.getHealthServices(name, request).getValue());
     } catch (RuntimeException e) {
       String why = Consul.classify(e, "the instances of " + name).getMessage();
       if (Consul.isAclFiltered(e) || why.contains("CONSUL_DATACENTER")) {
-        now = new Answer(Resolution.refused(why), Set.of());
+        now = new Answer(Resolution.refused(why), Set.of(), Set.of());
       } else {
         List<Backend> kept = before == null ? List.of() : before.resolution().backends();
         now =
@@ -159,7 +172,8 @@ final class ConsulCatalogResolver implements BackendResolver {
                 new Resolution(
                     kept,
                     Optional.of(why + "; keeping the last " + kept.size() + " known address(es)")),
-                before == null ? Set.of() : before.nodes());
+                before == null ? Set.of() : before.nodes(),
+                Set.of());
       }
     }
     if (closed) {
@@ -175,8 +189,17 @@ final class ConsulCatalogResolver implements BackendResolver {
     List<Backend> found = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
     Set<String> nodes = new HashSet<>();
+    Set<String> checks = new TreeSet<>();
     for (HealthService h : entries) {
       nodes.add(h.getNode().getNode());
+      boolean passing = true;
+      for (Check c : h.getChecks() == null ? List.<Check>of() : h.getChecks()) {
+        checks.add(state(c));
+        passing &= c.getStatus() == Check.CheckStatus.PASSING;
+      }
+      if (!passing) {
+        continue;
+      }
       String address = h.getService().getAddress();
       if (address == null || address.isEmpty()) {
         address = h.getNode().getAddress();
@@ -201,21 +224,20 @@ final class ConsulCatalogResolver implements BackendResolver {
             : found.isEmpty()
                 ? Optional.of(name + " has no passing instance in Consul")
                 : Optional.empty();
-    return new Answer(new Resolution(found, warning), nodes);
+    return new Answer(new Resolution(found, warning), nodes, checks);
+  }
+
+  private static String state(Check c) {
+    return c.getNode() + "/" + c.getCheckId() + "=" + c.getStatus();
   }
 
   // ---- the two watches --------------------------------------------------------------------------
 
-  /**
-   * Starts both watches once, and waits (up to the store timeout) for their first answers: the
-   * states they see are the baseline that later answers are compared with, so a service read after
-   * it misses no change.
-   */
+  /** Starts both watches, once. */
   private synchronized void startLoops() {
     if (!loops.isEmpty() || closed) {
       return;
     }
-    firstAnswers = new java.util.concurrent.CountDownLatch(2);
     loops.add(
         loop(
             "consul-health-state",
@@ -235,49 +257,34 @@ final class ConsulCatalogResolver implements BackendResolver {
                         settings.datacenter().orElse(null),
                         settings.blockingWait().toSeconds(),
                         index)),
-            services -> readAll(new TreeSet<>(answers.keySet()), true)));
-    try {
-      if (!firstAnswers.await(
-          settings.timeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-        LOG.warn("Consul's catalog watches have not answered yet; reading anyway");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+            services -> readAll(new TreeSet<>(answers.keySet()), true, sweepers)));
   }
 
-  private volatile java.util.concurrent.CountDownLatch firstAnswers;
-
-  /** The checks' states now: re-reads only the services whose own or nodes' checks changed. */
+  /**
+   * Every check's state now: re-reads only the services whose own or nodes' checks differ from what
+   * their last answer saw.
+   */
   private void checksChanged(List<Check> checks) {
     Map<String, Set<String>> byNode = new HashMap<>();
     Map<String, Set<String>> byService = new HashMap<>();
     for (Check c : checks) {
-      String state = c.getNode() + "/" + c.getCheckId() + "=" + c.getStatus();
       String service = c.getServiceName();
       if (service == null || service.isEmpty()) {
-        byNode.computeIfAbsent(c.getNode(), n -> new TreeSet<>()).add(state);
+        byNode.computeIfAbsent(c.getNode(), n -> new TreeSet<>()).add(state(c));
       } else {
-        byService.computeIfAbsent(service, n -> new TreeSet<>()).add(state);
+        byService.computeIfAbsent(service, n -> new TreeSet<>()).add(state(c));
       }
     }
-    Map<String, Set<String>> states = new HashMap<>();
+    Set<String> changed = new TreeSet<>();
     answers.forEach(
         (name, answer) -> {
-          Set<String> s = new TreeSet<>(byService.getOrDefault(name, Set.of()));
-          answer.nodes().forEach(n -> s.addAll(byNode.getOrDefault(n, Set.of())));
-          states.put(name, s);
-        });
-    Map<String, Set<String>> before = checkStates;
-    checkStates = states;
-    Set<String> changed = new TreeSet<>();
-    states.forEach(
-        (name, s) -> {
-          if (!s.equals(before.get(name))) {
+          Set<String> now = new TreeSet<>(byService.getOrDefault(name, Set.of()));
+          answer.nodes().forEach(n -> now.addAll(byNode.getOrDefault(n, Set.of())));
+          if (!now.equals(answer.checks())) {
             changed.add(name);
           }
         });
-    readAll(changed, true);
+    readAll(changed, true, readers);
   }
 
   /**
@@ -306,14 +313,13 @@ final class ConsulCatalogResolver implements BackendResolver {
                         index,
                         next);
                     index = 0;
-                    readAll(new TreeSet<>(answers.keySet()), true);
+                    readAll(new TreeSet<>(answers.keySet()), true, sweepers);
                   } else if (next > index || failing) {
                     index = next;
                     onChange.accept(r.getValue());
                   }
                   failing = false;
                   backoff = Duration.ZERO;
-                  firstAnswers.countDown();
                 } catch (RuntimeException e) {
                   if (closed) {
                     return;
@@ -356,6 +362,7 @@ final class ConsulCatalogResolver implements BackendResolver {
       loops.forEach(Thread::interrupt);
     }
     readers.shutdownNow();
+    sweepers.shutdownNow();
     answers.clear();
   }
 }

@@ -106,8 +106,11 @@ public final class ConsulEmulator implements AutoCloseable {
   /** By node + "/" + service id. */
   private final Map<String, Service> services = new TreeMap<>();
 
+  /** By service name: the keys of its instances in {@link #services}. */
+  private final Map<String, java.util.Set<String>> byName = new HashMap<>();
+
   /** By node + "/" + check id. */
-  private final Map<String, Check> checks = new TreeMap<>();
+  private final TreeMap<String, Check> checks = new TreeMap<>();
 
   private final Map<String, Long> serviceIndexes = new HashMap<>();
   private long index = 1;
@@ -182,6 +185,7 @@ public final class ConsulEmulator implements AutoCloseable {
       services.clear();
       checks.clear();
       serviceIndexes.clear();
+      byName.clear();
       index = kvTableIndex = servicesTableIndex = checksTableIndex = 1;
     }
     listen(port);
@@ -306,7 +310,11 @@ public final class ConsulEmulator implements AutoCloseable {
     if (before != null && !before.address().equals(nodeAddress)) {
       bumpServicesOfNode(node, next);
     }
-    services.put(node + "/" + id, same);
+    Service replaced = services.put(node + "/" + id, same);
+    if (replaced != null) {
+      byName.getOrDefault(replaced.name(), new java.util.HashSet<>()).remove(node + "/" + id);
+    }
+    byName.computeIfAbsent(name, n -> new java.util.TreeSet<>()).add(node + "/" + id);
     servicesTableIndex = next;
     serviceIndexes.put(name, next);
     lock.notifyAll();
@@ -346,6 +354,7 @@ public final class ConsulEmulator implements AutoCloseable {
     if (gone == null) {
       return;
     }
+    byName.getOrDefault(gone.name(), new java.util.HashSet<>()).remove(node + "/" + id);
     long next = ++index;
     servicesTableIndex = next;
     serviceIndexes.put(gone.name(), next);
@@ -574,20 +583,15 @@ public final class ConsulEmulator implements AutoCloseable {
         return;
       }
       answerIndex = serviceIndex(name);
-      for (Service s : services.values()) {
-        if (!s.name().equals(name)) {
-          continue;
-        }
+      for (String key : byName.getOrDefault(name, java.util.Set.of())) {
+        Service s = services.get(key);
         if (!r.policy().catalog()) {
           filtered = true;
           continue;
         }
         List<Check> own =
-            checks.values().stream()
-                .filter(
-                    c ->
-                        c.node().equals(s.node())
-                            && (c.serviceId().isEmpty() || c.serviceId().equals(s.id())))
+            checks.subMap(s.node() + "/", s.node() + "/" + Character.MAX_VALUE).values().stream()
+                .filter(c -> c.serviceId().isEmpty() || c.serviceId().equals(s.id()))
                 .toList();
         if (passingOnly && own.stream().anyMatch(c -> !c.status().equals("passing"))) {
           continue;

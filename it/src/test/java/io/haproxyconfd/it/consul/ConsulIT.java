@@ -335,7 +335,10 @@ class ConsulIT {
                     .get(q)
                     .backends()
                     .equals(List.of(Backend.of("10.0.0.2", 8080), Backend.of("10.0.1.1", 8080))));
-        assertTrue(signals.stream().anyMatch(sig -> sig.contains("confd-api")), signals.toString());
+        Await.until(
+            Duration.ofSeconds(5),
+            () -> "a signal naming confd-api: " + signals,
+            () -> signals.stream().anyMatch(sig -> sig.contains("confd-api")));
         // A node-level check counts for every instance on the node.
         catalogWrites.nodeCheck(n2, "10.0.0.2", "serfHealth", "critical");
         Await.until(
