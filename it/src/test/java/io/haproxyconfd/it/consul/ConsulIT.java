@@ -302,6 +302,29 @@ class ConsulIT {
     }
   }
 
+  @Test
+  void reaped_tombstones_lower_the_index_and_the_watch_reads_again() throws Exception {
+    assumeTrue(REAL == null, "reaping tombstones is the server's own business");
+    ProxyId proxy = new ProxyId("reaped");
+    put("haproxy-reaped/services/web/domain", "reaped.example.org");
+    put("haproxy-reaped/services/web/port", "80");
+    try (KeyValueSource source = Consul.keyValueSource(settings(emulator, null));
+        Mirror mirror = new Mirror(source, proxy)) {
+      Await.until(Duration.ofSeconds(5), "first read", () -> mirror.values().size() == 2);
+      writer.deleteKVValue("haproxy-reaped/services/web/port");
+      Await.until(Duration.ofSeconds(5), "delete seen", () -> mirror.values().size() == 1);
+      int reads = mirror.reads.get();
+      // The prefix's index was its tombstone's; without it, it is lower than the one the watch
+      // waits beyond: Consul's documentation says to start over from 0, and read again.
+      emulator.reapTombstones();
+      Await.until(
+          Duration.ofSeconds(10),
+          "a read after the index went back",
+          () -> mirror.reads.get() > reads);
+      assertEquals(java.util.Set.of("services/web/domain"), mirror.values().keySet());
+    }
+  }
+
   /** A node name of this run's own, so that a real agent's catalog is left as it was. */
   private static String node(String name) {
     return "confd-it-" + name;
