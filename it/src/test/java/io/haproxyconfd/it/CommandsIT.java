@@ -42,8 +42,34 @@ class CommandsIT {
   static Result jar(java.util.Map<String, String> env, String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of("java", "-jar", jarPath()));
     command.addAll(List.of(args));
+    return exec(command, env);
+  }
+
+  /**
+   * The image's entrypoint run with {@code env} added to the test's environment (a null value
+   * removes the variable).
+   */
+  static Result entrypoint(java.util.Map<String, String> env, String... args) throws Exception {
+    List<String> command =
+        new ArrayList<>(
+            List.of(DaemonProcess.ROOT.resolve("app/src/main/docker/entrypoint.sh").toString()));
+    command.addAll(List.of(args));
+    java.util.Map<String, String> all = new java.util.HashMap<>(env);
+    all.put("HAPROXY_CONFD_JAR", jarPath());
+    return exec(command, all);
+  }
+
+  private static Result exec(List<String> command, java.util.Map<String, String> env)
+      throws Exception {
     ProcessBuilder pb = new ProcessBuilder(command);
-    pb.environment().putAll(env);
+    env.forEach(
+        (k, v) -> {
+          if (v == null) {
+            pb.environment().remove(k);
+          } else {
+            pb.environment().put(k, v);
+          }
+        });
     Process p = pb.start();
     p.getOutputStream().close();
     CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
@@ -115,24 +141,10 @@ class CommandsIT {
   @Test
   void the_entrypoint_accepts_confds_flags_and_polling_interval_and_says_it_ignores_them()
       throws Exception {
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                DaemonProcess.ROOT.resolve("app/src/main/docker/entrypoint.sh").toString(),
-                "-interval=10",
-                "-node",
-                "http://127.0.0.1:4001"));
-    command.addAll(List.of(store("check", "cli")));
-    ProcessBuilder pb = new ProcessBuilder(command);
-    pb.environment().put("HAPROXY_CONFD_JAR", jarPath());
-    pb.environment().put("BACKEND_POLLING_INTERVAL", "10");
-    Process p = pb.start();
-    p.getOutputStream().close();
-    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-    CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "exits within 60 s");
+    List<String> args = new ArrayList<>(List.of("-interval=10", "-node", "http://127.0.0.1:4001"));
+    args.addAll(List.of(store("check", "cli")));
     Result r =
-        new Result(p.exitValue(), out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS));
+        entrypoint(java.util.Map.of("BACKEND_POLLING_INTERVAL", "10"), args.toArray(String[]::new));
     assertEquals(0, r.status(), r.toString());
     assertTrue(r.out().contains("3 HTTP and 1 TCP services"), r.toString());
     assertEquals(
@@ -166,25 +178,18 @@ class CommandsIT {
 
   @Test
   void the_entrypoint_passes_the_seed_readmes_hyphenated_haproxy_id_on() throws Exception {
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            DaemonProcess.ROOT.resolve("app/src/main/docker/entrypoint.sh").toString(),
+    java.util.Map<String, String> env = new java.util.HashMap<>();
+    env.put("HAPROXY_ID", null);
+    env.put("HAPROXY-ID", "cli");
+    Result r =
+        entrypoint(
+            env,
             "check",
             "--etcd-endpoints",
             etcd.endpoints(),
             "--resolver",
             "keys",
             "--allow-custom-settings");
-    pb.environment().put("HAPROXY_CONFD_JAR", jarPath());
-    pb.environment().remove("HAPROXY_ID");
-    pb.environment().put("HAPROXY-ID", "cli");
-    Process p = pb.start();
-    p.getOutputStream().close();
-    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-    CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "exits within 60 s");
-    Result r =
-        new Result(p.exitValue(), out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS));
     assertEquals(0, r.status(), r.toString());
     assertTrue(r.out().contains("3 HTTP and 1 TCP services"), r.toString());
   }
