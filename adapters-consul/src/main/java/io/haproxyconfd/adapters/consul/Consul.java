@@ -12,6 +12,7 @@ import org.apache.http.Header;
 import org.apache.http.HttpRequestInterceptor;
 import org.apache.http.HttpResponseInterceptor;
 import org.apache.http.client.config.RequestConfig;
+import org.apache.http.impl.client.CloseableHttpClient;
 import org.apache.http.impl.client.HttpClients;
 
 /** Makes the Consul {@link KeyValueSource} and the catalog {@link BackendResolver}. */
@@ -26,12 +27,25 @@ public final class Consul {
         client(settings, watchTimeout(settings), 1, false));
   }
 
+  /** A consul-api client over an HTTP client of our own, which {@link #close} closes. */
+  record Agent(ConsulClient api, ConsulRawClient raw, CloseableHttpClient http)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      try {
+        http.close();
+      } catch (IOException e) {
+        // closing: nothing left to do with it
+      }
+    }
+  }
+
   /** Backends: the instances Consul's health endpoint reports as passing. */
   public static BackendResolver catalog(ConsulSettings settings) {
     return new ConsulCatalogResolver(
         settings,
         client(settings, settings.timeout(), ConsulCatalogResolver.READERS, true),
-        client(settings, watchTimeout(settings), 2, false));
+        client(settings, watchTimeout(settings), 3, false));
   }
 
   private static Duration watchTimeout(ConsulSettings settings) {
@@ -49,7 +63,7 @@ public final class Consul {
    * @param rejectFiltered whether an answer the ACLs filtered is an error: so for reads; a watch
    *     only signals, and the read it leads to decides
    */
-  static ConsulClient client(
+  static Agent client(
       ConsulSettings settings, Duration socketTimeout, int connections, boolean rejectFiltered) {
     RequestConfig config =
         RequestConfig.custom()
@@ -78,7 +92,8 @@ public final class Consul {
                     })
             .build();
     String host = settings.address().getScheme() + "://" + settings.address().getHost();
-    return new ConsulClient(new ConsulRawClient(host, settings.address().getPort(), http));
+    ConsulRawClient raw = new ConsulRawClient(host, settings.address().getPort(), http);
+    return new Agent(new ConsulClient(raw), raw, http);
   }
 
   static final String TOKEN_HEADER = "X-Consul-Token";
@@ -134,5 +149,42 @@ public final class Consul {
     Throwable cause = e.getCause() != null ? e.getCause() : e;
     return StoreException.unavailable(
         "Consul unavailable for " + what + ": " + cause.getMessage(), e);
+  }
+
+  /**
+   * Whether Consul has ACLs on while no token is set. Consul then does not say what its ACLs hid
+   * (it marks filtered answers only for a request that presented a token), so no answer can be
+   * trusted: reads are refused until CONSUL_HTTP_TOKEN is set ({@code anonymous} names the
+   * anonymous token). Asked once, of {@code /v1/acl/token/self}: 401 "ACL support disabled" means
+   * ACLs are off.
+   */
+  static final class AclGuard {
+    private final ConsulSettings settings;
+    private final Agent agent;
+    private volatile Boolean refuses;
+
+    AclGuard(ConsulSettings settings, Agent agent) {
+      this.settings = settings;
+      this.agent = agent;
+    }
+
+    /** Why reads must be refused, if they must; asks Consul the first time. */
+    java.util.Optional<String> refusal() {
+      if (settings.token().isPresent()) {
+        return java.util.Optional.empty();
+      }
+      if (refuses == null) {
+        var r = agent.raw().makeGetRequest("/v1/acl/token/self");
+        refuses =
+            !(r.getStatusCode() == 401
+                && String.valueOf(r.getContent()).contains("ACL support disabled"));
+      }
+      return refuses
+          ? java.util.Optional.of(
+              "Consul has ACLs on and CONSUL_HTTP_TOKEN is not set, so it would not say what it"
+                  + " hides: set CONSUL_HTTP_TOKEN (CONSUL_HTTP_TOKEN=anonymous to read with the"
+                  + " anonymous token's rights)")
+          : java.util.Optional.empty();
+    }
   }
 }

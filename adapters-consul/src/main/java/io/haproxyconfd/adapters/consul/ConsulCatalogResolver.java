@@ -3,6 +3,7 @@ package io.haproxyconfd.adapters.consul;
 import com.ecwid.consul.v1.ConsulClient;
 import com.ecwid.consul.v1.QueryParams;
 import com.ecwid.consul.v1.Response;
+import com.ecwid.consul.v1.catalog.model.Node;
 import com.ecwid.consul.v1.health.HealthServicesRequest;
 import com.ecwid.consul.v1.health.model.Check;
 import com.ecwid.consul.v1.health.model.HealthService;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -30,28 +32,30 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link BackendResolver} on Consul's catalog: a service's backends are its instances that the
- * health endpoint reports as passing (every check, its node's included), at the service's address,
- * else its node's, and its port. The health endpoint is used rather than the catalog one because
- * consul-api drops the token on the latter.
+ * {@link BackendResolver} on Consul's catalog: a service's backends are its instances whose every
+ * check passes, their nodes' checks included, at the service's address, else its node's, and its
+ * port. The health endpoint is used rather than the catalog one because consul-api drops the token
+ * on the latter.
  *
- * <p>What it costs does not grow with the number of services watched: two blocking queries run,
- * whatever that number. One is on every check's state ({@code /v1/health/state/any}): when it
- * answers, the services whose checks (or whose nodes' checks) changed are read again, and only
- * those. The other is on the catalog's service list ({@code /v1/catalog/services}), whose index
- * moves when any instance is registered or removed: an instance without checks of its own shows
- * nowhere else, so then every watched service is read again, {@value #SWEEPERS} at a time. The
- * services the checks name are read on a reader of their own, so that a failing instance is taken
- * out at once even while such a sweep runs. Reads use at most {@value #READERS} connections. Each
- * index that goes backwards (a restarted agent, reaped tombstones) starts its query over from 0 and
- * reads everything again, as Consul's documentation asks.
+ * <p>What it costs does not grow with the number of services watched: three blocking queries run,
+ * whatever that number, once someone listens for changes. One is on every check's state ({@code
+ * /v1/health/state/any}): each answer for a service keeps the check states it saw, so the services
+ * whose checks (or whose nodes' checks) now differ are read again, and only those, on a reader of
+ * their own. One is on the nodes ({@code /v1/catalog/nodes}): the services on a node whose address
+ * changed are read again. The last is on the catalog's service list ({@code /v1/catalog/services}),
+ * whose index moves when any instance is registered or removed: an instance without checks shows
+ * nowhere else, so then every watched service is read again, {@value #SWEEPERS} at a time. Reads
+ * use at most {@value #READERS} connections. Each index that goes backwards (a restarted agent, a
+ * restored snapshot) starts its query over from 0, as Consul's documentation asks. An older answer
+ * never replaces a newer one: each keeps its index.
  *
- * <p>An answer Consul's ACLs filtered is a refusal for that service ({@link Resolution#refused}),
- * never an empty set of backends.
+ * <p>An answer Consul's ACLs filtered, or any answer while ACLs are on and no token is set, is a
+ * refusal for that service ({@link Resolution#refused}), never an empty set of backends.
  */
 final class ConsulCatalogResolver implements BackendResolver {
   private static final Logger LOG = LoggerFactory.getLogger(ConsulCatalogResolver.class);
@@ -65,8 +69,11 @@ final class ConsulCatalogResolver implements BackendResolver {
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
   private final ConsulSettings settings;
+  private final Consul.Agent readAgent;
+  private final Consul.Agent watchAgent;
   private final ConsulClient reads;
   private final ConsulClient watches;
+  private final Consul.AclGuard acls;
   private final ExecutorService readers;
   private final ExecutorService sweepers;
   private final Map<String, Answer> answers = new ConcurrentHashMap<>();
@@ -76,16 +83,20 @@ final class ConsulCatalogResolver implements BackendResolver {
   private volatile boolean closed;
 
   /**
-   * A service's last answer, the nodes its instances are on, and the states of its checks and its
-   * nodes' checks as that answer saw them ("node/check=status"): a later state that differs is a
-   * change.
+   * A service's last answer: its backends, the address of each node its instances are on, the
+   * states of its checks and its nodes' checks ("node/check=status") as it saw them, and the index
+   * it was read at (-1 when Consul did not answer).
    */
-  private record Answer(Resolution resolution, Set<String> nodes, Set<String> checks) {}
+  private record Answer(
+      Resolution resolution, Map<String, String> nodes, Set<String> checks, long index) {}
 
-  ConsulCatalogResolver(ConsulSettings settings, ConsulClient reads, ConsulClient watches) {
+  ConsulCatalogResolver(ConsulSettings settings, Consul.Agent reads, Consul.Agent watches) {
     this.settings = settings;
-    this.reads = reads;
-    this.watches = watches;
+    this.readAgent = reads;
+    this.watchAgent = watches;
+    this.reads = reads.api();
+    this.watches = watches.api();
+    this.acls = new Consul.AclGuard(settings, reads);
     this.readers = pool(1, "consul-catalog-read");
     this.sweepers = pool(SWEEPERS, "consul-catalog-sweep");
   }
@@ -102,19 +113,20 @@ final class ConsulCatalogResolver implements BackendResolver {
 
   @Override
   public Map<BackendQuery, Resolution> resolve(Set<BackendQuery> queries) {
-    startLoops();
     Set<String> names = new HashSet<>();
     queries.forEach(q -> names.add(q.service().value()));
     answers.keySet().retainAll(names);
-    // New names, and those Consul refused last time: a token's rights change without a catalog
-    // change to tell of it.
+    // New names, those Consul refused or did not answer for last time (a token's rights change
+    // without a catalog change to tell of it), and every name while nothing watches.
     Set<String> fresh = new TreeSet<>(names);
-    answers.forEach(
-        (name, answer) -> {
-          if (!answer.resolution().refused()) {
-            fresh.remove(name);
-          }
-        });
+    if (watching()) {
+      answers.forEach(
+          (name, answer) -> {
+            if (!answer.resolution().refused() && answer.index() >= 0) {
+              fresh.remove(name);
+            }
+          });
+    }
     readAll(fresh, false, sweepers);
     Map<BackendQuery, Resolution> result = new HashMap<>();
     for (BackendQuery q : queries) {
@@ -127,6 +139,10 @@ final class ConsulCatalogResolver implements BackendResolver {
                   List.of(), Optional.of("Consul catalog not read for " + q.service())));
     }
     return result;
+  }
+
+  private synchronized boolean watching() {
+    return !loops.isEmpty();
   }
 
   /** Reads each service on {@code pool}; signals the ones that changed. */
@@ -148,50 +164,69 @@ final class ConsulCatalogResolver implements BackendResolver {
   }
 
   /**
-   * One service's passing instances: those whose every check passes, their nodes' included (what
-   * {@code ?passing} would keep; all are asked for so that the answer shows every check's state).
-   * Its last answer is kept when Consul does not answer.
+   * One service's instances. All are asked for, not only the passing ones, so that the answer shows
+   * every check's state; an instance passes when every check does ({@code ?passing}'s rule). When
+   * Consul does not answer, the last answer's backends are kept with a warning.
    */
   private void read(String name, boolean signal) {
-    Answer before = answers.get(name);
     Answer now;
     try {
-      HealthServicesRequest request =
-          HealthServicesRequest.newBuilder()
-              .setDatacenter(settings.datacenter().orElse(null))
-              .build();
-      now = answer(name, reads.getHealthServices(name, request).getValue());
+      Optional<String> refused = acls.refusal();
+      if (refused.isPresent()) {
+        now = new Answer(Resolution.refused(refused.get()), Map.of(), Set.of(), -1);
+      } else {
+        HealthServicesRequest request =
+            HealthServicesRequest.newBuilder()
+                .setDatacenter(settings.datacenter().orElse(null))
+                .build();
+        Response<List<HealthService>> r = reads.getHealthServices(name, request);
+        now = answer(name, r.getValue(), r.getConsulIndex() == null ? 0 : r.getConsulIndex());
+      }
     } catch (RuntimeException e) {
       String why = Consul.classify(e, "the instances of " + name).getMessage();
       if (Consul.isAclFiltered(e) || why.contains("CONSUL_DATACENTER")) {
-        now = new Answer(Resolution.refused(why), Set.of(), Set.of());
+        now = new Answer(Resolution.refused(why), Map.of(), Set.of(), -1);
       } else {
+        Answer before = answers.get(name);
         List<Backend> kept = before == null ? List.of() : before.resolution().backends();
         now =
             new Answer(
                 new Resolution(
                     kept,
                     Optional.of(why + "; keeping the last " + kept.size() + " known address(es)")),
-                before == null ? Set.of() : before.nodes(),
-                Set.of());
+                before == null ? Map.of() : before.nodes(),
+                Set.of(),
+                -1);
       }
     }
     if (closed) {
       return;
     }
-    answers.put(name, now);
-    if (signal && (before == null || !before.resolution().equals(now.resolution()))) {
+    Answer fresh = now;
+    Answer[] replaced = new Answer[1];
+    answers.compute(
+        name,
+        (n, old) -> {
+          replaced[0] = old;
+          // A read that started before another but answers after it must not undo it.
+          return old != null && fresh.index() >= 0 && old.index() > fresh.index() ? old : fresh;
+        });
+    Answer before = replaced[0];
+    Answer stored = answers.get(name);
+    if (signal
+        && stored == fresh
+        && (before == null || !before.resolution().equals(fresh.resolution()))) {
       listeners.forEach(l -> l.changed("consul: instances of " + name + " changed"));
     }
   }
 
-  private static Answer answer(String name, List<HealthService> entries) {
+  private static Answer answer(String name, List<HealthService> entries, long index) {
     List<Backend> found = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
-    Set<String> nodes = new HashSet<>();
+    Map<String, String> nodes = new TreeMap<>();
     Set<String> checks = new TreeSet<>();
     for (HealthService h : entries) {
-      nodes.add(h.getNode().getNode());
+      nodes.put(h.getNode().getNode(), String.valueOf(h.getNode().getAddress()));
       boolean passing = true;
       for (Check c : h.getChecks() == null ? List.<Check>of() : h.getChecks()) {
         checks.add(state(c));
@@ -224,16 +259,16 @@ final class ConsulCatalogResolver implements BackendResolver {
             : found.isEmpty()
                 ? Optional.of(name + " has no passing instance in Consul")
                 : Optional.empty();
-    return new Answer(new Resolution(found, warning), nodes, checks);
+    return new Answer(new Resolution(found, warning), nodes, checks, index);
   }
 
   private static String state(Check c) {
     return c.getNode() + "/" + c.getCheckId() + "=" + c.getStatus();
   }
 
-  // ---- the two watches --------------------------------------------------------------------------
+  // ---- the three watches ------------------------------------------------------------------------
 
-  /** Starts both watches, once. */
+  /** Starts the watches, once: only a listener needs them. */
   private synchronized void startLoops() {
     if (!loops.isEmpty() || closed) {
       return;
@@ -241,23 +276,23 @@ final class ConsulCatalogResolver implements BackendResolver {
     loops.add(
         loop(
             "consul-health-state",
-            index ->
-                watches.getHealthChecksState(
-                    new QueryParams(
-                        settings.datacenter().orElse(null),
-                        settings.blockingWait().toSeconds(),
-                        index)),
+            index -> watches.getHealthChecksState(params(index)),
             this::checksChanged));
     loops.add(
         loop(
+            "consul-catalog-nodes",
+            index -> watches.getCatalogNodes(params(index)),
+            this::nodesChanged));
+    loops.add(
+        loop(
             "consul-catalog-services",
-            index ->
-                watches.getCatalogServices(
-                    new QueryParams(
-                        settings.datacenter().orElse(null),
-                        settings.blockingWait().toSeconds(),
-                        index)),
+            index -> watches.getCatalogServices(params(index)),
             services -> readAll(new TreeSet<>(answers.keySet()), true, sweepers)));
+  }
+
+  private QueryParams params(long index) {
+    return new QueryParams(
+        settings.datacenter().orElse(null), settings.blockingWait().toSeconds(), index);
   }
 
   /**
@@ -279,11 +314,30 @@ final class ConsulCatalogResolver implements BackendResolver {
     answers.forEach(
         (name, answer) -> {
           Set<String> now = new TreeSet<>(byService.getOrDefault(name, Set.of()));
-          answer.nodes().forEach(n -> now.addAll(byNode.getOrDefault(n, Set.of())));
+          answer.nodes().keySet().forEach(n -> now.addAll(byNode.getOrDefault(n, Set.of())));
           if (!now.equals(answer.checks())) {
             changed.add(name);
           }
         });
+    readAll(changed, true, readers);
+  }
+
+  /** Every node's address now: re-reads the services on a node whose address differs. */
+  private void nodesChanged(List<Node> nodes) {
+    Map<String, String> addresses = new HashMap<>();
+    nodes.forEach(n -> addresses.put(n.getNode(), String.valueOf(n.getAddress())));
+    Set<String> changed = new TreeSet<>();
+    answers.forEach(
+        (name, answer) ->
+            answer
+                .nodes()
+                .forEach(
+                    (node, address) -> {
+                      String now = addresses.get(node);
+                      if (now != null && !now.equals(address)) {
+                        changed.add(name);
+                      }
+                    }));
     readAll(changed, true, readers);
   }
 
@@ -292,8 +346,7 @@ final class ConsulCatalogResolver implements BackendResolver {
    * an index that goes backwards starts over from 0; errors back off, and the first answer after
    * them counts as a change.
    */
-  private <T> Thread loop(
-      String name, java.util.function.LongFunction<Response<T>> query, Consumer<T> onChange) {
+  private <T> Thread loop(String name, LongFunction<Response<T>> query, Consumer<T> onChange) {
     Thread t =
         new Thread(
             () -> {
@@ -313,7 +366,9 @@ final class ConsulCatalogResolver implements BackendResolver {
                         index,
                         next);
                     index = 0;
-                    readAll(new TreeSet<>(answers.keySet()), true, sweepers);
+                    // The answers' own indexes are from before: none may hold off what comes.
+                    answers.replaceAll(
+                        (n, a) -> new Answer(a.resolution(), a.nodes(), a.checks(), -1));
                   } else if (next > index || failing) {
                     index = next;
                     onChange.accept(r.getValue());
@@ -352,6 +407,7 @@ final class ConsulCatalogResolver implements BackendResolver {
   @Override
   public Subscription onChange(ChangeListener listener) {
     listeners.add(listener);
+    startLoops();
     return () -> listeners.remove(listener);
   }
 
@@ -363,6 +419,9 @@ final class ConsulCatalogResolver implements BackendResolver {
     }
     readers.shutdownNow();
     sweepers.shutdownNow();
+    // A blocking read ignores interrupts: closing the HTTP clients ends it now, not after its wait.
+    watchAgent.close();
+    readAgent.close();
     answers.clear();
   }
 }

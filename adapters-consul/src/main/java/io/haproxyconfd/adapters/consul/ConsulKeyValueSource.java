@@ -37,14 +37,20 @@ final class ConsulKeyValueSource implements KeyValueSource {
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
   private final ConsulSettings settings;
+  private final Consul.Agent readAgent;
+  private final Consul.Agent watchAgent;
   private final ConsulClient reads;
   private final ConsulClient watches;
+  private final Consul.AclGuard acls;
   private final Set<Watcher> watchers = ConcurrentHashMap.newKeySet();
 
-  ConsulKeyValueSource(ConsulSettings settings, ConsulClient reads, ConsulClient watches) {
+  ConsulKeyValueSource(ConsulSettings settings, Consul.Agent reads, Consul.Agent watches) {
     this.settings = settings;
-    this.reads = reads;
-    this.watches = watches;
+    this.readAgent = reads;
+    this.watchAgent = watches;
+    this.reads = reads.api();
+    this.watches = watches.api();
+    this.acls = new Consul.AclGuard(settings, reads);
   }
 
   static String prefix(ProxyId proxy) {
@@ -56,6 +62,10 @@ final class ConsulKeyValueSource implements KeyValueSource {
     String prefix = prefix(proxy);
     Response<List<GetValue>> response;
     try {
+      java.util.Optional<String> refused = acls.refusal();
+      if (refused.isPresent()) {
+        throw StoreException.refused(refused.get(), null);
+      }
       response =
           reads.getKVValues(prefix, null, new QueryParams(settings.datacenter().orElse(null)));
     } catch (RuntimeException e) {
@@ -93,6 +103,9 @@ final class ConsulKeyValueSource implements KeyValueSource {
   @Override
   public void close() {
     watchers.forEach(Watcher::close);
+    // A blocking read ignores interrupts: closing the HTTP clients ends it now, not after its wait.
+    watchAgent.close();
+    readAgent.close();
   }
 
   /** One blocking-query loop on its own thread. */

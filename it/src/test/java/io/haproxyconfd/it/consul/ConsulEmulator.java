@@ -117,6 +117,7 @@ public final class ConsulEmulator implements AutoCloseable {
   private long kvTableIndex = 1;
   private long servicesTableIndex = 1;
   private long checksTableIndex = 1;
+  private long nodesTableIndex = 1;
 
   /** Token to policy; empty map: ACLs off. */
   private final Map<String, Policy> acls;
@@ -161,7 +162,7 @@ public final class ConsulEmulator implements AutoCloseable {
     return port;
   }
 
-  /** Every request's raw query string so far (empty for none), in order. */
+  /** Every request's raw path and query so far ({@code /v1/kv/x?recurse}), in order. */
   public List<String> queries() {
     return List.copyOf(queries);
   }
@@ -186,9 +187,22 @@ public final class ConsulEmulator implements AutoCloseable {
       checks.clear();
       serviceIndexes.clear();
       byName.clear();
-      index = kvTableIndex = servicesTableIndex = checksTableIndex = 1;
+      index = kvTableIndex = servicesTableIndex = checksTableIndex = nodesTableIndex = 1;
     }
     listen(port);
+  }
+
+  /**
+   * A restored raft snapshot (one of the causes Consul's documentation gives): the data stay, the
+   * indexes go back, and connections stay open; blocked queries go on waiting for an index that
+   * will not come.
+   */
+  public void restoreSnapshot() {
+    synchronized (lock) {
+      index = kvTableIndex = servicesTableIndex = checksTableIndex = nodesTableIndex = 1;
+      serviceIndexes.replaceAll((name, i) -> 1L);
+      lock.notifyAll();
+    }
   }
 
   /**
@@ -214,17 +228,42 @@ public final class ConsulEmulator implements AutoCloseable {
             });
     server.setExecutor(executor);
     server.createContext("/v1/kv/", ex -> handle(ex, this::kv));
+    server.createContext("/v1/acl/token/self", ex -> handle(ex, r -> {}));
     server.createContext("/v1/health/service/", ex -> handle(ex, this::health));
     server.createContext("/v1/health/state/", ex -> handle(ex, this::healthState));
     server.createContext("/v1/catalog/services", ex -> handle(ex, this::catalogServices));
+    server.createContext("/v1/catalog/nodes", ex -> handle(ex, this::catalogNodes));
     server.createContext("/v1/catalog/register", ex -> handle(ex, this::catalogRegister));
     server.createContext("/v1/catalog/deregister", ex -> handle(ex, this::catalogDeregister));
     server.start();
     port = server.getAddress().getPort();
   }
 
-  /** A request: its query, and the policy of the token it carries. */
-  private record Request(HttpExchange ex, Map<String, String> q, Policy policy) {}
+  /**
+   * A request: its query, the policy of the token it carries, and whether it carried one (Consul
+   * says what its ACLs filtered only to a request that presented a token).
+   */
+  private record Request(
+      HttpExchange ex, Map<String, String> q, Policy policy, boolean tokenPresented) {}
+
+  /**
+   * {@code GET /v1/acl/token/self}: 401 "ACL support disabled" without ACLs; else the token's
+   * description, the anonymous token's when none is given, or 403 "ACL not found".
+   */
+  private void tokenSelf(HttpExchange ex, String given) throws IOException {
+    if (!aclsOn) {
+      send(ex, 401, "ACL support disabled");
+    } else if (given == null || given.isEmpty() || given.equals("anonymous")) {
+      send(
+          ex,
+          200,
+          "{\"AccessorID\":\"00000000-0000-0000-0000-000000000002\",\"SecretID\":\"anonymous\"}");
+    } else if (acls.containsKey(given)) {
+      send(ex, 200, "{\"SecretID\":\"" + given + "\"}");
+    } else {
+      send(ex, 403, "ACL not found");
+    }
+  }
 
   @FunctionalInterface
   private interface Handler {
@@ -234,7 +273,7 @@ public final class ConsulEmulator implements AutoCloseable {
   private void handle(HttpExchange ex, Handler handler) throws IOException {
     try (ex) {
       String raw = ex.getRequestURI().getRawQuery();
-      queries.add(raw == null ? "" : raw);
+      queries.add(ex.getRequestURI().getRawPath() + "?" + (raw == null ? "" : raw));
       Map<String, String> q = query(ex);
       String dc = q.get("dc");
       if (dc != null && !dc.isEmpty() && !dc.equals(DATACENTER)) {
@@ -242,10 +281,15 @@ public final class ConsulEmulator implements AutoCloseable {
         return;
       }
       Policy policy = Policy.ALL;
+      String given = q.getOrDefault("token", ex.getRequestHeaders().getFirst("X-Consul-Token"));
+      boolean presented = given != null && !given.isEmpty();
+      if (ex.getRequestURI().getPath().equals("/v1/acl/token/self")) {
+        tokenSelf(ex, given);
+        return;
+      }
       if (aclsOn) {
-        String given = q.getOrDefault("token", ex.getRequestHeaders().getFirst("X-Consul-Token"));
-        if (given == null || given.isEmpty()) {
-          policy = Policy.NONE;
+        if (!presented || given.equals("anonymous")) {
+          policy = acls.getOrDefault("anonymous", Policy.NONE);
         } else if (acls.containsKey(given)) {
           policy = acls.get(given);
         } else {
@@ -253,7 +297,7 @@ public final class ConsulEmulator implements AutoCloseable {
           return;
         }
       }
-      handler.handle(new Request(ex, q, policy));
+      handler.handle(new Request(ex, q, policy, presented));
     }
   }
 
@@ -308,7 +352,16 @@ public final class ConsulEmulator implements AutoCloseable {
     long next = ++index;
     Node before = nodes.put(node, new Node(node, nodeAddress));
     if (before != null && !before.address().equals(nodeAddress)) {
+      // Consul moves the nodes table's index and those of the node's services, not the services
+      // table's.
+      nodesTableIndex = next;
       bumpServicesOfNode(node, next);
+    } else if (before == null) {
+      nodesTableIndex = next;
+    }
+    if (same.equals(services.get(node + "/" + id))) {
+      lock.notifyAll();
+      return;
     }
     Service replaced = services.put(node + "/" + id, same);
     if (replaced != null) {
@@ -387,10 +440,14 @@ public final class ConsulEmulator implements AutoCloseable {
         int servicePort = s.has("Port") ? s.get("Port").getAsInt() : 0;
         registerLocked(node, nodeAddress, name, id, string(s, "Address"), servicePort);
       } else {
-        long next = ++index;
-        nodes.put(node, new Node(node, nodeAddress));
-        bumpServicesOfNode(node, next);
-        lock.notifyAll();
+        Node before = nodes.get(node);
+        if (before == null || !before.address().equals(nodeAddress)) {
+          long next = ++index;
+          nodes.put(node, new Node(node, nodeAddress));
+          nodesTableIndex = next;
+          bumpServicesOfNode(node, next);
+          lock.notifyAll();
+        }
       }
       List<JsonObject> given = new ArrayList<>();
       if (body.has("Check") && body.get("Check").isJsonObject()) {
@@ -554,7 +611,7 @@ public final class ConsulEmulator implements AutoCloseable {
         body = out;
       }
     }
-    headers(r.ex(), answerIndex, filtered);
+    headers(r.ex(), answerIndex, filtered && r.tokenPresented());
     if (body == null) {
       send(r.ex(), 404, "");
     } else {
@@ -616,7 +673,7 @@ public final class ConsulEmulator implements AutoCloseable {
         out.add(entry);
       }
     }
-    headers(r.ex(), answerIndex, filtered);
+    headers(r.ex(), answerIndex, filtered && r.tokenPresented());
     send(r.ex(), 200, out.toString());
   }
 
@@ -641,7 +698,7 @@ public final class ConsulEmulator implements AutoCloseable {
         out.add(checkJson(c));
       }
     }
-    headers(r.ex(), answerIndex, filtered);
+    headers(r.ex(), answerIndex, filtered && r.tokenPresented());
     send(r.ex(), 200, out.toString());
   }
 
@@ -662,7 +719,32 @@ public final class ConsulEmulator implements AutoCloseable {
         out.add(s.name(), new JsonArray());
       }
     }
-    headers(r.ex(), answerIndex, filtered);
+    headers(r.ex(), answerIndex, filtered && r.tokenPresented());
+    send(r.ex(), 200, out.toString());
+  }
+
+  private void catalogNodes(Request r) throws IOException {
+    JsonArray out = new JsonArray();
+    long answerIndex;
+    boolean filtered = false;
+    synchronized (lock) {
+      if (!block(r.q(), () -> nodesTableIndex)) {
+        return;
+      }
+      answerIndex = nodesTableIndex;
+      for (Node n : nodes.values()) {
+        if (!r.policy().catalog()) {
+          filtered = true;
+          continue;
+        }
+        JsonObject o = new JsonObject();
+        o.addProperty("Node", n.name());
+        o.addProperty("Address", n.address());
+        o.addProperty("Datacenter", DATACENTER);
+        out.add(o);
+      }
+    }
+    headers(r.ex(), answerIndex, filtered && r.tokenPresented());
     send(r.ex(), 200, out.toString());
   }
 
