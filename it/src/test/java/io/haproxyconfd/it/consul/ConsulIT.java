@@ -425,7 +425,14 @@ class ConsulIT {
         writes.instance("n1", "10.0.0.1", "api", "api-2", "", 81, "critical");
         writes.instance("n1", "10.0.0.1", "api", "api-2", "", 81, "passing");
         // Only a watch that starts over signals it; resolve() alone answers from what it has.
-        Await.until(Duration.ofSeconds(10), "a signal after the restore", () -> !signals.isEmpty());
+        Await.until(
+            Duration.ofSeconds(10),
+            () -> {
+              List<String> seen = own.queries();
+              return "a signal after the restore; the last requests: "
+                  + seen.subList(Math.max(0, seen.size() - 12), seen.size());
+            },
+            () -> !signals.isEmpty());
         Await.until(
             Duration.ofSeconds(5),
             () -> "the instances after the restore: " + catalog.resolve(Set.of(q)).get(q),
