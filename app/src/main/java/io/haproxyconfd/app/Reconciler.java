@@ -196,7 +196,8 @@ final class Reconciler implements AutoCloseable {
         status.failed(now, e.getMessage());
         if (!storeLost || !now.isBefore(lastStoreWarning.plus(STORE_WARNING_EVERY))) {
           LOG.warn(
-              "cannot read the keys ({}); the last good config keeps serving; retrying every {}"
+              "cannot read the keys or their backends ({}); the last good config keeps serving;"
+                  + " retrying every {}"
                   + " ms",
               e.getMessage(),
               backoff.toMillis());

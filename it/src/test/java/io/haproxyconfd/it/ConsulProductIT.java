@@ -121,12 +121,18 @@ class ConsulProductIT {
             out.toString().contains("services/api") && out.toString().contains("CONSUL_HTTP_TOKEN"),
             out.toString());
 
-        // The instance moves while the token may not see it: the daemon says so and keeps a.
+        // The instance moves while the token may not see it: passes fail, nothing is applied,
+        // and HAProxy keeps serving a.
+        long applied = applies(d);
+        long failures = d.metric("haproxy_confd_apply_failures_total");
         consul.register("api", new ConsulEmulator.Instance("api-1", "127.0.0.2", a.port(), true));
         Await.until(
             Duration.ofSeconds(10),
             d::describe,
-            () -> java.nio.file.Files.readString(d.log).contains("CONSUL_HTTP_TOKEN"));
+            () ->
+                d.metric("haproxy_confd_apply_failures_total") >= failures + 2
+                    && d.status().contains("CONSUL_HTTP_TOKEN"));
+        assertEquals(applied, applies(d), "nothing applied while the catalog is hidden");
         for (int i = 0; i < 5; i++) {
           RawHttp.Response r = RawHttp.get(d.http, "api.example.org", "/");
           assertEquals("backend=a", r.body().split(" ")[0], "the last good config serves");
@@ -136,5 +142,14 @@ class ConsulProductIT {
         d.awaitServed("api.example.org", "backend=b", Duration.ofSeconds(20));
       }
     }
+  }
+
+  /** Applies of any outcome but "unchanged" so far. */
+  private static long applies(DaemonProcess d) throws Exception {
+    long n = 0;
+    for (String outcome : List.of("reloaded", "runtime_update", "rejected")) {
+      n += d.metric("haproxy_confd_applies_total{outcome=\"" + outcome + "\"}");
+    }
+    return n;
   }
 }
