@@ -293,7 +293,9 @@ final class EtcdV2KeyValueSource implements KeyValueSource {
   private static Answer answer(HttpResponse<String> r) throws StoreException {
     if (r.statusCode() == 401 || r.statusCode() == 403) {
       throw StoreException.refused(
-          "etcd (v2 API) refused the credentials (ETCD_USER/ETCD_PASSWORD): " + r.body().strip(),
+          "etcd (v2 API) refused the request: wrong ETCD_USER/ETCD_PASSWORD, or a user (or,"
+              + " without one, the guest role) with no right to read the prefix: "
+              + r.body().strip(),
           null);
     }
     long index = r.headers().firstValueAsLong("X-Etcd-Index").orElse(bodyIndex(r.body()));

@@ -95,7 +95,20 @@ class EtcdV2AuthIT {
       try (KeyValueSource elsewhere = EtcdStore.connectV2(s)) {
         StoreException e = assertThrows(StoreException.class, () -> elsewhere.read(proxy));
         assertTrue(e.isPermanent(), e.getMessage());
+        assertTrue(e.getMessage().contains("no right to read the prefix"), e.getMessage());
       }
+    }
+    // The same user reads once its role may: the refusal above was the missing right alone.
+    int granted =
+        send(
+            "PUT",
+            "/v2/auth/roles/elsewhere",
+            "{\"role\":\"elsewhere\",\"grant\":{\"kv\":{\"read\":[\"/haproxy-auth*\"],\"write\":[]}}}",
+            "root:rootpw");
+    assertTrue(granted == 200 || granted == 201, "grant: " + granted);
+    try (KeyValueSource confd =
+        EtcdStore.connectV2(EtcdSettings.of(etcd.endpoints()).withUser("confd", "s3cret"))) {
+      assertEquals("80", confd.read(proxy).entries().get("services/web/port").value());
     }
   }
 }
