@@ -29,42 +29,32 @@ final class BackendAssignment {
     config.http().forEach(s -> queries.add(query(s)));
     config.tcp().forEach(s -> queries.add(query(s)));
     Map<BackendQuery, Resolution> answers = resolver.resolve(queries);
+    List<String> warnings = new ArrayList<>();
     List<String> refusals = new ArrayList<>();
-    config.http().stream()
-        .filter(s -> answers.get(query(s)).refused())
-        .forEach(
-            s ->
-                refusals.add(
-                    "services/" + s.name() + ": " + answers.get(query(s)).warning().orElseThrow()));
-    config.tcp().stream()
-        .filter(s -> answers.get(query(s)).refused())
-        .forEach(
-            s ->
-                refusals.add(
-                    "tcp-services/"
-                        + s.name()
-                        + ": "
-                        + answers.get(query(s)).warning().orElseThrow()));
+    List<HttpService> http = new ArrayList<>();
+    for (HttpService s : config.http()) {
+      Resolution r = answers.get(query(s));
+      note("services/" + s.name(), r, warnings, refusals);
+      http.add(s.withBackends(r.backends()));
+    }
+    List<TcpService> tcp = new ArrayList<>();
+    for (TcpService s : config.tcp()) {
+      Resolution r = answers.get(query(s));
+      note("tcp-services/" + s.name(), r, warnings, refusals);
+      tcp.add(s.withBackends(r.backends()));
+    }
     if (!refusals.isEmpty()) {
       throw StoreException.refused(
           refusals.get(0)
               + (refusals.size() > 1 ? " (and " + (refusals.size() - 1) + " more)" : ""),
           null);
     }
-    List<String> warnings = new ArrayList<>();
-    List<HttpService> http = new ArrayList<>();
-    for (HttpService s : config.http()) {
-      Resolution r = answers.get(query(s));
-      r.warning().ifPresent(w -> warnings.add("services/" + s.name() + ": " + w));
-      http.add(s.withBackends(r.backends()));
-    }
-    List<TcpService> tcp = new ArrayList<>();
-    for (TcpService s : config.tcp()) {
-      Resolution r = answers.get(query(s));
-      r.warning().ifPresent(w -> warnings.add("tcp-services/" + s.name() + ": " + w));
-      tcp.add(s.withBackends(r.backends()));
-    }
     return new Result(new ProxyConfig(config.revision(), http, tcp), warnings);
+  }
+
+  /** A resolution's warning, or its refusal, under the service's key. */
+  private static void note(String key, Resolution r, List<String> warnings, List<String> refusals) {
+    r.warning().ifPresent(w -> (r.refused() ? refusals : warnings).add(key + ": " + w));
   }
 
   private static BackendQuery query(HttpService s) {
