@@ -39,6 +39,8 @@ class ReconcilerTest {
     final AtomicReference<Map<String, String>> keys = new AtomicReference<>(Map.of());
     final AtomicBoolean down = new AtomicBoolean();
     final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
+    final java.util.concurrent.atomic.AtomicInteger reads =
+        new java.util.concurrent.atomic.AtomicInteger();
     long revision = 1;
 
     void set(Map<String, String> values) {
@@ -52,6 +54,7 @@ class ReconcilerTest {
       if (down.get()) {
         throw StoreException.unavailable("store is down (test)", null);
       }
+      reads.incrementAndGet();
       return KeySnapshot.of(revision, keys.get());
     }
 
@@ -111,11 +114,46 @@ class ReconcilerTest {
   private final FakeProxy proxy = new FakeProxy();
   private final Status status = new Status();
 
+  /** A discovering resolver whose answer for every service a test sets, and signals. */
+  static final class FakeCatalog implements io.haproxyconfd.ports.BackendResolver {
+    final AtomicReference<List<io.haproxyconfd.domain.Backend>> backends =
+        new AtomicReference<>(List.of());
+    final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
+
+    void set(List<io.haproxyconfd.domain.Backend> now) {
+      backends.set(now);
+      listeners.forEach(l -> l.changed("catalog (test)"));
+    }
+
+    @Override
+    public Map<io.haproxyconfd.ports.BackendQuery, io.haproxyconfd.ports.Resolution> resolve(
+        java.util.Set<io.haproxyconfd.ports.BackendQuery> queries) {
+      Map<io.haproxyconfd.ports.BackendQuery, io.haproxyconfd.ports.Resolution> out =
+          new java.util.HashMap<>();
+      queries.forEach(q -> out.put(q, io.haproxyconfd.ports.Resolution.of(backends.get())));
+      return out;
+    }
+
+    @Override
+    public Subscription onChange(ChangeListener listener) {
+      listeners.add(listener);
+      return () -> listeners.remove(listener);
+    }
+
+    @Override
+    public void close() {}
+  }
+
   private Reconciler reconciler(Duration quiet, Duration maxDelay) {
+    return reconciler(quiet, maxDelay, new AgentKeysResolver(AgentNames.none()));
+  }
+
+  private Reconciler reconciler(
+      Duration quiet, Duration maxDelay, io.haproxyconfd.ports.BackendResolver resolver) {
     return new Reconciler(
         new ProxyId("t"),
         store,
-        new AgentKeysResolver(AgentNames.none()),
+        resolver,
         proxy,
         now -> Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS),
         new Reconciler.Timing(quiet, maxDelay, Duration.ofMinutes(5)),
@@ -135,7 +173,7 @@ class ReconcilerTest {
                 "services/web/domain",
                 "example.org",
                 "services/web/w1",
-                "10.0.0." + (i % 250 + 1) + ":80"));
+                "10.0." + (i / 250) + "." + (i % 250 + 1) + ":80"));
       }
       Await.until(
           Duration.ofSeconds(5),
@@ -148,7 +186,7 @@ class ReconcilerTest {
                   .get(0)
                   .backends()
                   .toString()
-                  .equals("[10.0.0.250:80]"));
+                  .equals("[10.0.1.250:80]")); // no earlier state has it
       assertTrue(proxy.applied.size() < 20, proxy.applied.size() + " applies for 500 signals");
     }
   }
@@ -222,6 +260,30 @@ class ReconcilerTest {
       assertTrue(
           status.prometheus().contains("haproxy_confd_store_reconnects_total 1"),
           status.prometheus());
+    }
+  }
+
+  @Test
+  void a_pass_for_moved_backends_alone_reads_no_keys_and_any_key_signal_reads_them()
+      throws Exception {
+    FakeCatalog catalog = new FakeCatalog();
+    catalog.backends.set(List.of(io.haproxyconfd.domain.Backend.of("10.0.0.1", 80)));
+    store.set(Map.of("services/web/domain", "example.org", "services/web/port", "80"));
+    try (Reconciler r = reconciler(Duration.ofMillis(10), Duration.ofMillis(100), catalog)) {
+      r.start();
+      awaitPasses(1);
+      int reads = store.reads.get();
+
+      catalog.set(List.of(io.haproxyconfd.domain.Backend.of("10.0.0.2", 80)));
+      awaitPasses(2);
+      assertEquals("[10.0.0.2:80]", proxy.applied.get(1).http().get(0).backends().toString());
+      assertEquals(reads, store.reads.get(), "the keys were not read again");
+
+      store.set(Map.of("services/web/domain", "example.net", "services/web/port", "80"));
+      awaitPasses(3);
+      assertEquals(
+          "example.net", proxy.applied.get(2).http().get(0).hosts().get(0).value(), "new keys");
+      assertTrue(store.reads.get() > reads, "a key signal reads the keys");
     }
   }
 }
