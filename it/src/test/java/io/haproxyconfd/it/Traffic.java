@@ -31,7 +31,14 @@ public final class Traffic implements AutoCloseable {
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong lastFailureNanos = new AtomicLong();
   private final List<String> failures = new CopyOnWriteArrayList<>();
+  private final long startedNanos = System.nanoTime();
   private volatile boolean stopped;
+
+  /**
+   * Traffic runs at least this long, however fast the product recovers, so that "none failed"
+   * always rests on enough requests.
+   */
+  static final java.time.Duration MIN_RUN = java.time.Duration.ofSeconds(2);
 
   private Traffic(int port, String host) {
     this.port = port;
@@ -80,8 +87,12 @@ public final class Traffic implements AutoCloseable {
     }
   }
 
-  /** Stops sending; what was counted. */
+  /** Stops sending, once it has run for {@link #MIN_RUN} at least; what was counted. */
   public Counts stop() throws InterruptedException {
+    long left = MIN_RUN.toNanos() - (System.nanoTime() - startedNanos);
+    if (left > 0) {
+      LockSupport.parkNanos(left); // a minimum duration of traffic, not a wait for anything
+    }
     stopped = true;
     thread.join(10_000);
     return new Counts(ok.get(), failed.get(), List.copyOf(failures));
