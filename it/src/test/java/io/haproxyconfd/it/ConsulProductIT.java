@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.ecwid.consul.v1.ConsulClient;
 import io.haproxyconfd.adapters.haproxy.EchoBackend;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
-import io.haproxyconfd.app.Cli;
 import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.it.consul.ConsulEmulator;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
@@ -100,11 +97,8 @@ class ConsulProductIT {
         d.awaitServed("api.example.org", "backend=a", Duration.ofSeconds(10));
 
         consul.setPolicy("proxy", kvOnly);
-        StringWriter out = new StringWriter();
-        int status =
-            Cli.execute(
-                new PrintWriter(out, true),
-                new PrintWriter(out, true),
+        InProcessCli check =
+            InProcessCli.run(
                 "check",
                 "--haproxy-id",
                 "acl",
@@ -116,10 +110,10 @@ class ConsulProductIT {
                 consul.address(),
                 "--consul-token",
                 "proxy");
-        assertEquals(4, status, out.toString());
+        assertEquals(4, check.status(), check.out());
         assertTrue(
-            out.toString().contains("services/api") && out.toString().contains("CONSUL_HTTP_TOKEN"),
-            out.toString());
+            check.out().contains("services/api") && check.out().contains("CONSUL_HTTP_TOKEN"),
+            check.out());
 
         // The instance moves while the token may not see it: passes fail, nothing is applied,
         // and HAProxy keeps serving a.

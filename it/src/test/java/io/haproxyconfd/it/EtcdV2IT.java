@@ -7,11 +7,8 @@ import io.haproxyconfd.adapters.dns.Dnsmasq;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
 import io.haproxyconfd.adapters.haproxy.EchoBackend;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
-import io.haproxyconfd.app.Cli;
 import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.domain.FreePorts;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Map;
@@ -248,10 +245,11 @@ class EtcdV2IT {
       throws Exception {
     etcd.etcdctlV2("set", "/haproxy-onlyv2/services/web/domain", "web.example.org");
     etcd.etcdctlV2("set", "/haproxy-onlyv2/services/web/w1", "10.0.0.1:80");
-    StringWriter out = new StringWriter();
-    assertEquals(1, check(out), out.toString());
-    assertTrue(out.toString().contains("set ETCD_API=2"), out.toString());
-    assertEquals(0, check(out, "--etcd-api", "2"), out.toString());
+    InProcessCli inV3 = check();
+    assertEquals(1, inV3.status(), inV3.out());
+    assertTrue(inV3.out().contains("set ETCD_API=2"), inV3.out());
+    InProcessCli inV2 = check("--etcd-api", "2");
+    assertEquals(0, inV2.status(), inV2.out());
   }
 
   @Test
@@ -276,10 +274,8 @@ class EtcdV2IT {
     }
   }
 
-  /**
-   * {@code check} of the keys of "onlyv2", agent-key backends; output and errors to {@code out}.
-   */
-  private static int check(StringWriter out, String... more) {
+  /** {@code check} of the keys of "onlyv2", agent-key backends. */
+  private static InProcessCli check(String... more) {
     java.util.List<String> args =
         new java.util.ArrayList<>(
             java.util.List.of(
@@ -291,19 +287,15 @@ class EtcdV2IT {
                 "--resolver",
                 "keys"));
     args.addAll(java.util.List.of(more));
-    return Cli.execute(
-        new PrintWriter(out, true), new PrintWriter(out, true), args.toArray(String[]::new));
+    return InProcessCli.run(args.toArray(String[]::new));
   }
 
   @Test
   void check_reads_kontenas_load_balancer_prefix() throws Exception {
     etcd.etcdctlV2("set", "/kontena/haproxy/lbcheck/services/web/virtual_hosts", "www.example.org");
     etcd.etcdctlV2("set", "/kontena/haproxy/lbcheck/services/web/upstreams/w1", "10.0.0.1:80");
-    StringWriter out = new StringWriter();
-    int status =
-        Cli.execute(
-            new PrintWriter(out, true),
-            new PrintWriter(out, true),
+    InProcessCli r =
+        InProcessCli.run(
             "check",
             "--prefix",
             "/kontena/haproxy/lbcheck",
@@ -313,7 +305,7 @@ class EtcdV2IT {
             "2",
             "--resolver",
             "keys");
-    assertEquals(0, status, out.toString());
-    assertTrue(out.toString().contains("1 HTTP and 0 TCP services"), out.toString());
+    assertEquals(0, r.status(), r.out());
+    assertTrue(r.out().contains("1 HTTP and 0 TCP services"), r.out());
   }
 }

@@ -204,15 +204,15 @@ final class ConsulCatalogResolver implements BackendResolver {
     }
     Answer fresh = now;
     Answer[] replaced = new Answer[1];
-    answers.compute(
-        name,
-        (n, old) -> {
-          replaced[0] = old;
-          // A read that started before another but answers after it must not undo it.
-          return old != null && fresh.index() >= 0 && old.index() > fresh.index() ? old : fresh;
-        });
+    Answer stored =
+        answers.compute(
+            name,
+            (n, old) -> {
+              replaced[0] = old;
+              // A read that started before another but answers after it must not undo it.
+              return old != null && fresh.index() >= 0 && old.index() > fresh.index() ? old : fresh;
+            });
     Answer before = replaced[0];
-    Answer stored = answers.get(name);
     if (signal
         && stored == fresh
         && (before == null || !before.resolution().equals(fresh.resolution()))) {
