@@ -287,7 +287,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
         commands.add("set server " + server + " state maint");
       }
     }
-    if (!send(commands)) {
+    if (!send(commands) || !holds(update.get().changes())) {
       return Optional.empty();
     }
     slots = update.get().slots();
@@ -345,24 +345,70 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     return new ProxyConfig(0, http, config.tcp());
   }
 
-  /** Sends runtime commands; false (and a log line) if HAProxy refused any. */
+  /**
+   * Sends runtime commands; false (and a log line) if HAProxy refused any. Each connection first
+   * asks for numbered severities, so that a refusal is told by its code ({@code [3]: No such
+   * server.}: 0-3 are emergency to error), not by its wording.
+   */
   private boolean send(List<String> commands) {
     if (commands.isEmpty()) {
       return true;
     }
     try {
       for (int i = 0; i < commands.size(); i += 100) {
-        String answer =
-            process.admin().send(commands.subList(i, Math.min(commands.size(), i + 100)));
-        for (String line : answer.split("\n")) {
-          if (line.startsWith("No such")
-              || line.contains("nvalid")
-              || line.contains("equire")
-              || line.startsWith("Unknown")
-              || line.contains("failed")) {
-            LOG.warn("runtime API refused a change ({}); reloading instead", line.strip());
-            return false;
-          }
+        List<String> batch = new ArrayList<>();
+        batch.add("set severity-output number");
+        batch.addAll(commands.subList(i, Math.min(commands.size(), i + 100)));
+        Optional<String> refusal = refusal(process.admin().send(batch));
+        if (refusal.isPresent()) {
+          LOG.warn("runtime API refused a change ({}); reloading instead", refusal.get());
+          return false;
+        }
+      }
+      return true;
+    } catch (IOException e) {
+      LOG.warn("runtime API unreachable ({}); reloading instead", e.getMessage());
+      return false;
+    }
+  }
+
+  /**
+   * The first line of an answer whose severity is error or worse ({@code [0]:} to {@code [3]:}).
+   */
+  static Optional<String> refusal(String answer) {
+    for (String line : answer.split("\n")) {
+      if (line.matches("\\[[0-3]\\]:.*")) {
+        return Optional.of(line.strip());
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Reads back from HAProxy the slots a runtime update changed: some refusals ({@code Invalid
+   * addr}) come at the same severity as a success, and only HAProxy's own state tells.
+   */
+  private boolean holds(List<Slots.Change> changes) {
+    Map<String, List<ServerStates.Server>> held = new TreeMap<>();
+    try {
+      for (Slots.Change c : changes) {
+        if (!held.containsKey(c.backend())) {
+          held.put(
+              c.backend(),
+              ServerStates.parse(process.admin().send("show servers state " + c.backend())));
+        }
+        Optional<ServerStates.Server> server =
+            held.get(c.backend()).stream().filter(s -> s.name().equals(c.serverName())).findFirst();
+        if (server.isEmpty() || !server.get().holds(c.server())) {
+          LOG.warn(
+              "HAProxy holds {} in {}/{} after a runtime change to {}; reloading instead",
+              server
+                  .map(s -> s.address() + ":" + s.port() + " (admin state " + s.adminState() + ")")
+                  .orElse("no server"),
+              c.backend(),
+              c.serverName(),
+              c.server().map(Backend::toString).orElse("an empty slot"));
+          return false;
         }
       }
       return true;

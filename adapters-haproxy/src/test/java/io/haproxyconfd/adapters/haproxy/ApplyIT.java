@@ -80,6 +80,43 @@ class ApplyIT {
   }
 
   @Test
+  void a_change_haproxy_refuses_at_runtime_reloads_instead() throws Exception {
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    HaproxySocket socket = new HaproxySocket(haproxy.stateDir());
+    // The slot the next backend goes into disappears behind the configurator's back, so HAProxy
+    // really refuses the change: "[3]: No such server."
+    assertEquals(
+        java.util.Set.of("s1", "s2", "s3", "s4"),
+        socket.servers("http-web").stream()
+            .map(HaproxySocket.Server::name)
+            .collect(java.util.stream.Collectors.toSet()));
+    socket.send("del server http-web/s2");
+    assertTrue(socket.servers("http-web").stream().noneMatch(s -> s.name().equals("s2")));
+    List<Long> workers = haproxy.workers();
+
+    ApplyResult r =
+        haproxy.apply(
+            "services/web/domain", "example.org",
+            "services/web/w1", a.backend().toString(),
+            "services/web/w2", b.backend().toString());
+
+    assertEquals(Outcome.RELOADED, r.outcome(), r.toString());
+    assertNotEquals(workers, haproxy.workers());
+    assertEquals(
+        java.util.Set.of(a.backend().toString(), b.backend().toString()),
+        socket.servers("http-web").stream()
+            .filter(HaproxySocket.Server::filled)
+            .map(HaproxySocket.Server::endpoint)
+            .collect(java.util.stream.Collectors.toSet()),
+        "HAProxy holds both backends after the reload");
+    java.util.Set<String> seen = new java.util.TreeSet<>();
+    for (int i = 0; i < 6; i++) {
+      seen.add(backendOf("example.org"));
+    }
+    assertEquals(java.util.Set.of("backend=a", "backend=b"), seen);
+  }
+
+  @Test
   void more_servers_than_slots_reload_with_more_slots() throws Exception {
     haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
     List<Long> workers = haproxy.workers();

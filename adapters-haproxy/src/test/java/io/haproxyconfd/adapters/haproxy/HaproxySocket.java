@@ -2,7 +2,6 @@ package io.haproxyconfd.adapters.haproxy;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -20,7 +19,7 @@ public final class HaproxySocket {
    * One server line of {@code show servers state}.
    *
    * @param opState 0 stopped (DOWN or in maintenance), 1 starting, 2 running, 3 stopping
-   * @param adminState bit 0x01: forced maintenance (an empty slot); 0x02: maintenance from config
+   * @param adminState bit 0x01: forced maintenance (an empty slot); see {@link ServerStates.Server}
    */
   public record Server(
       String backend, String name, String address, int port, int opState, int adminState) {
@@ -39,22 +38,12 @@ public final class HaproxySocket {
   }
 
   public List<Server> servers() throws IOException {
-    List<Server> servers = new ArrayList<>();
-    for (String line : api.send("show servers state").split("\n")) {
-      String[] f = line.trim().split("\\s+");
-      if (f.length < 19 || line.startsWith("#")) {
-        continue;
-      }
-      servers.add(
-          new Server(
-              f[1],
-              f[3],
-              f[4],
-              Integer.parseInt(f[18]),
-              Integer.parseInt(f[5]),
-              Integer.parseInt(f[6])));
-    }
-    return servers;
+    return ServerStates.parse(api.send("show servers state")).stream()
+        .map(
+            s ->
+                new Server(
+                    s.backend(), s.name(), s.address(), s.port(), s.opState(), s.adminState()))
+        .toList();
   }
 
   /** The servers of one backend ({@code http-web}, {@code tcp-db}). */
