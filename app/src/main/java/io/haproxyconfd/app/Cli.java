@@ -22,6 +22,15 @@ public final class Cli implements Runnable {
   }
 
   public static void main(String[] args) {
+    String level = System.getenv().getOrDefault("LOG_LEVEL", "info").strip().toLowerCase();
+    if (!java.util.Set.of("trace", "debug", "info", "warn", "error").contains(level)) {
+      System.err.println(
+          "LOG_LEVEL: '" + level + "' is not one of trace, debug, info, warn, error");
+      System.exit(ExitCode.USAGE);
+    }
+    // Before the first logger exists: slf4j-simple reads its levels once. Our loggers only, so
+    // that debug does not bring in every library's.
+    System.setProperty("org.slf4j.simpleLogger.log.io.haproxyconfd", level);
     // gRPC and Netty log through java.util.logging: one format, one line per event.
     org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
     org.slf4j.bridge.SLF4JBridgeHandler.install();

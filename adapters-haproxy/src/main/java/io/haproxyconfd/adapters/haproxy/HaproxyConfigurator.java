@@ -359,6 +359,9 @@ final class HaproxyConfigurator implements ProxyConfigurator {
         List<String> batch = new ArrayList<>();
         batch.add("set severity-output number");
         batch.addAll(commands.subList(i, Math.min(commands.size(), i + 100)));
+        if (LOG.isDebugEnabled()) {
+          batch.forEach(command -> LOG.debug("runtime API: {}", command));
+        }
         Optional<String> refusal = refusal(process.admin().send(batch));
         if (refusal.isPresent()) {
           LOG.warn("runtime API refused a change ({}); reloading instead", refusal.get());
