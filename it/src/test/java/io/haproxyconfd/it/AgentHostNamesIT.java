@@ -38,7 +38,9 @@ class AgentHostNamesIT {
         Await.until(
             Duration.ofSeconds(5),
             d::describe,
-            () -> d.status().contains("\"127.0.0.1:" + a.port() + "\""));
+            () ->
+                java.util.Set.of("127.0.0.1:" + a.port())
+                    .equals(HaproxyView.of(d).servers().get("http-ghost")));
         assertEquals(0, d.stop(), d.describe());
       }
     }

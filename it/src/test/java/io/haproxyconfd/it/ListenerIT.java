@@ -226,7 +226,9 @@ class ListenerIT {
         Await.until(
             Duration.ofSeconds(5),
             d::describe,
-            () -> d.problems().isEmpty() && d.status().contains("127.0.0.3:" + port));
+            () ->
+                d.problems().isEmpty()
+                    && HaproxyView.of(d).servers().get("http-web").contains("127.0.0.3:" + port));
         String slotBefore = slotOf(d, backends.b.backend().toString());
         long reloads = d.metric("haproxy_confd_applies_total{outcome=\"reloaded\"}");
         EtcdWrites.put(etcd.client(), "/haproxy-sticky/services/web/balance", "leastconn");
