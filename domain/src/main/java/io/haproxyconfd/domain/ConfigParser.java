@@ -64,12 +64,8 @@ public final class ConfigParser {
                               + " PEM bundle in services/<name>/cert",
                           Problem.Effect.WARNING));
                 }
-              } else if (!isFolderMarker(parts)) {
-                problems.add(
-                    Problem.ignored(
-                        key,
-                        entry.value(),
-                        "unknown key: not under services/<name>/ or" + " tcp-services/<name>/"));
+              } else if (!isFolderMarker(parts, entry.value())) {
+                problems.add(Problem.ignored(key, entry.value(), whyUnknown(parts)));
               }
             });
 
@@ -164,12 +160,33 @@ public final class ConfigParser {
     return built;
   }
 
-  /** Keys etcd v2 tools left for folders ({@code services}, {@code services/web}): no meaning. */
-  private static boolean isFolderMarker(String[] parts) {
+  /**
+   * Keys etcd v2 tools left for folders ({@code services}, {@code services/web}): no meaning, as
+   * long as they hold no value.
+   */
+  private static boolean isFolderMarker(String[] parts, String value) {
+    if (!value.isEmpty()) {
+      return false;
+    }
     boolean known = parts[0].equals(HTTP_FOLDER) || parts[0].equals(TCP_FOLDER);
     return (parts.length == 1 && (known || parts[0].isEmpty()))
         || (known && parts.length == 2)
-        || (known && parts.length == 3 && (parts[1].isEmpty() || parts[2].isEmpty()));
+        || (known && parts.length == 3 && !parts[1].isEmpty() && parts[2].isEmpty());
+  }
+
+  private static String whyUnknown(String[] parts) {
+    boolean known = parts[0].equals(HTTP_FOLDER) || parts[0].equals(TCP_FOLDER);
+    if (known && parts.length == 2 && !parts[1].isEmpty()) {
+      return "a value on a service's folder itself: its settings go in keys under it ("
+          + parts[0]
+          + "/"
+          + parts[1]
+          + "/domain ...)";
+    }
+    if (known && parts.length >= 2 && parts[1].isEmpty()) {
+      return "no service name between the slashes";
+    }
+    return "unknown key: not under services/<name>/ or tcp-services/<name>/";
   }
 
   private static HttpService httpService(ServiceKeys keys, ParseOptions options) {

@@ -43,9 +43,36 @@ public record Problem(String key, String value, String reason, Effect effect) {
 
   /** Escapes control and non-ASCII characters and cuts the value to a readable length. */
   public static String shorten(String value) {
+    return escape(value, MAX_SHOWN);
+  }
+
+  /**
+   * A key or a reason with its control and non-ASCII characters escaped: both can hold a store's
+   * key, and a newline in one must not start a log line of its own.
+   */
+  public static String printable(String text) {
+    StringBuilder out = new StringBuilder();
+    for (char c : text.toCharArray()) {
+      switch (c) {
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        default -> {
+          if (c < 0x20 || c > 0x7e) {
+            out.append(String.format("\\u%04x", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    return out.toString();
+  }
+
+  private static String escape(String value, int max) {
     StringBuilder out = new StringBuilder();
     int shown = 0;
-    for (int i = 0; i < value.length() && shown < MAX_SHOWN; i++, shown++) {
+    for (int i = 0; i < value.length() && shown < max; i++, shown++) {
       char c = value.charAt(i);
       switch (c) {
         case '\n' -> out.append("\\n");
@@ -62,7 +89,7 @@ public record Problem(String key, String value, String reason, Effect effect) {
         }
       }
     }
-    if (value.length() > MAX_SHOWN) {
+    if (value.length() > max) {
       out.append("...(").append(value.length()).append(" chars)");
     }
     return out.toString();
@@ -78,6 +105,11 @@ public record Problem(String key, String value, String reason, Effect effect) {
           case KEY_IGNORED -> "key ignored";
           case WARNING -> "warning";
         };
-    return key + (value.isEmpty() ? "" : "=\"" + value + "\"") + ": " + reason + "; " + what;
+    return printable(key)
+        + (value.isEmpty() ? "" : "=\"" + value + "\"")
+        + ": "
+        + printable(reason)
+        + "; "
+        + what;
   }
 }

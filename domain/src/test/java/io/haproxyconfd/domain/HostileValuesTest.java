@@ -96,4 +96,44 @@ class HostileValuesTest {
     assertEquals(5, r.problems().size());
     assertTrue(r.problems().stream().allMatch(p -> p.reason().startsWith("service name")));
   }
+
+  @Test
+  void a_problem_line_is_one_printable_line_whatever_the_key_holds() {
+    Map<String, String> values = new TreeMap<>(HostileCorpus.GOOD);
+    values.put("services/b\nad/domain", "x.example.org");
+    values.put("services/b\u00e9d/domain", "x.example.org");
+    ParseResult r = ConfigParser.parse(KeySnapshot.of(1, values), Keys.DNS);
+    assertEquals(2, r.problems().size(), r.problems().toString());
+    for (Problem p : r.problems()) {
+      assertTrue(p.toString().chars().allMatch(c -> c >= 0x20 && c < 0x7f), p.toString());
+    }
+    assertTrue(
+        r.problems().stream().anyMatch(p -> p.toString().startsWith("services/b\\nad")),
+        r.problems().toString());
+  }
+
+  @Test
+  void folders_that_are_no_service_names_and_a_value_on_a_folder_are_named() {
+    Map<String, String> values = new TreeMap<>(HostileCorpus.GOOD);
+    for (String name : List.of(".", "..", "", "a/b")) {
+      values.put("services/" + name + "/domain", "x.example.org");
+      values.put("services/" + name + "/port", "80");
+    }
+    values.put("services/web", "a value where a folder belongs");
+    values.put("tcp-services/db", "3306");
+    ParseResult r = ConfigParser.parse(KeySnapshot.of(1, values), Keys.DNS);
+    assertEquals(BASELINE.config(), r.config());
+    for (String key :
+        List.of(
+            "services/.",
+            "services/..",
+            "services/",
+            "services/a",
+            "services/web",
+            "tcp-services/db")) {
+      assertTrue(
+          r.problems().stream().anyMatch(p -> p.key().equals(key) || p.key().startsWith(key + "/")),
+          key + " not named: " + r.problems());
+    }
+  }
 }
