@@ -83,6 +83,51 @@ public final class HostileCorpus {
     return key.endsWith("/domain") || key.endsWith("/virtual_hosts");
   }
 
+  /** Host lists that are not, each made from {@code bad.example.org}. */
+  private static final List<String> BAD_HOSTS =
+      List.of(
+          "",
+          "-bad.example.org",
+          "bad-.example.org",
+          "bad..example.org",
+          "bad.example.org.",
+          "*.*.example.org",
+          "*",
+          "*.",
+          "bad_name.example.org",
+          "a".repeat(64) + ".org",
+          ("abc." + "d".repeat(60) + ".").repeat(5) + "org",
+          "http://bad.example.org",
+          "bad.example.org/x",
+          "bad.example.org:80",
+          "b*d.example.org",
+          "bad.example.org;evil");
+
+  /** Backend addresses that are not. */
+  private static final List<String> BAD_BACKENDS =
+      List.of(
+          "10.0.0.1",
+          "10.0.0.256:80",
+          "10.0.0.1:0",
+          "::1:80",
+          "[::1]80",
+          "[fe80::1%eth0]:80",
+          "1.2.3.4:80 backup",
+          "example.org:80");
+
+  /** Characters that could break out of a config line, a quoted word or a map entry. */
+  public static List<String> breakers() {
+    return BREAKERS;
+  }
+
+  public static List<String> badHosts() {
+    return BAD_HOSTS;
+  }
+
+  public static List<String> badBackends() {
+    return BAD_BACKENDS;
+  }
+
   /** Every case, for service {@code bad} or TCP service {@code badtcp}. */
   public static Stream<Case> cases() {
     List<Case> cases = new ArrayList<>();
@@ -102,24 +147,7 @@ public final class HostileCorpus {
       cases.add(new Case("services/bad/port", port));
       cases.add(new Case("tcp-services/badtcp/external_port", port));
     }
-    for (String host :
-        List.of(
-            "",
-            "-bad.example.org",
-            "bad-.example.org",
-            "bad..example.org",
-            "bad.example.org.",
-            "*.*.example.org",
-            "*",
-            "*.",
-            "bad_name.example.org",
-            "a".repeat(64) + ".org",
-            ("abc." + "d".repeat(60) + ".").repeat(5) + "org",
-            "http://bad.example.org",
-            "bad.example.org/x",
-            "bad.example.org:80",
-            "b*d.example.org",
-            "bad.example.org;evil")) {
+    for (String host : BAD_HOSTS) {
       cases.add(new Case("services/bad/domain", host));
     }
     for (String path :
@@ -155,16 +183,7 @@ public final class HostileCorpus {
       cases.add(new Case("services/bad/force_https", bool));
     }
     cases.add(new Case("services/bad/health_check_port", "70000"));
-    for (String backend :
-        List.of(
-            "10.0.0.1",
-            "10.0.0.256:80",
-            "10.0.0.1:0",
-            "::1:80",
-            "[::1]80",
-            "[fe80::1%eth0]:80",
-            "1.2.3.4:80 backup",
-            "example.org:80")) {
+    for (String backend : BAD_BACKENDS) {
       cases.add(new Case("services/bad/upstreams/b-1", backend));
     }
     String cert = TestCertificates.rsa("bad.example.org");

@@ -11,13 +11,18 @@ import io.haproxyconfd.adapters.haproxy.EchoBackend;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
 import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.domain.HostileCorpus;
+import io.haproxyconfd.domain.Problem;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,11 +44,13 @@ class HostileInputIT {
   static final int GOOD_TCP = 10;
 
   static EchoBackend a;
+  static EchoBackend elsewhere; // on 127.0.0.2: a second live address
   static Client client;
 
   @BeforeAll
   static void setUp() throws Exception {
     a = new EchoBackend("a");
+    elsewhere = new EchoBackend("elsewhere", java.net.InetAddress.getByName("127.0.0.2"), 0);
     client = Client.builder().endpoints(etcd.endpoints()).build();
   }
 
@@ -51,10 +58,21 @@ class HostileInputIT {
   static void tearDown() {
     client.close();
     a.close();
+    elsewhere.close();
   }
 
   /** A case of the corpus, moved to a service of its own. */
-  record Placed(String key, String value, String folder, String host, int tcpPort) {}
+  record Placed(String key, String value, String folder, String host, int tcpPort) {
+    /** The backend HAProxy would have for it: {@code http-bad12}, {@code tcp-badtcp40}. */
+    String backend() {
+      return (folder.startsWith("tcp-") ? "tcp-" : "http-")
+          + folder.substring(folder.indexOf('/') + 1);
+    }
+  }
+
+  static boolean isHostList(String key) {
+    return key.endsWith("/domain") || key.endsWith("/virtual_hosts");
+  }
 
   @Test
   void hostile_values_inject_nothing_are_reported_by_key_and_harm_no_good_service()
@@ -70,21 +88,28 @@ class HostileInputIT {
       i++;
       if (c.key().startsWith("services/bad/")) {
         String folder = "services/bad" + i;
-        String host = "bad" + i + ".example.org";
-        keys.put(folder + "/domain", host);
-        keys.put(folder + "/b1", a.backend().toString());
         String key = c.key().replace("services/bad/", folder + "/");
+        // A hostile host list is the service's only one: nothing good is written first, so the
+        // check below is on the hostile value itself.
+        boolean hosts = isHostList(key);
+        if (!hosts) {
+          keys.put(folder + "/domain", "bad" + i + ".example.org");
+        }
+        keys.put(folder + "/b1", a.backend().toString());
         keys.put(key, c.value());
-        cases.add(new Placed(key, c.value(), folder, host, 0));
+        cases.add(new Placed(key, c.value(), folder, hosts ? null : "bad" + i + ".example.org", 0));
       } else {
         String folder = "tcp-services/badtcp" + i;
+        String key = c.key().replace("tcp-services/badtcp/", folder + "/");
+        boolean external = key.endsWith("/external_port");
         int port = DaemonProcess.freePort();
-        keys.put(folder + "/external_port", Integer.toString(port));
+        if (!external) {
+          keys.put(folder + "/external_port", Integer.toString(port));
+        }
         keys.put(folder + "/internal_port", Integer.toString(a.port()));
         keys.put(folder + "/b1", a.backend().toString());
-        String key = c.key().replace("tcp-services/badtcp/", folder + "/");
         keys.put(key, c.value());
-        cases.add(new Placed(key, c.value(), folder, null, port));
+        cases.add(new Placed(key, c.value(), folder, null, external ? 0 : port));
       }
     }
     for (int g = 0; g < GOOD_HTTP; g++) {
@@ -150,7 +175,9 @@ class HostileInputIT {
                 "HTTP_PORT",
                 Integer.toString(httpPort),
                 "STATS_PORT",
-                Integer.toString(statsPort)))) {
+                Integer.toString(statsPort),
+                "LOG_LEVEL",
+                "debug"))) {
       Await.until(
           Duration.ofSeconds(60),
           d::describe,
@@ -159,29 +186,28 @@ class HostileInputIT {
 
       deleteWhileApplying(d);
 
-      // Nothing injected: no payload in the file HAProxy runs, and only printable ASCII in it.
-      String cfg = Files.readString(d.stateDir.resolve("haproxy.cfg"));
-      for (String forbidden :
-          List.of("evil", "6.6.6.6", "#comment", "%[req", "`", "\u0000", "\r", "\t")) {
-        assertFalse(cfg.contains(forbidden), "haproxy.cfg holds " + forbidden.strip());
-      }
-      assertTrue(
-          cfg.chars().allMatch(ch -> ch == '\n' || (ch >= 0x20 && ch < 0x7f)),
-          "haproxy.cfg holds a character outside printable ASCII");
+      assertNothingInjected(d, false);
 
-      // Every bad case named by its key (or its service) with a reason.
+      // Every bad case named by its key (or its service) with a reason, in /status and the log.
       List<String> problems = problems(d);
+      String log = Files.readString(d.log);
       for (Placed p : cases) {
         assertTrue(
             problems.stream().anyMatch(l -> names(l, p.key()) || names(l, p.folder())),
             "no problem reported for " + p.key() + "=" + shorten(p.value()));
+        assertTrue(
+            logNames(log, p.key()) || logNames(log, p.folder() + "/"),
+            "the log does not name " + p.key());
       }
       for (String key : expectedProblemKeys) {
         assertTrue(
             problems.stream().anyMatch(l -> names(l, key)), "no problem reported for " + key);
+        assertTrue(logNames(log, key), "the log does not name " + key);
       }
 
-      // A service left out is not served; every good service is.
+      // What HAProxy holds: a service left out has no backend and no route to it, and is not
+      // served; one that only lost a key is in HAProxy and serves.
+      HaproxyView view = HaproxyView.of(d);
       for (Placed p : cases) {
         boolean leftOut =
             problems.stream()
@@ -189,16 +215,37 @@ class HostileInputIT {
                     l ->
                         (names(l, p.key()) || names(l, p.folder()))
                             && l.endsWith("service left out"));
-        if (!leftOut) {
-          continue;
-        }
-        if (p.host() != null) {
+        if (leftOut) {
+          assertFalse(
+              view.servers().containsKey(p.backend()),
+              p.key() + " left out, but HAProxy has backend " + p.backend());
           assertEquals(
-              503, RawHttp.get(d.http, p.host(), "/").status(), p.key() + " is still served");
+              List.of(), routesTo(view, p.backend()), p.key() + " left out, but HAProxy routes");
+          if (p.host() != null) {
+            assertEquals(
+                503, RawHttp.get(d.http, p.host(), "/").status(), p.key() + " is still served");
+          }
+          if (p.tcpPort() > 0) {
+            assertFalse(answers(p.tcpPort()), p.key() + " still listens on " + p.tcpPort());
+          }
         } else {
-          assertFalse(answers(p.tcpPort()), p.key() + " still listens on " + p.tcpPort());
+          assertTrue(
+              view.servers().containsKey(p.backend()),
+              p.key() + ": only a key was ignored, yet HAProxy has no " + p.backend());
+          if (p.host() != null) {
+            assertEquals(
+                200, RawHttp.get(d.http, p.host(), "/").status(), p.key() + " is not served");
+          }
+          if (p.tcpPort() > 0) {
+            assertTrue(answers(p.tcpPort()), p.key() + " does not listen on " + p.tcpPort());
+          }
         }
       }
+      for (String clash : List.of("http-samehost", "tcp-clashb", "tcp-onhttp", "tcp-onstats")) {
+        assertFalse(view.servers().containsKey(clash), clash + " left out, but HAProxy has it");
+      }
+      // Every hostile host list was made from bad.example.org, which no service has.
+      assertEquals(503, RawHttp.get(d.http, "bad.example.org", "/").status());
       for (int g = 0; g < GOOD_HTTP; g++) {
         assertEquals(
             200,
@@ -208,7 +255,223 @@ class HostileInputIT {
       for (int port : goodTcpPorts) {
         assertTrue(answers(port), "good TCP service on " + port + " answers");
       }
+
+      hostileChangesOfLiveServices(d);
+      // The hostile changes above keep their services' last good versions, so HAProxy is told
+      // nothing of them; good changes beside them go through the runtime API, and what it is told
+      // is checked as well.
+      goodRuntimeChanges(d);
+      assertNothingInjected(d, true);
     }
+  }
+
+  /**
+   * Hostile values written while the daemon serves, as changes of live services: a second backend's
+   * address, and the host list. The runtime path (server slots, host map) gets them if anything
+   * does. Each live service keeps serving its last good hosts from its first backend, and HAProxy
+   * never holds the hostile value.
+   */
+  private void hostileChangesOfLiveServices(DaemonProcess d) throws Exception {
+    String first = "127.0.0.1:" + a.port();
+    String second = elsewhere.backend().toString();
+    List<String> backends = new ArrayList<>();
+    List<String> hosts = new ArrayList<>();
+    for (String breaker : HostileCorpus.breakers()) {
+      backends.add("1" + breaker + second.substring(1));
+      if (!breaker.isBlank() || breaker.equals("\u000b")) {
+        hosts.add("l" + breaker + "ive.example.org"); // a space or tab separates hosts: not hostile
+      }
+    }
+    backends.addAll(HostileCorpus.badBackends());
+    backends.add(second + "x".repeat(100_000));
+    for (String host : HostileCorpus.badHosts()) {
+      hosts.add(host.replace("bad", "live"));
+    }
+    Map<String, String> written = new LinkedHashMap<>();
+    int n = 0;
+    for (String value : backends) {
+      written.put("services/live" + n++ + "/b2", value);
+    }
+    for (String value : hosts) {
+      written.put("services/live" + n++ + "/domain", value);
+    }
+    for (int j = 0; j < n; j++) {
+      put("services/live" + j + "/domain", "live" + j + ".example.org");
+      put("services/live" + j + "/b1", first);
+      put("services/live" + j + "/b2", second);
+    }
+    Await.until(
+        Duration.ofSeconds(30),
+        d::describe,
+        () -> {
+          HaproxyView v = HaproxyView.of(d);
+          return java.util.stream.IntStream.range(0, written.size())
+              .allMatch(j -> Set.of(first, second).equals(v.servers().get("http-live" + j)));
+        });
+    for (var kv : written.entrySet()) {
+      put(kv.getKey(), kv.getValue());
+    }
+    Await.until(
+        Duration.ofSeconds(30),
+        d::describe,
+        () -> {
+          List<String> problems = problems(d);
+          return written.keySet().stream()
+              .allMatch(k -> problems.stream().anyMatch(l -> names(l, k)));
+        });
+    HaproxyView view = HaproxyView.of(d);
+    for (int j = 0; j < n; j++) {
+      String backend = "http-live" + j;
+      Set<String> held = view.servers().get(backend);
+      assertTrue(
+          held != null && held.contains(first) && Set.of(first, second).containsAll(held),
+          backend + " holds " + held);
+      assertEquals(
+          List.of("live" + j + ".example.org"),
+          routesTo(view, backend),
+          backend + " is routed by its last good hosts alone");
+      assertEquals(
+          200,
+          RawHttp.get(d.http, "live" + j + ".example.org", "/").status(),
+          "live" + j + " answers after " + written.keySet().toArray()[j]);
+    }
+  }
+
+  /**
+   * Ten good services get another backend address, then a second host: runtime API changes (a
+   * change of both at once reloads).
+   */
+  private void goodRuntimeChanges(DaemonProcess d) throws Exception {
+    String moved = elsewhere.backend().toString();
+    long reloads = d.metric("haproxy_confd_applies_total{outcome=\"reloaded\"}");
+    for (int g = 0; g < 10; g++) {
+      put("services/good" + g + "/b1", moved);
+    }
+    Await.until(
+        Duration.ofSeconds(30),
+        d::describe,
+        () -> {
+          HaproxyView v = HaproxyView.of(d);
+          return java.util.stream.IntStream.range(0, 10)
+              .allMatch(g -> Set.of(moved).equals(v.servers().get("http-good" + g)));
+        });
+    for (int g = 0; g < 10; g++) {
+      put("services/good" + g + "/domain", "good" + g + ".example.org,more" + g + ".example.org");
+    }
+    Await.until(
+        Duration.ofSeconds(30),
+        d::describe,
+        () -> {
+          HaproxyView v = HaproxyView.of(d);
+          return java.util.stream.IntStream.range(0, 10)
+              .allMatch(g -> routesTo(v, "http-good" + g).contains("more" + g + ".example.org"));
+        });
+    for (int g = 0; g < 10; g++) {
+      assertTrue(
+          RawHttp.get(d.http, "more" + g + ".example.org", "/")
+              .body()
+              .startsWith("backend=elsewhere"),
+          "more" + g + " served by the moved backend");
+    }
+    assertEquals(
+        reloads,
+        d.metric("haproxy_confd_applies_total{outcome=\"reloaded\"}"),
+        "the good changes went through the runtime API");
+  }
+
+  /**
+   * Nothing from a value reaches HAProxy as anything but the value it was meant to be: every file
+   * the daemon wrote for HAProxy (configs, maps, certificate lists, certificates) holds printable
+   * ASCII only and no payload, and every runtime API command it sent (logged at debug) has the
+   * shape of one of the few commands it sends.
+   */
+  static void assertNothingInjected(DaemonProcess d, boolean runtimeChangesMade) throws Exception {
+    // The daemon's own records, never read by HAProxy, are left alone: the keys as they were
+    // (JSON), the random cookie key and HAProxy's pid.
+    Set<String> own = Set.of("last-good.json", "cookie.key", "haproxy.pid");
+    List<Path> files = new ArrayList<>();
+    Files.walkFileTree(
+        d.stateDir,
+        new java.nio.file.SimpleFileVisitor<>() {
+          @Override
+          public java.nio.file.FileVisitResult visitFile(
+              Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+            if (attrs.isRegularFile() && !own.contains(file.getFileName().toString())) {
+              files.add(file);
+            }
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) {
+            return java.nio.file.FileVisitResult.CONTINUE; // an old generation, cleaned up
+          }
+        });
+    assertTrue(
+        files.stream().anyMatch(f -> f.getFileName().toString().equals("host.map")),
+        "the maps were read: " + files);
+    for (Path file : files) {
+      String text;
+      try {
+        text = Files.readString(file, StandardCharsets.ISO_8859_1);
+      } catch (java.nio.file.NoSuchFileException gone) {
+        continue; // an old generation, cleaned up meanwhile
+      }
+      for (String forbidden : PAYLOADS) {
+        assertFalse(text.contains(forbidden), file + " holds " + forbidden.strip());
+      }
+      assertTrue(
+          text.chars().allMatch(ch -> ch == '\n' || (ch >= 0x20 && ch < 0x7f)),
+          file + " holds a character outside printable ASCII");
+    }
+    List<String> commands = new ArrayList<>();
+    for (String line : Files.readAllLines(d.log, StandardCharsets.ISO_8859_1)) {
+      int at = line.indexOf(" DEBUG runtime API: ");
+      if (at >= 0) {
+        commands.add(line.substring(at + " DEBUG runtime API: ".length()));
+      }
+    }
+    assertTrue(
+        commands.isEmpty() != runtimeChangesMade,
+        commands.size() + " runtime API commands logged (LOG_LEVEL=debug)");
+    for (String command : commands) {
+      assertTrue(
+          RUNTIME_COMMANDS.stream().anyMatch(p -> p.matcher(command).matches()),
+          "a runtime API command of unexpected shape: " + command);
+    }
+  }
+
+  /** Pieces of the corpus's payloads that have no business in anything HAProxy reads. */
+  static final List<String> PAYLOADS =
+      List.of("evil", "6.6.6.6", "#comment", "%[req", "`", "\u0000", "\r", "\t");
+
+  /** The commands the daemon sends, with their arguments as narrow as the values allow. */
+  static final List<Pattern> RUNTIME_COMMANDS =
+      List.of(
+          Pattern.compile("set severity-output number"),
+          Pattern.compile(
+              "set server [a-z]+-[A-Za-z0-9_.-]+/s[0-9]+ addr [0-9a-f.:]+ port [0-9]{1,5}"),
+          Pattern.compile("set server [a-z]+-[A-Za-z0-9_.-]+/s[0-9]+ state (ready|maint)"),
+          Pattern.compile("del map /[^ ]+\\.map [a-z0-9.*-]+"),
+          Pattern.compile("add map /[^ ]+\\.map [a-z0-9.*-]+ http-[A-Za-z0-9_.-]+"));
+
+  /** The keys HAProxy's maps route to {@code backend}. */
+  static List<String> routesTo(HaproxyView view, String backend) {
+    List<String> keys = new ArrayList<>();
+    view.maps()
+        .values()
+        .forEach(
+            entries ->
+                entries.stream()
+                    .filter(e -> e.endsWith(" " + backend))
+                    .forEach(e -> keys.add(e.substring(0, e.length() - backend.length() - 1))));
+    return keys;
+  }
+
+  /** Whether the daemon's log has a problem line about {@code key}, escaped as it logs keys. */
+  static boolean logNames(String log, String key) {
+    String shown = " WARN " + Problem.printable(key);
+    return log.lines().anyMatch(l -> l.contains(shown));
   }
 
   /**
@@ -239,9 +502,10 @@ class HostileInputIT {
    * service's folder, one of its keys.
    */
   static boolean names(String line, String key) {
-    return line.startsWith(key + "=\"")
-        || line.startsWith(key + ": ")
-        || line.startsWith(key + "/");
+    String shown = Problem.printable(key);
+    return line.startsWith(shown + "=\"")
+        || line.startsWith(shown + ": ")
+        || line.startsWith(shown + "/");
   }
 
   static List<String> problems(DaemonProcess d) throws Exception {
