@@ -18,6 +18,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeSet;
 import javax.security.auth.x500.X500Principal;
 
@@ -43,11 +44,15 @@ public final class Certificate {
   }
 
   /**
-   * Parses a PEM bundle: one or more CERTIFICATE blocks, leaf first, and one private key (PKCS#8
-   * {@code PRIVATE KEY}, PKCS#1 {@code RSA PRIVATE KEY} or SEC1 {@code EC PRIVATE KEY}).
+   * Parses a PEM bundle: one or more CERTIFICATE blocks in any order, one private key (PKCS#8
+   * {@code PRIVATE KEY}, PKCS#1 {@code RSA PRIVATE KEY} or SEC1 {@code EC PRIVATE KEY}), and
+   * optionally the {@code EC PARAMETERS} that {@code openssl ecparam -genkey} writes before its key
+   * (dropped: the key names its curve) and {@code DH PARAMETERS} (kept, for HAProxy's DHE ciphers).
+   * The leaf is the certificate the key belongs to; the others follow it as a chain, each after the
+   * one it issued.
    *
    * @throws IllegalArgumentException with the reason, when anything is missing, malformed,
-   *     encrypted or when the key does not belong to the leaf certificate
+   *     encrypted or when the key belongs to none of the certificates
    */
   public static Certificate parse(String text) {
     if (text == null || text.isBlank()) {
@@ -58,6 +63,7 @@ public final class Certificate {
     }
     List<X509Certificate> certs = new ArrayList<>();
     PrivateKey key = null;
+    byte[] dhParameters = null;
     for (Pem.Block block : Pem.blocks(text)) {
       switch (block.label()) {
         case "CERTIFICATE" -> certs.add(x509(block.der()));
@@ -66,6 +72,15 @@ public final class Certificate {
             throw new IllegalArgumentException("certificate bundle holds more than one key");
           }
           key = privateKey(pkcs8(block));
+        }
+        case "EC PARAMETERS" -> {
+          // Names the curve the EC key names too.
+        }
+        case "DH PARAMETERS" -> {
+          if (dhParameters != null) {
+            throw new IllegalArgumentException("certificate bundle holds DH PARAMETERS twice");
+          }
+          dhParameters = dhParameters(block.der());
         }
         case "ENCRYPTED PRIVATE KEY" ->
             throw new IllegalArgumentException("encrypted private keys are not supported");
@@ -79,16 +94,24 @@ public final class Certificate {
     if (key == null) {
       throw new IllegalArgumentException("certificate bundle holds no private key");
     }
-    X509Certificate leaf = certs.get(0);
-    if (!keyMatches(key, leaf)) {
-      throw new IllegalArgumentException("private key does not match the first certificate");
-    }
+    PrivateKey privateKey = key;
+    X509Certificate leaf =
+        certs.stream()
+            .filter(c -> keyMatches(privateKey, c))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "the private key belongs to none of the certificates"));
     StringBuilder canonical = new StringBuilder();
     try {
-      for (X509Certificate c : certs) {
+      for (X509Certificate c : chainFrom(leaf, certs)) {
         canonical.append(Pem.encode("CERTIFICATE", c.getEncoded()));
       }
       canonical.append(Pem.encode("PRIVATE KEY", key.getEncoded()));
+      if (dhParameters != null) {
+        canonical.append(Pem.encode("DH PARAMETERS", dhParameters));
+      }
       return new Certificate(
           canonical.toString(),
           subjectNames(leaf),
@@ -98,6 +121,38 @@ public final class Certificate {
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException("certificate cannot be encoded: " + e.getMessage());
     }
+  }
+
+  /** The leaf, then the certificate that issued it, and so on; unrelated ones last, as given. */
+  private static List<X509Certificate> chainFrom(X509Certificate leaf, List<X509Certificate> all) {
+    List<X509Certificate> chain = new ArrayList<>(List.of(leaf));
+    List<X509Certificate> rest = new ArrayList<>(all);
+    rest.remove(leaf);
+    X509Certificate current = leaf;
+    while (!current.getIssuerX500Principal().equals(current.getSubjectX500Principal())) {
+      X500Principal issuer = current.getIssuerX500Principal();
+      Optional<X509Certificate> next =
+          rest.stream().filter(c -> c.getSubjectX500Principal().equals(issuer)).findFirst();
+      if (next.isEmpty()) {
+        break;
+      }
+      chain.add(next.get());
+      rest.remove(next.get());
+      current = next.get();
+    }
+    chain.addAll(rest);
+    return chain;
+  }
+
+  /**
+   * DH parameters as DER: a SEQUENCE of two or three INTEGERs (PKCS#3), checked by its outer shape
+   * only; HAProxy's own check reads the numbers.
+   */
+  private static byte[] dhParameters(byte[] der) {
+    if (der.length < 8 || der.length > 4096 || der[0] != 0x30) {
+      throw new IllegalArgumentException("DH PARAMETERS are not a DER sequence");
+    }
+    return der;
   }
 
   /** The bundle to hand to HAProxy: certificates then the key, re-encoded. */

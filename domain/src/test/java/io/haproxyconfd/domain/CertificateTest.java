@@ -52,7 +52,7 @@ class CertificateTest {
         assertThrows(
             IllegalArgumentException.class,
             () -> Certificate.parse(TestCertificates.mismatched(a, b)));
-    assertEquals("private key does not match the first certificate", e.getMessage());
+    assertEquals("the private key belongs to none of the certificates", e.getMessage());
   }
 
   @Test
@@ -73,5 +73,42 @@ class CertificateTest {
   private static void assertReason(String expected, String pem) {
     var e = assertThrows(IllegalArgumentException.class, () -> Certificate.parse(pem));
     assertTrue(e.getMessage().contains(expected), e.getMessage() + " should say " + expected);
+  }
+
+  @Test
+  void takes_a_chain_in_either_order_and_serves_it_leaf_first() {
+    TestCertificates.Chain chain = TestCertificates.chain("chain.example.org");
+    Certificate given = Certificate.parse(chain.leaf() + chain.ca() + chain.key());
+    Certificate reversed = Certificate.parse(chain.ca() + chain.key() + chain.leaf());
+    assertEquals(given, reversed);
+    assertEquals(List.of("chain.example.org"), reversed.names());
+    String pem = reversed.pem();
+    assertTrue(
+        pem.indexOf(body(chain.leaf())) >= 0
+            && pem.indexOf(body(chain.leaf())) < pem.indexOf(body(chain.ca())),
+        "leaf first, then its issuer");
+  }
+
+  @Test
+  void takes_ec_parameters_before_the_key_and_keeps_dh_parameters() {
+    String ec = TestCertificates.ecWithParameters("ecp.example.org");
+    assertTrue(ec.contains("BEGIN EC PARAMETERS"));
+    Certificate cert = Certificate.parse(ec);
+    assertEquals(List.of("ecp.example.org"), cert.names());
+    assertFalse(cert.pem().contains("EC PARAMETERS"));
+
+    String dh = TestCertificates.dhParameters();
+    Certificate withDh = Certificate.parse(TestCertificates.rsa("dh.example.org") + dh);
+    assertTrue(withDh.pem().endsWith(dh), withDh.pem());
+    var twice =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Certificate.parse(TestCertificates.rsa("dh.example.org") + dh + dh));
+    assertTrue(twice.getMessage().contains("DH PARAMETERS"), twice.getMessage());
+  }
+
+  /** The base64 of a PEM block, on one line. */
+  private static String body(String pem) {
+    return pem.lines().filter(l -> !l.startsWith("-----")).findFirst().orElseThrow();
   }
 }

@@ -29,6 +29,133 @@ public final class TestCertificates {
     return CACHE.computeIfAbsent("ec" + String.join(",", names), k -> make("ec", names));
   }
 
+  /** A leaf signed by a CA of its own, each as a PEM block, and the leaf's key (PKCS#8). */
+  public record Chain(String leaf, String ca, String key) {}
+
+  private static final Map<String, Chain> CHAINS = new ConcurrentHashMap<>();
+
+  /** A certificate for {@code name} issued by a throw-away CA. */
+  public static Chain chain(String name) {
+    return CHAINS.computeIfAbsent(
+        name,
+        n -> {
+          try {
+            Path dir = Files.createTempDirectory("chain");
+            String d = dir.toString();
+            run(
+                List.of(
+                    "openssl",
+                    "req",
+                    "-x509",
+                    "-nodes",
+                    "-days",
+                    "30",
+                    "-newkey",
+                    "rsa:2048",
+                    "-subj",
+                    "/CN=Test CA " + n,
+                    "-keyout",
+                    d + "/ca.key",
+                    "-out",
+                    d + "/ca.pem",
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE"),
+                null);
+            run(
+                List.of(
+                    "openssl",
+                    "req",
+                    "-new",
+                    "-nodes",
+                    "-newkey",
+                    "rsa:2048",
+                    "-subj",
+                    "/CN=" + n,
+                    "-keyout",
+                    d + "/leaf.key",
+                    "-out",
+                    d + "/leaf.csr"),
+                null);
+            Files.writeString(dir.resolve("ext"), "subjectAltName=DNS:" + n + "\n");
+            run(
+                List.of(
+                    "openssl",
+                    "x509",
+                    "-req",
+                    "-in",
+                    d + "/leaf.csr",
+                    "-CA",
+                    d + "/ca.pem",
+                    "-CAkey",
+                    d + "/ca.key",
+                    "-CAcreateserial",
+                    "-days",
+                    "30",
+                    "-extfile",
+                    d + "/ext",
+                    "-out",
+                    d + "/leaf.pem"),
+                null);
+            Chain chain =
+                new Chain(
+                    Files.readString(dir.resolve("leaf.pem")),
+                    Files.readString(dir.resolve("ca.pem")),
+                    Files.readString(dir.resolve("leaf.key")));
+            try (var files = Files.list(dir)) {
+              for (Path f : files.toList()) {
+                Files.delete(f);
+              }
+            }
+            Files.delete(dir);
+            return chain;
+          } catch (IOException e) {
+            throw new IllegalStateException(e);
+          }
+        });
+  }
+
+  /**
+   * A self-signed EC certificate whose key was made by {@code openssl ecparam -genkey}: an {@code
+   * EC PARAMETERS} block, then the SEC1 key.
+   */
+  public static String ecWithParameters(String name) {
+    return CACHE.computeIfAbsent(
+        "ecparam" + name,
+        k -> {
+          String key = openssl(null, "ecparam", "-name", "prime256v1", "-genkey");
+          try {
+            Path file = Files.createTempFile("eckey", ".pem");
+            Files.writeString(file, key);
+            String cert =
+                openssl(
+                    null,
+                    "req",
+                    "-x509",
+                    "-key",
+                    file.toString(),
+                    "-days",
+                    "30",
+                    "-subj",
+                    "/CN=" + name,
+                    "-addext",
+                    "subjectAltName=DNS:" + name);
+            Files.delete(file);
+            return cert + key;
+          } catch (IOException e) {
+            throw new IllegalStateException(e);
+          }
+        });
+  }
+
+  /** RFC 7919's ffdhe2048 group as a {@code DH PARAMETERS} block. */
+  public static String dhParameters() {
+    return CACHE.computeIfAbsent(
+        "dh",
+        k ->
+            openssl(
+                null, "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048"));
+  }
+
   /** The same certificate with its key in the legacy PKCS#1 / SEC1 encoding. */
   public static String traditional(String bundle) {
     int keyAt = bundle.indexOf("-----BEGIN PRIVATE KEY-----");
