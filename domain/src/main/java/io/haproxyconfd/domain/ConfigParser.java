@@ -160,6 +160,9 @@ public final class ConfigParser {
     return built;
   }
 
+  /** Backend keys one service may hold: above it, the service is refused by its folder. */
+  public static final int MAX_BACKEND_KEYS = 1000;
+
   /**
    * Keys etcd v2 tools left for folders ({@code services}, {@code services/web}): no meaning, as
    * long as they hold no value.
@@ -638,6 +641,16 @@ public final class ConfigParser {
       List<NamedEndpoint> names = new ArrayList<>();
       Map<String, KeySnapshot.Entry> rest = new LinkedHashMap<>(attrs);
       rest.keySet().removeAll(taken);
+      if (rest.size() > MAX_BACKEND_KEYS) {
+        // A runaway agent, most likely: one line for the service, not one per key.
+        fail(
+            "",
+            rest.size()
+                + " backend keys, more than the "
+                + MAX_BACKEND_KEYS
+                + " a service may have");
+        return new AgentBackends(addresses, names);
+      }
       rest.forEach(
           (key, entry) -> {
             String instance = key.startsWith(UPSTREAMS) ? key.substring(UPSTREAMS.length()) : key;

@@ -38,6 +38,10 @@ final class Grammar {
     if (host.length() > MAX_HOST) {
       throw new IllegalArgumentException("host name longer than " + MAX_HOST + " characters");
     }
+    if (!host.chars().allMatch(c -> c < 0x80)) {
+      throw new IllegalArgumentException(
+          "not a host name (RFC 1123): it holds non-ASCII characters" + punycodeHint(host));
+    }
     String rest = host;
     if (host.startsWith("*.")) {
       if (!wildcardAllowed) {
@@ -55,6 +59,18 @@ final class Grammar {
       }
     }
     return host;
+  }
+
+  /** For an internationalized name, its ASCII form: what clients send in the Host header. */
+  private static String punycodeHint(String host) {
+    try {
+      String ascii = java.net.IDN.toASCII(host, java.net.IDN.USE_STD3_ASCII_RULES);
+      return ascii.startsWith("xn--") || ascii.contains(".xn--")
+          ? "; write it as " + ascii + ", the form clients send"
+          : "";
+    } catch (IllegalArgumentException e) {
+      return "";
+    }
   }
 
   /** A URL path: starts with '/', only unreserved and a few sub-delimiter characters. */

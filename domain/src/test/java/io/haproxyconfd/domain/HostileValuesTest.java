@@ -136,4 +136,60 @@ class HostileValuesTest {
           key + " not named: " + r.problems());
     }
   }
+
+  @Test
+  void an_internationalized_host_is_refused_with_its_punycode_and_the_punycode_is_taken() {
+    Map<String, String> values = new TreeMap<>(HostileCorpus.GOOD);
+    values.put("services/books/domain", "b\u00fccher.example.org");
+    values.put("services/books/port", "80");
+    values.put("services/ascii/domain", "xn--bcher-kva.example.net");
+    values.put("services/ascii/port", "80");
+    ParseResult r = ConfigParser.parse(KeySnapshot.of(1, values), Keys.DNS);
+    assertEquals(1, r.problems().size(), r.problems().toString());
+    assertTrue(
+        r.problems().get(0).reason().contains("write it as xn--bcher-kva.example.org"),
+        r.problems().toString());
+    assertTrue(
+        r.config().http().stream()
+            .anyMatch(
+                s ->
+                    s.hosts().stream()
+                        .anyMatch(h -> h.value().equals("xn--bcher-kva.example.net"))),
+        r.config().toString());
+  }
+
+  @Test
+  void hosts_that_differ_only_by_case_clash_across_services() {
+    Map<String, String> values = new TreeMap<>(HostileCorpus.GOOD);
+    values.put("services/shop1/domain", "Shop.example.org");
+    values.put("services/shop1/port", "80");
+    values.put("services/shop2/domain", "shop.EXAMPLE.org");
+    values.put("services/shop2/port", "80");
+    ParseResult r = ConfigParser.parse(KeySnapshot.of(1, values), Keys.DNS);
+    assertEquals(1, r.problems().size(), r.problems().toString());
+    assertTrue(r.problems().get(0).key().startsWith("services/shop2"), r.problems().toString());
+    assertTrue(r.problems().get(0).reason().contains("already served"), r.problems().toString());
+  }
+
+  @Test
+  void fifty_thousand_backend_keys_under_one_service_are_one_problem_not_fifty_thousand() {
+    ParseOptions keys = Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS);
+    Map<String, String> values = new TreeMap<>(HostileCorpus.GOOD);
+    values.put("services/huge/domain", "huge.example.org");
+    for (int i = 0; i < 50_000; i++) {
+      values.put("services/huge/i" + i, "10.0." + (i / 256 % 256) + "." + (i % 256) + ":80");
+    }
+    ParseResult r = ConfigParser.parse(KeySnapshot.of(1, values), keys);
+    assertEquals(1, r.problems().size(), Problem.shorten(r.problems().toString()));
+    assertEquals("services/huge", r.problems().get(0).key());
+    assertTrue(
+        r.problems().get(0).reason().contains("50000 backend keys"), r.problems().toString());
+    assertEquals(Problem.Effect.SERVICE_LEFT_OUT, r.problems().get(0).effect());
+
+    values.keySet().removeIf(k -> k.matches("services/huge/i[0-9]{4,}"));
+    assertEquals(
+        List.of(),
+        ConfigParser.parse(KeySnapshot.of(1, values), keys).problems(),
+        "1,000 are fine");
+  }
 }
