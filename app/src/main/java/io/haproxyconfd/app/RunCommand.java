@@ -124,7 +124,10 @@ final class RunCommand implements Callable<Integer> {
               source,
               resolver,
               configurator,
-              now -> store.parseOptions(now, proxy),
+              now ->
+                  store
+                      .parseOptions(now, proxy)
+                      .withReservedPort(admin.getPort(), "the daemon's admin port (ADMIN_ADDRESS)"),
               new Reconciler.Timing(quietPeriod, maxDelay, resync),
               Clock.systemUTC(),
               status,

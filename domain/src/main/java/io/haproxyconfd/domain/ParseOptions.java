@@ -58,6 +58,16 @@ public record ParseOptions(
     return new ParseOptions(ports, discovery, customSettingsAllowed, now, agentHostNames);
   }
 
+  /** With one more port reserved (the daemon's own admin port). */
+  public ParseOptions withReservedPort(int port, String what) {
+    if (port <= 0) {
+      return this; // an ephemeral port: nothing to clash with
+    }
+    Map<Port, String> ports = new TreeMap<>(reservedPorts);
+    ports.putIfAbsent(Port.of(port), what);
+    return withReservedPorts(ports);
+  }
+
   public ParseOptions withDiscovery(Discovery d) {
     return new ParseOptions(reservedPorts, d, customSettingsAllowed, now, agentHostNames);
   }
