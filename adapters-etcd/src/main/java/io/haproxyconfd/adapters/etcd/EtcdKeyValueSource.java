@@ -1,5 +1,6 @@
 package io.haproxyconfd.adapters.etcd;
 
+import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
@@ -124,15 +125,66 @@ final class EtcdKeyValueSource implements KeyValueSource {
     return snapshot;
   }
 
-  /** One range read of the whole prefix. */
+  /** Keys asked for per range read; fewer when a page would not fit in one gRPC message. */
+  static final int PAGE_KEYS = 1000;
+
+  /**
+   * The whole prefix at one revision, in pages: a single read of a large prefix (a 1.4 MB value,
+   * tens of thousands of keys) would exceed gRPC's message limit, and no page may hide keys.
+   */
   private KeySnapshot readFromEtcd(String prefix) throws StoreException {
-    GetResponse response;
+    TreeMap<String, KeySnapshot.Entry> entries = new TreeMap<>();
+    ByteSequence end = ByteSequence.from(prefixEnd(prefix.getBytes(StandardCharsets.UTF_8)));
+    ByteSequence from = EtcdStore.bytes(prefix);
+    long revision = 0;
+    int limit = PAGE_KEYS;
+    while (true) {
+      GetOption.Builder option = GetOption.builder().withRange(end).withLimit(limit);
+      if (revision > 0) {
+        option.withRevision(revision); // every page of the same snapshot
+      }
+      GetResponse page;
+      try {
+        page = page(prefix, from, option.build());
+      } catch (StoreException e) {
+        if (limit > 1 && String.valueOf(e.getMessage()).contains("RESOURCE_EXHAUSTED")) {
+          limit = Math.max(1, limit / 4);
+          continue;
+        }
+        throw e;
+      }
+      if (revision == 0) {
+        revision = page.getHeader().getRevision();
+      }
+      for (KeyValue kv : page.getKvs()) {
+        entries.put(relative(kv, prefix), entry(kv));
+      }
+      if (!page.isMore() || page.getKvs().isEmpty()) {
+        return new KeySnapshot(revision, entries);
+      }
+      byte[] last = page.getKvs().get(page.getKvs().size() - 1).getKey().getBytes();
+      from = ByteSequence.from(java.util.Arrays.copyOf(last, last.length + 1)); // just after it
+      limit = PAGE_KEYS;
+    }
+  }
+
+  /** The first key after every key that starts with {@code prefix}, as etcd's clients do it. */
+  static byte[] prefixEnd(byte[] prefix) {
+    for (int i = prefix.length - 1; i >= 0; i--) {
+      if (prefix[i] != (byte) 0xff) {
+        byte[] end = java.util.Arrays.copyOf(prefix, i + 1);
+        end[i]++;
+        return end;
+      }
+    }
+    return new byte[] {0}; // all 0xff: to the end of the key space
+  }
+
+  /** One range read. */
+  private GetResponse page(String prefix, ByteSequence from, GetOption option)
+      throws StoreException {
     try {
-      response =
-          client
-              .getKVClient()
-              .get(EtcdStore.bytes(prefix), GetOption.builder().isPrefix(true).build())
-              .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return client.getKVClient().get(from, option).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw StoreException.unavailable("interrupted while reading " + prefix, e);
@@ -141,17 +193,13 @@ final class EtcdKeyValueSource implements KeyValueSource {
       throw StoreException.unavailable(
           "etcd did not answer within " + timeout.toMillis() + " ms reading " + prefix, e);
     } catch (ExecutionException | RuntimeException e) {
-      StoreException failure = classify(e instanceof ExecutionException ? e.getCause() : e, prefix);
-      if (!failure.isPermanent()) {
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      StoreException failure = classify(cause, prefix);
+      if (!failure.isPermanent() && !String.valueOf(cause).contains("RESOURCE_EXHAUSTED")) {
         newClientAfterFailure();
       }
       throw failure;
     }
-    TreeMap<String, KeySnapshot.Entry> entries = new TreeMap<>();
-    for (KeyValue kv : response.getKvs()) {
-      entries.put(relative(kv, prefix), entry(kv));
-    }
-    return new KeySnapshot(response.getHeader().getRevision(), entries);
   }
 
   private static String relative(KeyValue kv, String prefix) {

@@ -134,6 +134,9 @@ public final class EtcdStore {
             .keepaliveTime(java.time.Duration.ofSeconds(10))
             .keepaliveTimeout(java.time.Duration.ofSeconds(5))
             .keepaliveWithoutCalls(true)
+            // A watch answer can carry several values of up to 1.5 MiB each (etcd's request
+            // limit); reads come in pages that shrink until they fit.
+            .maxInboundMessageSize(32 * 1024 * 1024)
             // Without this a call queues silently while the channel fails its handshakes.
             .waitForReady(false);
     settings.user().ifPresent(u -> builder.user(bytes(u)));

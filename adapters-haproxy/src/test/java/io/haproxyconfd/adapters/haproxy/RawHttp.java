@@ -54,6 +54,24 @@ public final class RawHttp {
     }
   }
 
+  /** The certificates a TLS server sends for {@code sni}, leaf first, as it sent them. */
+  public static X509Certificate[] peerChain(int port, String sni) throws Exception {
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(null, new TrustManager[] {TRUST_ALL}, null);
+    try (SSLSocket socket =
+        (SSLSocket)
+            context.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), port)) {
+      socket.setSoTimeout(5000);
+      SSLParameters params = socket.getSSLParameters();
+      params.setServerNames(List.of(new SNIHostName(sni)));
+      socket.setSSLParameters(params);
+      socket.startHandshake();
+      return java.util.Arrays.stream(socket.getSession().getPeerCertificates())
+          .map(c -> (X509Certificate) c)
+          .toArray(X509Certificate[]::new);
+    }
+  }
+
   private static Response exchange(
       Socket socket, String host, String path, X509Certificate peer, String... headerLines)
       throws IOException {
