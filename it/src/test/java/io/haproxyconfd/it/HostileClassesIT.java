@@ -165,6 +165,13 @@ class HostileClassesIT {
     refused.add("tcp-services/onadmin");
     absent.add("tcp-onadmin");
 
+    // A port another process listens on: HAProxy's check cannot see it, the reload would fail.
+    ServerSocket foreign = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+    put("tcp-services/foreign/external_port", Integer.toString(foreign.getLocalPort()));
+    put("tcp-services/foreign/b1", good);
+    refused.add("tcp-services/foreign");
+    absent.add("tcp-foreign");
+
     // A privileged port: served when the daemon may bind it (root, as CI runs), else refused.
     int privileged = freePrivilegedPort();
     put("tcp-services/privileged/external_port", Integer.toString(privileged));
@@ -250,7 +257,12 @@ class HostileClassesIT {
             problems.stream().anyMatch(l -> names(l, "tcp-services/privileged")),
             "a privileged port the daemon may not bind is named: " + problems);
       }
+      assertTrue(
+          problems.stream().anyMatch(l -> names(l, "tcp-services/foreign") && l.contains("in use")),
+          "the foreign port's reason: " + problems);
       HostileInputIT.assertNothingInjected(d, false);
+    } finally {
+      foreign.close();
     }
   }
 

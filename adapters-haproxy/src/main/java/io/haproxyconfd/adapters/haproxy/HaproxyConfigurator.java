@@ -475,6 +475,33 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     }
   }
 
+  /**
+   * The check's verdict, and when HAProxy accepts the config, whether the TCP ports new to it can
+   * be bound (see {@link BindProbe}): a port another process holds is a refusal of its service.
+   */
+  private RefusalSearch.Trial probed(Candidate c) {
+    RefusalSearch.Trial trial = c.trial();
+    if (!trial.valid() || c.config().tcp().isEmpty()) {
+      return trial;
+    }
+    Set<Integer> held;
+    synchronized (configFileLock) {
+      try {
+        // What HAProxy runs (or ran, when adopted after a restart of the daemon).
+        held =
+            Files.exists(configFile)
+                ? BindProbe.boundPorts(Files.readString(configFile))
+                : Set.of();
+      } catch (IOException e) {
+        return trial; // nothing to compare with: HAProxy's reload will tell
+      }
+    }
+    return BindProbe.alert(
+            c.text(), c.file().toString(), c.config().tcp(), held, settings.bindAddress())
+        .map(alert -> new RefusalSearch.Trial(false, c.text(), alert + "\n"))
+        .orElse(trial);
+  }
+
   private Candidate prepare(ProxyConfig config, long number) throws ProxyException {
     Path dir = Generation.dir(settings.stateDir(), number);
     Slots fresh = Slots.fresh(servers(config));
@@ -526,7 +553,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
             applied == null ? ProxyConfig.EMPTY : applied,
             config -> {
               last[0] = prepare(config, number);
-              return last[0].trial();
+              return probed(last[0]);
             });
     if (search.wholeConfig().isPresent()) {
       generation--;
