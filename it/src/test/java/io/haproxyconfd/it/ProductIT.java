@@ -8,6 +8,7 @@ import io.haproxyconfd.adapters.etcd.EtcdCluster;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
 import io.haproxyconfd.domain.Await;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -64,6 +65,59 @@ class ProductIT {
           reloads,
           d.metric("haproxy_confd_applies_total{outcome=\"reloaded\"}"),
           "no reload for a DNS change");
+    }
+  }
+
+  @Test
+  void dns_mode_serves_1000_services_and_follows_a_change_of_ten() throws Exception {
+    int services = 1000;
+    List<String> hosts = new java.util.ArrayList<>();
+    List<Map.Entry<String, String>> keys = new java.util.ArrayList<>();
+    for (int i = 0; i < services; i++) {
+      hosts.add("127.0.0.1 svc" + i);
+      keys.add(
+          Map.entry("/haproxy-dns1k/services/svc" + i + "/domain", "svc" + i + ".example.org"));
+      keys.add(
+          Map.entry(
+              "/haproxy-dns1k/services/svc" + i + "/port", Integer.toString(backends.a.port())));
+    }
+    dns.hosts(hosts.toArray(String[]::new));
+    EtcdWrites.putAll(etcd.client(), keys, Duration.ofSeconds(60));
+    try (DaemonProcess d = DaemonProcess.start(env("dns1k"))) {
+      Await.until(
+          Duration.ofSeconds(60),
+          d::describe,
+          () -> {
+            HaproxyView v = HaproxyView.of(d);
+            return java.util.stream.IntStream.range(0, services)
+                .allMatch(
+                    i ->
+                        java.util.Set.of(backends.a.backend().toString())
+                            .equals(v.servers().get("http-svc" + i)));
+          });
+      for (int i = 0; i < services; i++) {
+        assertEquals("backend=a", backendOf(d, "svc" + i + ".example.org", "/"), "svc" + i);
+      }
+      for (int i = 0; i < 10; i++) {
+        hosts.set(i * 100, "127.0.0.2 svc" + i * 100);
+      }
+      dns.hosts(hosts.toArray(String[]::new));
+      Await.until(
+          Duration.ofSeconds(30),
+          d::describe,
+          () -> {
+            for (int i = 0; i < 10; i++) {
+              if (!backendOf(d, "svc" + i * 100 + ".example.org", "/").equals("backend=b")) {
+                return false;
+              }
+            }
+            return true;
+          });
+      HaproxyView v = HaproxyView.of(d);
+      for (int i = 0; i < services; i++) {
+        String expected = (i % 100 == 0 ? backends.b : backends.a).backend().toString();
+        assertEquals(java.util.Set.of(expected), v.servers().get("http-svc" + i), "svc" + i);
+      }
     }
   }
 

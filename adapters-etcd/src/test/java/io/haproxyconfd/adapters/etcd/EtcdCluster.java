@@ -33,7 +33,83 @@ public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
   private static final Duration START_DEADLINE = Duration.ofSeconds(30);
 
   /** Certificates for a TLS cluster: the CA, the server pair, and a client pair. */
-  public record Tls(Path ca, Path serverCert, Path serverKey, Path clientCert, Path clientKey) {}
+  public record Tls(Path ca, Path serverCert, Path serverKey, Path clientCert, Path clientKey) {
+    /** A CA, a server certificate for 127.0.0.1 and a client certificate, made by openssl. */
+    public static Tls generate() {
+      try {
+        Path dir = Files.createTempDirectory("etcd-tls");
+        openssl(
+            dir,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=test-ca",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem");
+        for (String who : List.of("server", "client")) {
+          openssl(
+              dir,
+              "req",
+              "-newkey",
+              "rsa:2048",
+              "-nodes",
+              "-subj",
+              "/CN=" + who,
+              "-keyout",
+              who + ".key",
+              "-out",
+              who + ".csr");
+          Files.writeString(
+              dir.resolve(who + ".ext"),
+              who.equals("server")
+                  ? "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"
+                  : "extendedKeyUsage=clientAuth\n");
+          openssl(
+              dir,
+              "x509",
+              "-req",
+              "-in",
+              who + ".csr",
+              "-CA",
+              "ca.pem",
+              "-CAkey",
+              "ca.key",
+              "-CAcreateserial",
+              "-days",
+              "2",
+              "-extfile",
+              who + ".ext",
+              "-out",
+              who + ".pem");
+        }
+        return new Tls(
+            dir.resolve("ca.pem"),
+            dir.resolve("server.pem"),
+            dir.resolve("server.key"),
+            dir.resolve("client.pem"),
+            dir.resolve("client.key"));
+      } catch (IOException | InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    private static void openssl(Path dir, String... args) throws IOException, InterruptedException {
+      List<String> cmd = new java.util.ArrayList<>(List.of("openssl"));
+      cmd.addAll(List.of(args));
+      Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes());
+      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IOException("openssl failed: " + out);
+      }
+    }
+  }
 
   private final int size;
   private final Optional<Tls> tls;

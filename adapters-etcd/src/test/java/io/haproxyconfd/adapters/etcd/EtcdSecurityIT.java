@@ -8,13 +8,9 @@ import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.domain.ProxyId;
 import io.haproxyconfd.ports.KeyValueSource;
 import io.haproxyconfd.ports.StoreException;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -65,7 +61,7 @@ class EtcdSecurityIT {
 
   @Nested
   class Tls {
-    static final EtcdCluster.Tls FILES = certificates();
+    static final EtcdCluster.Tls FILES = EtcdCluster.Tls.generate();
     @RegisterExtension static EtcdCluster etcd = EtcdCluster.withTls(FILES);
 
     @Test
@@ -136,79 +132,5 @@ class EtcdSecurityIT {
     }
 
     /** A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl. */
-    static EtcdCluster.Tls certificates() {
-      try {
-        Path dir = Files.createTempDirectory("etcd-tls");
-        openssl(
-            dir,
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=test-ca",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem");
-        for (String who : List.of("server", "client")) {
-          openssl(
-              dir,
-              "req",
-              "-newkey",
-              "rsa:2048",
-              "-nodes",
-              "-subj",
-              "/CN=" + who,
-              "-keyout",
-              who + ".key",
-              "-out",
-              who + ".csr");
-          Files.writeString(
-              dir.resolve(who + ".ext"),
-              who.equals("server")
-                  ? "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"
-                  : "extendedKeyUsage=clientAuth\n");
-          openssl(
-              dir,
-              "x509",
-              "-req",
-              "-in",
-              who + ".csr",
-              "-CA",
-              "ca.pem",
-              "-CAkey",
-              "ca.key",
-              "-CAcreateserial",
-              "-days",
-              "2",
-              "-extfile",
-              who + ".ext",
-              "-out",
-              who + ".pem");
-        }
-        return new EtcdCluster.Tls(
-            dir.resolve("ca.pem"),
-            dir.resolve("server.pem"),
-            dir.resolve("server.key"),
-            dir.resolve("client.pem"),
-            dir.resolve("client.key"));
-      } catch (IOException | InterruptedException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-
-    private static void openssl(Path dir, String... args) throws IOException, InterruptedException {
-      List<String> cmd = new java.util.ArrayList<>(List.of("openssl"));
-      cmd.addAll(List.of(args));
-      Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes());
-      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IOException("openssl failed: " + out);
-      }
-    }
   }
 }
