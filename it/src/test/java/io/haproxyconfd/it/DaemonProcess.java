@@ -64,11 +64,25 @@ public final class DaemonProcess implements AutoCloseable {
     stdout = stateDir.resolveSibling(stateDir.getFileName() + ".stdout");
     Files.createDirectories(stateDir);
     ProcessBuilder pb =
-        new ProcessBuilder(ROOT.resolve("app/src/main/docker/entrypoint.sh").toString())
+        new ProcessBuilder(command(env))
             .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .redirectOutput(ProcessBuilder.Redirect.appendTo(stdout.toFile()));
     pb.environment().putAll(env);
     process = pb.start();
+  }
+
+  /**
+   * The entrypoint; with {@code TEST_CGROUP} set (a cgroup directory, for benchmarks), started
+   * inside that cgroup, so that its limits hold from the first byte.
+   */
+  private static List<String> command(Map<String, String> env) {
+    String entrypoint = ROOT.resolve("app/src/main/docker/entrypoint.sh").toString();
+    String cgroup = env.get("TEST_CGROUP");
+    if (cgroup == null) {
+      return List.of(entrypoint);
+    }
+    return List.of(
+        "sh", "-c", "echo $$ > \"$TEST_CGROUP/cgroup.procs\" && exec \"$0\"", entrypoint);
   }
 
   /** An environment from name/value pairs: {@code env("HAPROXY_ID", "web", "ETCD_NODE", ...)}. */

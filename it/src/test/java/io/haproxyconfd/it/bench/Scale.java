@@ -51,6 +51,12 @@ public final class Scale {
 
   public static void main(String[] args) throws Exception {
     // "checks" first: only what health checks cost, at the size given.
+    if (args.length > 0 && args[0].equals("memory")) {
+      memory(
+          args.length > 1 ? Integer.parseInt(args[1]) : 10_000,
+          args.length > 2 ? Integer.parseInt(args[2]) : 3);
+      return;
+    }
     boolean checksOnly = args.length > 0 && args[0].equals("checks");
     String[] rest = checksOnly ? Arrays.copyOfRange(args, 1, args.length) : args;
     int[] sizes =
@@ -92,6 +98,122 @@ public final class Scale {
             + " no traffic, %% of one core, 3 windows of 10 s (min / median / max)%n",
         sizes[sizes.length - 1], TCP);
     checks.forEach(System.out::println);
+  }
+
+  static final long MEMORY_LIMIT = 256L * 1024 * 1024;
+
+  /**
+   * The daemon at {@code size} services under a cgroup (v1) memory limit of 256 MB, {@code runs}
+   * times, each from a fresh state directory: start, then 5 backend and 5 structural changes.
+   * HAProxy starts inside the cgroup (the daemon forks it) and is moved, with its memory, to a
+   * cgroup of its own once it serves, so that the limit then holds for the daemon alone. Reports
+   * the daemon's peak RSS over the whole run ({@code VmHWM}, start included), the cgroup's peak
+   * after HAProxy left, OOM kills, and whether the daemon still served at the end.
+   */
+  private static void memory(int size, int runs) throws Exception {
+    Path root = Path.of("/sys/fs/cgroup/memory");
+    if (!Files.isWritable(root)) {
+      throw new IllegalStateException("needs root and cgroup v1's memory controller at " + root);
+    }
+    Path dir = Files.createTempDirectory("bench-memory");
+    int portA = Bench.freePort();
+    int portB = Bench.freePort();
+    long pidA = Bench.startStaticBackend(dir, portA, "backend=a");
+    long pidB = Bench.startStaticBackend(dir, portB, "backend=b");
+    String a = "127.0.0.1:" + portA;
+    String b = "127.0.0.1:" + portB;
+    EtcdCluster etcd = EtcdCluster.of(1);
+    etcd.start();
+    List<String> lines = new ArrayList<>();
+    double[] peaks = new double[runs];
+    try (Client client = Client.builder().endpoints(etcd.endpoints()).build()) {
+      writeKeys(client, size, a);
+      String prefix = "/haproxy-scale" + size + "/";
+      for (int run = 0; run < runs; run++) {
+        Path daemonGroup = root.resolve("bench-confd-" + ProcessHandle.current().pid() + "-" + run);
+        Path haproxyGroup = root.resolve(daemonGroup.getFileName() + "-haproxy");
+        Files.createDirectory(daemonGroup);
+        Files.createDirectory(haproxyGroup);
+        Files.writeString(
+            daemonGroup.resolve("memory.limit_in_bytes"), Long.toString(MEMORY_LIMIT));
+        Files.writeString(haproxyGroup.resolve("memory.move_charge_at_immigrate"), "3");
+        Map<String, String> env =
+            new java.util.HashMap<>(
+                Bench.daemonEnv("scale" + size, etcd, dir.resolve("state-memory-" + run)));
+        env.put("TEST_CGROUP", daemonGroup.toString());
+        DaemonProcess d = DaemonProcess.launch(env);
+        try {
+          long start = System.nanoTime();
+          String last = "s" + (size - 1) + ".example.org";
+          Bench.untilServed(d.http, last, "backend=a", start);
+          long readyMs = (System.nanoTime() - start) / 1_000_000;
+          for (long p : haproxyPids(d)) {
+            Files.writeString(haproxyGroup.resolve("cgroup.procs"), Long.toString(p));
+          }
+          Files.writeString(daemonGroup.resolve("memory.max_usage_in_bytes"), "0");
+          for (int t = 0; t < TRIALS; t++) {
+            EtcdWrites.put(client, prefix + "services/s" + (size - 1) + "/w1", t % 2 == 0 ? b : a);
+            Bench.untilServed(d.http, last, t % 2 == 0 ? "backend=b" : "backend=a", start);
+            EtcdWrites.put(
+                client,
+                prefix + "services/mem" + run + "x" + t + "/domain",
+                "mem" + t + ".example.org");
+            EtcdWrites.put(client, prefix + "services/mem" + run + "x" + t + "/w1", a);
+            Bench.untilServed(d.http, "mem" + run + "x" + t + ".example.org", "backend=a", start);
+          }
+          boolean alive = ProcessHandle.of(d.pid()).map(ProcessHandle::isAlive).orElse(false);
+          double hwm = statusMb(d.pid(), "VmHWM:");
+          double rss = statusMb(d.pid(), "VmRSS:");
+          long groupPeak =
+              Long.parseLong(
+                  Files.readString(daemonGroup.resolve("memory.max_usage_in_bytes")).strip());
+          String oom =
+              Files.readString(daemonGroup.resolve("memory.oom_control"))
+                  .lines()
+                  .filter(l -> l.startsWith("oom_kill "))
+                  .findFirst()
+                  .orElse("oom_kill ?");
+          peaks[run] = hwm;
+          lines.add(
+              String.format(
+                  "  run %d: served after %d ms; daemon peak RSS (VmHWM) %.1f MB, RSS at the end"
+                      + " %.1f MB; cgroup peak after HAProxy left %.1f MB; %s; alive at the end: %s",
+                  run + 1, readyMs, hwm, rss, groupPeak / 1048576.0, oom, alive));
+        } finally {
+          d.stop();
+          for (Path g : List.of(haproxyGroup, daemonGroup)) {
+            for (String pid : Files.readString(g.resolve("cgroup.procs")).split("\\s+")) {
+              if (!pid.isBlank()) {
+                Files.writeString(root.resolve("cgroup.procs"), pid);
+              }
+            }
+            Files.delete(g);
+          }
+        }
+      }
+    } finally {
+      etcd.stop();
+      Bench.stop(pidA);
+      Bench.stop(pidB);
+    }
+    Arrays.sort(peaks);
+    System.out.printf(
+        "memory: the daemon at %d HTTP (+%d TCP) services under a 256 MB cgroup limit, default JVM"
+            + " options, %d runs (no warm-up excluded)%n",
+        size, TCP, runs);
+    lines.forEach(System.out::println);
+    System.out.printf(
+        "  daemon peak RSS over the runs: %.1f-%.1f MB (limit 256 MB)%n",
+        peaks[0], peaks[runs - 1]);
+  }
+
+  static double statusMb(long pid, String field) throws Exception {
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+      if (line.startsWith(field)) {
+        return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+      }
+    }
+    throw new IllegalStateException("no " + field + " for " + pid);
   }
 
   /** HAProxy's idle CPU with checks every {@code interval}, on the keys {@link #measure} wrote. */
