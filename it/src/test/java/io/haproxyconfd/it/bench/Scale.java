@@ -157,7 +157,7 @@ public final class Scale {
             EtcdWrites.put(
                 client,
                 prefix + "services/mem" + run + "x" + t + "/domain",
-                "mem" + t + ".example.org");
+                "mem" + run + "x" + t + ".example.org");
             EtcdWrites.put(client, prefix + "services/mem" + run + "x" + t + "/w1", a);
             Bench.untilServed(d.http, "mem" + run + "x" + t + ".example.org", "backend=a", start);
           }
