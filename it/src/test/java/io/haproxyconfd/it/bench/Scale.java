@@ -136,21 +136,27 @@ public final class Scale {
         Files.createDirectory(haproxyGroup);
         Files.writeString(
             daemonGroup.resolve("memory.limit_in_bytes"), Long.toString(MEMORY_LIMIT));
-        Files.writeString(haproxyGroup.resolve("memory.move_charge_at_immigrate"), "3");
+        // HAProxy (and each haproxy -c) puts itself in a cgroup of its own before it runs.
+        Path wrapper = dir.resolve("haproxy-" + run);
+        Files.writeString(
+            wrapper,
+            "#!/bin/sh\necho $$ > "
+                + haproxyGroup.resolve("cgroup.procs")
+                + "\nexec "
+                + Bench.run("sh", "-c", "command -v haproxy").strip()
+                + " \"$@\"\n");
+        wrapper.toFile().setExecutable(true);
         Map<String, String> env =
             new java.util.HashMap<>(
                 Bench.daemonEnv("scale" + size, etcd, dir.resolve("state-memory-" + run)));
         env.put("TEST_CGROUP", daemonGroup.toString());
+        env.put("HAPROXY_BIN", wrapper.toString());
         DaemonProcess d = DaemonProcess.launch(env);
         try {
           long start = System.nanoTime();
           String last = "s" + (size - 1) + ".example.org";
           Bench.untilServed(d.http, last, "backend=a", start);
           long readyMs = (System.nanoTime() - start) / 1_000_000;
-          for (long p : haproxyPids(d)) {
-            Files.writeString(haproxyGroup.resolve("cgroup.procs"), Long.toString(p));
-          }
-          Files.writeString(daemonGroup.resolve("memory.max_usage_in_bytes"), "0");
           for (int t = 0; t < TRIALS; t++) {
             EtcdWrites.put(client, prefix + "services/s" + (size - 1) + "/w1", t % 2 == 0 ? b : a);
             Bench.untilServed(d.http, last, t % 2 == 0 ? "backend=b" : "backend=a", start);
@@ -177,7 +183,7 @@ public final class Scale {
           lines.add(
               String.format(
                   "  run %d: served after %d ms; daemon peak RSS (VmHWM) %.1f MB, RSS at the end"
-                      + " %.1f MB; cgroup peak after HAProxy left %.1f MB; %s; alive at the end: %s",
+                      + " %.1f MB; cgroup peak %.1f MB; %s; alive at the end: %s",
                   run + 1, readyMs, hwm, rss, groupPeak / 1048576.0, oom, alive));
         } finally {
           d.stop();
