@@ -154,6 +154,8 @@ public final class Scale {
         DaemonProcess d = DaemonProcess.launch(env);
         try {
           long start = System.nanoTime();
+          Await.until(
+              Duration.ofMinutes(5), d::describe, () -> d.get("/readyz").statusCode() == 200);
           String last = "s" + (size - 1) + ".example.org";
           Bench.untilServed(d.http, last, "backend=a", start);
           long readyMs = (System.nanoTime() - start) / 1_000_000;
