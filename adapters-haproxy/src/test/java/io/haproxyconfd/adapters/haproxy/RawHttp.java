@@ -39,16 +39,7 @@ public final class RawHttp {
 
   /** The same over TLS, with {@code sni} as the server name; any certificate is accepted. */
   public static Response getTls(int port, String sni, String host, String path) throws Exception {
-    SSLContext context = SSLContext.getInstance("TLS");
-    context.init(null, new TrustManager[] {TRUST_ALL}, null);
-    try (SSLSocket socket =
-        (SSLSocket)
-            context.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), port)) {
-      socket.setSoTimeout(5000);
-      SSLParameters params = socket.getSSLParameters();
-      params.setServerNames(List.of(new SNIHostName(sni)));
-      socket.setSSLParameters(params);
-      socket.startHandshake();
+    try (SSLSocket socket = handshake(port, sni)) {
       X509Certificate peer = (X509Certificate) socket.getSession().getPeerCertificates()[0];
       return exchange(socket, host, path, peer);
     }
@@ -56,19 +47,28 @@ public final class RawHttp {
 
   /** The certificates a TLS server sends for {@code sni}, leaf first, as it sent them. */
   public static X509Certificate[] peerChain(int port, String sni) throws Exception {
+    try (SSLSocket socket = handshake(port, sni)) {
+      return java.util.Arrays.stream(socket.getSession().getPeerCertificates())
+          .map(c -> (X509Certificate) c)
+          .toArray(X509Certificate[]::new);
+    }
+  }
+
+  private static SSLSocket handshake(int port, String sni) throws Exception {
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(null, new TrustManager[] {TRUST_ALL}, null);
-    try (SSLSocket socket =
-        (SSLSocket)
-            context.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), port)) {
+    SSLSocket socket =
+        (SSLSocket) context.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), port);
+    try {
       socket.setSoTimeout(5000);
       SSLParameters params = socket.getSSLParameters();
       params.setServerNames(List.of(new SNIHostName(sni)));
       socket.setSSLParameters(params);
       socket.startHandshake();
-      return java.util.Arrays.stream(socket.getSession().getPeerCertificates())
-          .map(c -> (X509Certificate) c)
-          .toArray(X509Certificate[]::new);
+      return socket;
+    } catch (Exception e) {
+      socket.close();
+      throw e;
     }
   }
 
