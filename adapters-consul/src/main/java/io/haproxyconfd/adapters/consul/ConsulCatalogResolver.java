@@ -369,6 +369,9 @@ final class ConsulCatalogResolver implements BackendResolver {
                     // The answers' own indexes are from before: none may hold off what comes.
                     answers.replaceAll(
                         (n, a) -> new Answer(a.resolution(), a.nodes(), a.checks(), -1));
+                    // Whatever changed around the reset may show in no diff: read every service
+                    // again, as Consul's documentation asks of a client whose index went back.
+                    readAll(new TreeSet<>(answers.keySet()), true, sweepers);
                   } else if (next > index || failing) {
                     index = next;
                     onChange.accept(r.getValue());
