@@ -12,7 +12,8 @@ import java.util.stream.Collectors;
 
 /**
  * Backends an agent wrote as keys win over discovery: a service with {@code <instance>} keys uses
- * them, every other service is asked of the discovering resolver (DNS, Consul's catalog).
+ * them, by address or, where the operator allows it, by host name; every other service is asked of
+ * the discovering resolver (DNS, Consul's catalog).
  */
 final class AgentKeysFirst implements BackendResolver {
   private final BackendResolver discovery;
@@ -27,9 +28,9 @@ final class AgentKeysFirst implements BackendResolver {
   public Map<BackendQuery, Resolution> resolve(Set<BackendQuery> queries) {
     Map<Boolean, Set<BackendQuery>> split =
         queries.stream()
-            .collect(Collectors.partitioningBy(q -> !q.declared().isEmpty(), Collectors.toSet()));
+            .collect(Collectors.partitioningBy(BackendQuery::declaredByAgent, Collectors.toSet()));
     Map<BackendQuery, Resolution> result = new HashMap<>(discovery.resolve(split.get(false)));
-    split.get(true).forEach(q -> result.put(q, Resolution.of(q.declared())));
+    split.get(true).forEach(q -> result.put(q, AgentKeysResolver.fromAgent(q, names)));
     return result;
   }
 
