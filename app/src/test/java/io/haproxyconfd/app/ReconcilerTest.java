@@ -4,17 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.haproxyconfd.domain.Await;
-import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.Keys;
 import io.haproxyconfd.domain.ParseOptions;
 import io.haproxyconfd.domain.ProxyConfig;
 import io.haproxyconfd.domain.ProxyId;
+import io.haproxyconfd.domain.ServiceName;
 import io.haproxyconfd.ports.ApplyResult;
-import io.haproxyconfd.ports.ChangeListener;
-import io.haproxyconfd.ports.KeyValueSource;
+import io.haproxyconfd.ports.MemoryCatalog;
+import io.haproxyconfd.ports.MemoryStore;
 import io.haproxyconfd.ports.ProxyConfigurator;
-import io.haproxyconfd.ports.StoreException;
-import io.haproxyconfd.ports.Subscription;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -25,8 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,38 +30,21 @@ import org.junit.jupiter.api.io.TempDir;
 class ReconcilerTest {
   @TempDir Path stateDir;
 
-  /** A store whose keys a test sets; it can be made to fail. */
-  static final class FakeStore implements KeyValueSource {
-    final AtomicReference<Map<String, String>> keys = new AtomicReference<>(Map.of());
-    final AtomicBoolean down = new AtomicBoolean();
-    final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
-    final java.util.concurrent.atomic.AtomicInteger reads =
-        new java.util.concurrent.atomic.AtomicInteger();
-    long revision = 1;
+  static final ProxyId PROXY = new ProxyId("t");
+
+  /** The keys of {@link #PROXY} in a store that runs the same contract as etcd and Consul. */
+  static final class FakeStore {
+    final MemoryStore memory = new MemoryStore();
+    final java.util.concurrent.atomic.AtomicBoolean down = memory.down;
+    final java.util.concurrent.atomic.AtomicInteger reads = memory.reads;
 
     void set(Map<String, String> values) {
-      keys.set(new TreeMap<>(values));
-      revision++;
-      listeners.forEach(l -> l.changed("test"));
+      memory.set(PROXY, values);
     }
 
-    @Override
-    public KeySnapshot read(ProxyId proxy) throws StoreException {
-      if (down.get()) {
-        throw StoreException.unavailable("store is down (test)", null);
-      }
-      reads.incrementAndGet();
-      return KeySnapshot.of(revision, keys.get());
+    Map<String, String> keys() {
+      return memory.values(PROXY);
     }
-
-    @Override
-    public Subscription watch(ProxyId proxy, long revision, ChangeListener listener) {
-      listeners.add(listener);
-      return () -> listeners.remove(listener);
-    }
-
-    @Override
-    public void close() {}
   }
 
   /** A proxy that records what it was asked to apply. */
@@ -114,36 +93,6 @@ class ReconcilerTest {
   private final FakeProxy proxy = new FakeProxy();
   private final Status status = new Status();
 
-  /** A discovering resolver whose answer for every service a test sets, and signals. */
-  static final class FakeCatalog implements io.haproxyconfd.ports.BackendResolver {
-    final AtomicReference<List<io.haproxyconfd.domain.Backend>> backends =
-        new AtomicReference<>(List.of());
-    final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
-
-    void set(List<io.haproxyconfd.domain.Backend> now) {
-      backends.set(now);
-      listeners.forEach(l -> l.changed("catalog (test)"));
-    }
-
-    @Override
-    public Map<io.haproxyconfd.ports.BackendQuery, io.haproxyconfd.ports.Resolution> resolve(
-        java.util.Set<io.haproxyconfd.ports.BackendQuery> queries) {
-      Map<io.haproxyconfd.ports.BackendQuery, io.haproxyconfd.ports.Resolution> out =
-          new java.util.HashMap<>();
-      queries.forEach(q -> out.put(q, io.haproxyconfd.ports.Resolution.of(backends.get())));
-      return out;
-    }
-
-    @Override
-    public Subscription onChange(ChangeListener listener) {
-      listeners.add(listener);
-      return () -> listeners.remove(listener);
-    }
-
-    @Override
-    public void close() {}
-  }
-
   private Reconciler reconciler(Duration quiet, Duration maxDelay) {
     return reconciler(quiet, maxDelay, new AgentKeysResolver(AgentNames.none()));
   }
@@ -151,8 +100,8 @@ class ReconcilerTest {
   private Reconciler reconciler(
       Duration quiet, Duration maxDelay, io.haproxyconfd.ports.BackendResolver resolver) {
     return new Reconciler(
-        new ProxyId("t"),
-        store,
+        PROXY,
+        store.memory,
         resolver,
         proxy,
         now -> Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS),
@@ -229,7 +178,7 @@ class ReconcilerTest {
 
       clock.advance(quiet);
       start = System.nanoTime();
-      Map<String, String> keys = new TreeMap<>(store.keys.get());
+      Map<String, String> keys = new TreeMap<>(store.keys());
       keys.put("services/blog/domain", "blog.example.org");
       store.set(keys);
       keys.put("services/blog/w1", "10.0.0.3:80");
@@ -266,15 +215,16 @@ class ReconcilerTest {
   @Test
   void a_pass_for_moved_backends_alone_reads_no_keys_and_any_key_signal_reads_them()
       throws Exception {
-    FakeCatalog catalog = new FakeCatalog();
-    catalog.backends.set(List.of(io.haproxyconfd.domain.Backend.of("10.0.0.1", 80)));
+    MemoryCatalog catalog = new MemoryCatalog();
+    ServiceName web = ServiceName.of("web");
+    catalog.set(web, List.of(io.haproxyconfd.domain.Backend.of("10.0.0.1", 80)));
     store.set(Map.of("services/web/domain", "example.org", "services/web/port", "80"));
     try (Reconciler r = reconciler(Duration.ofMillis(10), Duration.ofMillis(100), catalog)) {
       r.start();
       awaitPasses(1);
       int reads = store.reads.get();
 
-      catalog.set(List.of(io.haproxyconfd.domain.Backend.of("10.0.0.2", 80)));
+      catalog.set(web, List.of(io.haproxyconfd.domain.Backend.of("10.0.0.2", 80)));
       awaitPasses(2);
       assertEquals("[10.0.0.2:80]", proxy.applied.get(1).http().get(0).backends().toString());
       assertEquals(reads, store.reads.get(), "the keys were not read again");

@@ -10,7 +10,6 @@ import io.haproxyconfd.adapters.consul.Consul;
 import io.haproxyconfd.adapters.consul.ConsulSettings;
 import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.domain.Backend;
-import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.ProxyId;
 import io.haproxyconfd.domain.ServiceName;
 import io.haproxyconfd.ports.BackendQuery;
@@ -74,32 +73,6 @@ class ConsulIT {
             writer
                 .setKVValue(key, value, System.getenv("CONSUL_HTTP_TOKEN"), null, null)
                 .getValue());
-  }
-
-  @Test
-  void a_missing_prefix_is_empty_and_still_has_an_index() throws Exception {
-    try (KeyValueSource source = Consul.keyValueSource(settings())) {
-      KeySnapshot s = source.read(new ProxyId("nothing-here"));
-      assertTrue(s.entries().isEmpty());
-      assertTrue(s.revision() > 0, "X-Consul-Index of the 404");
-    }
-  }
-
-  @Test
-  void puts_and_deletes_are_signalled_and_read_relative_to_the_prefix() throws Exception {
-    ProxyId proxy = new ProxyId("kv");
-    try (KeyValueSource source = Consul.keyValueSource(settings());
-        Mirror mirror = new Mirror(source, proxy)) {
-      put("haproxy-kv/services/web/domain", "example.org");
-      put("haproxy-other/services/web/domain", "other.org");
-      Await.until(
-          Duration.ofSeconds(10),
-          "put seen",
-          () -> "example.org".equals(mirror.values().get("services/web/domain")));
-      assertEquals(Set.of("services/web/domain"), mirror.values().keySet());
-      writer.deleteKVValues("haproxy-kv/services/", System.getenv("CONSUL_HTTP_TOKEN"));
-      Await.until(Duration.ofSeconds(10), "delete seen", () -> mirror.values().isEmpty());
-    }
   }
 
   @Test

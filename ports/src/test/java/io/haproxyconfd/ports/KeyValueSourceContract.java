@@ -1,0 +1,161 @@
+package io.haproxyconfd.ports;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.haproxyconfd.domain.Await;
+import io.haproxyconfd.domain.KeySnapshot;
+import io.haproxyconfd.domain.ProxyId;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link KeyValueSource} promises, run against each of them (etcd v3 and v2, Consul, and
+ * the in-memory store the unit tests use), so that a fake cannot drift from the real stores. A
+ * subclass gives a source on its store and a way to write that store as a user would; every test
+ * has a proxy of its own.
+ */
+public abstract class KeyValueSourceContract {
+  protected static final Duration DEADLINE = Duration.ofSeconds(10);
+  private static final AtomicLong PROXIES = new AtomicLong(System.nanoTime() % 1_000_000);
+
+  /** A new source on the store under test. The contract closes it. */
+  protected abstract KeyValueSource newSource() throws Exception;
+
+  /** Writes {@code value} at {@code key}, relative to the proxy's folder. */
+  protected abstract void put(ProxyId proxy, String key, String value) throws Exception;
+
+  /** Deletes every key under {@code folder} (relative to the proxy's, ending in '/'). */
+  protected abstract void deleteFolder(ProxyId proxy, String folder) throws Exception;
+
+  protected ProxyId proxy;
+  protected KeyValueSource source;
+
+  /** A proxy whose folder no other test uses. */
+  protected static ProxyId freshProxy() {
+    return new ProxyId("contract" + PROXIES.incrementAndGet());
+  }
+
+  @BeforeEach
+  void openSource() throws Exception {
+    proxy = freshProxy();
+    source = newSource();
+  }
+
+  @AfterEach
+  void closeSource() {
+    source.close();
+  }
+
+  private static Map<String, String> values(KeySnapshot snapshot) {
+    Map<String, String> out = new TreeMap<>();
+    snapshot.entries().forEach((k, e) -> out.put(k, e.value()));
+    return out;
+  }
+
+  @Test
+  void a_missing_prefix_reads_as_an_empty_snapshot_with_a_revision() throws Exception {
+    KeySnapshot snapshot = source.read(proxy);
+    assertEquals(Map.of(), values(snapshot));
+    assertTrue(snapshot.revision() > 0, "revision " + snapshot.revision());
+  }
+
+  @Test
+  void reads_keys_relative_to_the_prefix_and_only_this_proxys_keys() throws Exception {
+    put(proxy, "services/web/domain", "example.org");
+    put(proxy, "services/web/port", "80");
+    put(new ProxyId(proxy.value() + "x"), "services/longer/port", "1"); // a folder it prefixes
+    put(freshProxy(), "services/other/port", "2");
+    assertEquals(
+        Map.of("services/web/domain", "example.org", "services/web/port", "80"),
+        values(source.read(proxy)));
+  }
+
+  @Test
+  void the_revision_moves_on_with_a_change() throws Exception {
+    put(proxy, "services/web/port", "80");
+    long before = source.read(proxy).revision();
+    put(proxy, "services/web/port", "81");
+    KeySnapshot after = source.read(proxy);
+    assertTrue(after.revision() > before, before + " then " + after.revision());
+    assertEquals("81", after.entries().get("services/web/port").value());
+  }
+
+  @Test
+  void puts_and_deletes_after_the_read_are_signalled() throws Exception {
+    try (Mirror mirror = new Mirror(source, proxy)) {
+      put(proxy, "services/web/domain", "example.org");
+      Await.until(
+          DEADLINE,
+          "put seen",
+          () -> "example.org".equals(mirror.values().get("services/web/domain")));
+      deleteFolder(proxy, "services/web/");
+      Await.until(DEADLINE, "delete seen", () -> mirror.values().isEmpty());
+      assertTrue(mirror.signals.get() >= 2, mirror.signals.get() + " signals");
+    }
+  }
+
+  @Test
+  void changes_of_another_proxy_are_not_signalled_as_this_ones() throws Exception {
+    ProxyId other = freshProxy();
+    LinkedBlockingQueue<String> mine = new LinkedBlockingQueue<>();
+    LinkedBlockingQueue<String> theirs = new LinkedBlockingQueue<>();
+    try (Subscription a = source.watch(proxy, source.read(proxy).revision(), mine::add);
+        Subscription b = source.watch(other, source.read(other).revision(), theirs::add)) {
+      put(other, "services/web/port", "1");
+      assertTrue(theirs.poll(DEADLINE.toSeconds(), TimeUnit.SECONDS) != null, "the other's");
+      put(proxy, "services/web/port", "2");
+      assertTrue(mine.poll(DEADLINE.toSeconds(), TimeUnit.SECONDS) != null, "this proxy's");
+      // Both watches have seen the later put; a signal for the other's put would be there now.
+      assertTrue(mine.isEmpty(), "signalled for another proxy's key: " + mine);
+    }
+  }
+
+  @Test
+  void many_rapid_changes_end_in_the_exact_final_state() throws Exception {
+    try (Mirror mirror = new Mirror(source, proxy)) {
+      Map<String, String> expected = new TreeMap<>();
+      for (int i = 0; i < 300; i++) {
+        String key = "services/s" + (i % 30) + "/port";
+        expected.put(key, Integer.toString(1000 + i));
+        put(proxy, key, Integer.toString(1000 + i));
+      }
+      Await.until(
+          Duration.ofSeconds(20),
+          () -> "final state; mirror has " + mirror.values(),
+          () -> mirror.values().equals(expected));
+      assertEquals(expected, values(source.read(proxy)), "a read after the watch");
+    }
+  }
+
+  @Test
+  void a_closed_subscription_stops_signalling_and_closing_twice_is_harmless() throws Exception {
+    LinkedBlockingQueue<String> closed = new LinkedBlockingQueue<>();
+    Subscription subscription = source.watch(proxy, source.read(proxy).revision(), closed::add);
+    put(proxy, "services/a/port", "1");
+    assertTrue(closed.poll(DEADLINE.toSeconds(), TimeUnit.SECONDS) != null, "signalled while open");
+    subscription.close();
+    subscription.close();
+    closed.clear();
+    LinkedBlockingQueue<String> open = new LinkedBlockingQueue<>();
+    try (Subscription marker = source.watch(proxy, source.read(proxy).revision(), open::add)) {
+      put(proxy, "services/a/port", "2");
+      assertTrue(open.poll(DEADLINE.toSeconds(), TimeUnit.SECONDS) != null, "the open watch");
+    }
+    assertEquals(List.of(), List.copyOf(closed), "a closed watch still signalled");
+  }
+
+  @Test
+  void closing_the_source_twice_is_harmless() {
+    source.close();
+    source.close();
+  }
+}
