@@ -173,6 +173,17 @@ public final class DaemonProcess implements AutoCloseable {
     return Long.parseLong(Files.readString(stateDir.resolve("run/haproxy.pid")).strip());
   }
 
+  /**
+   * HAProxy's worker processes now, as the kernel sees them (the master's children). A reload
+   * starts a new one, so a set that gained no process means HAProxy did not reload, whatever the
+   * daemon's own counters say.
+   */
+  public java.util.Set<Long> workers() throws IOException {
+    return ProcessHandle.of(masterPid())
+        .map(m -> m.children().map(ProcessHandle::pid).collect(java.util.stream.Collectors.toSet()))
+        .orElse(java.util.Set.of());
+  }
+
   public String describe() {
     try {
       String text = Files.readString(log);

@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -223,6 +224,11 @@ class HostileClassesIT {
       for (String backend : absent) {
         assertFalse(view.servers().containsKey(backend), "HAProxy has " + backend);
         assertEquals(List.of(), HostileInputIT.routesTo(view, backend), backend + " routed");
+      }
+      // Positive controls in the same view: an empty view, or backends named otherwise, would let
+      // every absence above pass.
+      for (String held : List.of("tcp-spacedtcp", "http-puny")) {
+        assertEquals(Set.of(good), view.servers().get(held), held + " in HAProxy");
       }
       assertTrue(
           view.servers().keySet().stream().noneMatch(b -> b.contains("raw")),

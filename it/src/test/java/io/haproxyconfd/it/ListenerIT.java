@@ -228,7 +228,8 @@ class ListenerIT {
             d::describe,
             () ->
                 d.problems().isEmpty()
-                    && HaproxyView.of(d).servers().get("http-web").contains("127.0.0.3:" + port));
+                    && java.util.Set.of(backends.b.backend().toString(), "127.0.0.3:" + port)
+                        .equals(HaproxyView.of(d).servers().get("http-web")));
         String slotBefore = slotOf(d, backends.b.backend().toString());
         long reloads = d.metric("haproxy_confd_applies_total{outcome=\"reloaded\"}");
         EtcdWrites.put(etcd.client(), "/haproxy-sticky/services/web/balance", "leastconn");

@@ -116,6 +116,34 @@ class ApplyIT {
     assertEquals(java.util.Set.of("backend=a", "backend=b"), seen);
   }
 
+  /**
+   * HAProxy answers an address it rejects with "[4]: Invalid addr", at the severity of a success,
+   * so only reading the slots back shows the change did not take. A relay in front of the admin
+   * socket rewrites every address the configurator sends into one HAProxy rejects; HAProxy's own
+   * answer, not a made-up one, goes back.
+   */
+  @Test
+  void an_address_haproxy_rejects_at_success_severity_is_read_back_and_reloads() throws Exception {
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    List<Long> workers = haproxy.workers();
+    java.nio.file.Path socket = haproxy.stateDir().resolve("run/admin.sock");
+    java.nio.file.Path real = haproxy.stateDir().resolve("run/admin-real.sock");
+    Files.move(socket, real);
+    try (SocketRelay relay =
+        new SocketRelay(socket, real, cmd -> cmd.replaceAll(" addr [^ ;]+", " addr 999.0.0.1"))) {
+      ApplyResult r =
+          haproxy.apply(
+              "services/web/domain", "example.org", "services/web/w1", b.backend().toString());
+
+      assertTrue(
+          relay.answers().stream().anyMatch(x -> x.contains("[4]: Invalid addr")),
+          "HAProxy answered the rewritten address: " + relay.answers());
+      assertEquals(Outcome.RELOADED, r.outcome(), r.toString());
+    }
+    assertNotEquals(workers, haproxy.workers());
+    assertEquals("backend=b", backendOf("example.org"));
+  }
+
   @Test
   void more_servers_than_slots_reload_with_more_slots() throws Exception {
     haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
