@@ -20,6 +20,7 @@ public final class MemoryStore implements KeyValueSource {
 
   private final TreeMap<String, KeySnapshot.Entry> keys = new TreeMap<>(); // guarded by this
   private long revision = 1; // guarded by this
+  private final Map<String, Long> changedSince = new java.util.HashMap<>(); // guarded by this
   private final List<Watch> watches = new CopyOnWriteArrayList<>();
 
   /** While true, every read fails as an unreachable store would. */
@@ -56,8 +57,15 @@ public final class MemoryStore implements KeyValueSource {
   public void set(ProxyId proxy, Map<String, String> values) {
     synchronized (this) {
       revision++;
+      Map<String, KeySnapshot.Entry> before = new TreeMap<>(keys);
       keys.keySet().removeIf(k -> k.startsWith(folder(proxy)));
-      values.forEach((k, v) -> keys.put(folder(proxy) + k, new KeySnapshot.Entry(v, revision)));
+      values.forEach(
+          (k, v) -> {
+            KeySnapshot.Entry was = before.get(folder(proxy) + k);
+            keys.put(
+                folder(proxy) + k,
+                new KeySnapshot.Entry(v, was == null ? revision : was.createRevision()));
+          });
     }
     signal(proxy, "keys set (memory)");
   }
@@ -71,6 +79,9 @@ public final class MemoryStore implements KeyValueSource {
   }
 
   private void signal(ProxyId proxy, String reason) {
+    synchronized (this) {
+      changedSince.put(folder(proxy), revision);
+    }
     List<ChangeListener> told = new ArrayList<>();
     for (Watch w : watches) {
       if (w.folder().equals(folder(proxy))) {
@@ -98,6 +109,13 @@ public final class MemoryStore implements KeyValueSource {
   public Subscription watch(ProxyId proxy, long revision, ChangeListener listener) {
     Watch w = new Watch(folder(proxy), listener);
     watches.add(w);
+    boolean missed;
+    synchronized (this) {
+      missed = changedSince.getOrDefault(folder(proxy), 0L) > revision;
+    }
+    if (missed) {
+      listener.changed("changed since revision " + revision + " (memory)");
+    }
     return () -> watches.remove(w);
   }
 

@@ -30,6 +30,9 @@ import org.slf4j.LoggerFactory;
  * <p>Keys are never sent to Consul except the prefix, whose characters the proxy id's grammar
  * limits; consul-api does not URL-encode, and no key with {@code ?}, {@code #} or a space can be
  * asked for.
+ *
+ * <p>It holds one connection for reads and one for its watch, so it serves one watch at a time (the
+ * daemon's one); a second concurrent watch waits for the connection and backs off.
  */
 final class ConsulKeyValueSource implements KeyValueSource {
   private static final Logger LOG = LoggerFactory.getLogger(ConsulKeyValueSource.class);

@@ -18,10 +18,13 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -103,6 +106,7 @@ final class EtcdV2KeyValueSource implements KeyValueSource {
     Answer a =
         get(prefixPath(proxy) + "?recursive=true&sorted=true&quorum=true", settings.timeout());
     if (a.status() == 404 && a.errorCode() == KEY_NOT_FOUND) {
+      created.remove(prefixPath(proxy));
       return KeySnapshot.empty(a.index());
     }
     if (a.status() != 200) {
@@ -123,7 +127,35 @@ final class EtcdV2KeyValueSource implements KeyValueSource {
     } catch (JsonParseException | IllegalStateException | NullPointerException e) {
       throw StoreException.unavailable("etcd (v2 API) sent an answer that is not a key tree", e);
     }
-    return new KeySnapshot(a.index(), entries);
+    return new KeySnapshot(a.index(), firstCreated(prefixPath(proxy), entries));
+  }
+
+  /** Per prefix, the creation index first seen for each key that has lived since. */
+  private final Map<String, Map<String, Long>> created = new ConcurrentHashMap<>();
+
+  /**
+   * The entries with the creation index each key had when first read. etcd v2's {@code set} (what
+   * {@code etcdctl set} and the seed's users send) gives an existing key a new {@code
+   * createdIndex}, so a service whose key is set again would look newer than one written after it,
+   * and a clash between the two would change its winner. A key gone from a read starts afresh when
+   * it is back.
+   */
+  private SortedMap<String, KeySnapshot.Entry> firstCreated(
+      String prefix, SortedMap<String, KeySnapshot.Entry> entries) {
+    Map<String, Long> known = created.computeIfAbsent(prefix, p -> new HashMap<>());
+    synchronized (known) {
+      SortedMap<String, KeySnapshot.Entry> out = new TreeMap<>();
+      Map<String, Long> seen = new HashMap<>();
+      entries.forEach(
+          (key, e) -> {
+            long first = Math.min(known.getOrDefault(key, Long.MAX_VALUE), e.createRevision());
+            seen.put(key, first);
+            out.put(key, new KeySnapshot.Entry(e.value(), first));
+          });
+      known.clear();
+      known.putAll(seen);
+      return out;
+    }
   }
 
   /** Every value below {@code node}, by its key relative to {@code base}; directories add none. */
