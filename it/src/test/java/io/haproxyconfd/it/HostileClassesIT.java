@@ -230,6 +230,10 @@ class HostileClassesIT {
       for (String held : List.of("tcp-spacedtcp", "http-puny")) {
         assertEquals(Set.of(good), view.servers().get(held), held + " in HAProxy");
       }
+      assertEquals(
+          List.of("xn--bcher-kva.example.org"),
+          HostileInputIT.routesTo(view, "http-puny"),
+          "the routes read from HAProxy's maps");
       assertTrue(
           view.servers().keySet().stream().noneMatch(b -> b.contains("raw")),
           "HAProxy has a raw-named backend: " + view.servers().keySet());

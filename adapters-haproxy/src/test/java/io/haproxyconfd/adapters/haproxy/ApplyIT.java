@@ -128,9 +128,9 @@ class ApplyIT {
     List<Long> workers = haproxy.workers();
     java.nio.file.Path socket = haproxy.stateDir().resolve("run/admin.sock");
     java.nio.file.Path real = haproxy.stateDir().resolve("run/admin-real.sock");
-    Files.move(socket, real);
     try (SocketRelay relay =
-        new SocketRelay(socket, real, cmd -> cmd.replaceAll(" addr [^ ;]+", " addr 999.0.0.1"))) {
+        SocketRelay.inFrontOf(
+            socket, real, cmd -> cmd.replaceAll(" addr [^ ;]+", " addr 999.0.0.1"))) {
       ApplyResult r =
           haproxy.apply(
               "services/web/domain", "example.org", "services/web/w1", b.backend().toString());

@@ -26,7 +26,23 @@ final class SocketRelay implements AutoCloseable {
   private final Thread thread;
   private final List<String> answers = new CopyOnWriteArrayList<>();
 
-  SocketRelay(Path path, Path target, UnaryOperator<String> rewrite) throws IOException {
+  /**
+   * Moves HAProxy's socket at {@code path} to {@code target} and relays from {@code path}; puts it
+   * back if the relay cannot start, so that later tests still find HAProxy's socket.
+   */
+  static SocketRelay inFrontOf(Path path, Path target, UnaryOperator<String> rewrite)
+      throws IOException {
+    Files.move(path, target);
+    try {
+      return new SocketRelay(path, target, rewrite);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(path);
+      Files.move(target, path);
+      throw e;
+    }
+  }
+
+  private SocketRelay(Path path, Path target, UnaryOperator<String> rewrite) throws IOException {
     this.path = path;
     this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     server.bind(UnixDomainSocketAddress.of(path));
