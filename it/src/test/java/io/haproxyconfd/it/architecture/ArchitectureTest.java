@@ -1,5 +1,6 @@
 package io.haproxyconfd.it.architecture;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -54,15 +55,34 @@ class ArchitectureTest {
     }
   }
 
+  /** The fixture class that breaks each rule, which the rule's failure must name. */
+  static final Map<String, String> VIOLATORS =
+      Map.of(
+          "the domain does no I/O", BROKEN + ".domain.ImpureDomain",
+          "the domain uses no threads", BROKEN + ".domain.ThreadedDomain",
+          "the domain reads no clock", BROKEN + ".domain.TimedDomain",
+          "only the app knows Guice", BROKEN + ".adapters.two.AdapterTwo",
+          "adapter implementations of a port are not public", BROKEN + ".adapters.two.AdapterTwo",
+          "no field injection", BROKEN + ".adapters.two.AdapterTwo");
+
   @TestFactory
-  Stream<DynamicTest> every_rule_fails_on_code_that_breaks_it() {
+  Stream<DynamicTest> every_rule_fails_on_code_that_breaks_it_and_names_the_class() {
     Map<String, ArchRule> rules = ArchitectureRules.forRoot(BROKEN);
     assertFalse(FIXTURE.isEmpty());
+    assertEquals(rules.keySet(), VIOLATORS.keySet(), "every rule has a fixture that breaks it");
     return rules.entrySet().stream()
         .map(
             e ->
                 DynamicTest.dynamicTest(
                     e.getKey(),
-                    () -> assertThrows(AssertionError.class, () -> e.getValue().check(FIXTURE))));
+                    () -> {
+                      AssertionError failure =
+                          assertThrows(AssertionError.class, () -> e.getValue().check(FIXTURE));
+                      // "checked no classes" is an AssertionError too: the violator must be named.
+                      String violator = VIOLATORS.get(e.getKey());
+                      assertTrue(
+                          failure.getMessage().contains(violator),
+                          "the failure does not name " + violator + ": " + failure.getMessage());
+                    }));
   }
 }

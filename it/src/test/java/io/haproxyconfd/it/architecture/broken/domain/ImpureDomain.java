@@ -1,9 +1,11 @@
 package io.haproxyconfd.it.architecture.broken.domain;
 
-import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
-/** Breaks "domain depends on the JDK only" by reaching a framework type (Guice). */
+/** Breaks "the domain does no I/O": it reads a file. */
 public class ImpureDomain {
-  public com.google.inject.Injector injector;
-  public HttpClient client;
+  public String read() throws java.io.IOException {
+    return Files.readString(Path.of("/etc/hostname"));
+  }
 }
