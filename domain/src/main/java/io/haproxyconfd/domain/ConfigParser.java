@@ -14,8 +14,8 @@ import java.util.function.Function;
 
 /**
  * Turns the keys of one proxy into its desired {@link ProxyConfig}, following the key layout users
- * rely on (DESIGN.md section 1). A service with a missing or bad value is left out with a {@link
- * Problem}; every other service goes on. The same snapshot always gives the same result.
+ * rely on (the README's "Keys" section). A service with a missing or bad value is left out with a
+ * {@link Problem}; every other service goes on. The same snapshot always gives the same result.
  */
 public final class ConfigParser {
   private static final String HTTP_FOLDER = "services";
