@@ -3,6 +3,7 @@ package io.haproxyconfd.app;
 import com.google.gson.GsonBuilder;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.haproxyconfd.ports.DaemonThreads;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -13,13 +14,7 @@ import java.util.concurrent.Executors;
 final class AdminServer implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor =
-      Executors.newFixedThreadPool(
-          2,
-          r -> {
-            Thread t = new Thread(r, "admin-http");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newFixedThreadPool(2, DaemonThreads.named("admin-http"));
 
   AdminServer(InetSocketAddress address, Status status) throws IOException {
     server = HttpServer.create(address, 16);

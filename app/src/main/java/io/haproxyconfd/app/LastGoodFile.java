@@ -5,6 +5,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.reflect.TypeToken;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.LastGood;
+import io.haproxyconfd.ports.DaemonThreads;
 import java.io.IOException;
 import java.lang.reflect.Type;
 import java.nio.charset.StandardCharsets;
@@ -41,12 +42,7 @@ final class LastGoodFile implements AutoCloseable {
   private final Path file;
   private final AtomicReference<LastGood> pending = new AtomicReference<>();
   private final ExecutorService writer =
-      Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "last-good-writer");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newSingleThreadExecutor(DaemonThreads.named("last-good-writer"));
 
   LastGoodFile(Path stateDir) {
     this.file = stateDir.resolve("last-good.json");

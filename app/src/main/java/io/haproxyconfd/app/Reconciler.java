@@ -11,6 +11,8 @@ import io.haproxyconfd.domain.ProxyConfig;
 import io.haproxyconfd.domain.ProxyId;
 import io.haproxyconfd.ports.ApplyResult;
 import io.haproxyconfd.ports.BackendResolver;
+import io.haproxyconfd.ports.Backoff;
+import io.haproxyconfd.ports.DaemonThreads;
 import io.haproxyconfd.ports.KeyValueSource;
 import io.haproxyconfd.ports.ProxyConfigurator;
 import io.haproxyconfd.ports.ProxyException;
@@ -47,9 +49,11 @@ final class Reconciler implements AutoCloseable {
    * A failed read of the store is retried at least this often: a read is cheap, and the store's
    * return should be noticed within seconds. Failed applies back off further, to 30 s.
    */
-  private static final Duration MAX_STORE_BACKOFF = Duration.ofSeconds(1);
+  private static final Backoff STORE_BACKOFF =
+      new Backoff(Duration.ofMillis(200), Duration.ofSeconds(1));
 
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+  private static final Backoff APPLY_BACKOFF =
+      new Backoff(Duration.ofMillis(200), Duration.ofSeconds(30));
 
   /** While the store stays unreachable, the warning is repeated this often, not at every retry. */
   private static final Duration STORE_WARNING_EVERY = Duration.ofSeconds(30);
@@ -127,8 +131,7 @@ final class Reconciler implements AutoCloseable {
     this.status = status;
     this.lastGoodFile = lastGoodFile;
     this.lastGood = lastGoodFile.load();
-    this.thread = new Thread(this::loop, "reconcile");
-    this.thread.setDaemon(true);
+    this.thread = DaemonThreads.create("reconcile", this::loop);
   }
 
   /** Starts the loop; the first pass runs at once. */
@@ -191,7 +194,7 @@ final class Reconciler implements AutoCloseable {
         pass(work);
         backoff = Duration.ZERO;
       } catch (StoreException e) {
-        backoff = min(next(backoff), MAX_STORE_BACKOFF);
+        backoff = STORE_BACKOFF.after(backoff);
         Instant now = clock.instant();
         status.failed(now, e.getMessage());
         if (!storeLost || !now.isBefore(lastStoreWarning.plus(STORE_WARNING_EVERY))) {
@@ -206,7 +209,7 @@ final class Reconciler implements AutoCloseable {
         storeLost = true;
         changed("retry after a store error");
       } catch (ProxyException | RuntimeException e) {
-        backoff = next(backoff);
+        backoff = APPLY_BACKOFF.after(backoff);
         status.failed(clock.instant(), String.valueOf(e.getMessage()));
         LOG.error(
             "cannot apply the config ({}); the last good config keeps serving; retrying in {} ms",
@@ -215,11 +218,6 @@ final class Reconciler implements AutoCloseable {
         changed("retry after an apply error");
       }
     }
-  }
-
-  private static Duration next(Duration backoff) {
-    Duration doubled = backoff.isZero() ? Duration.ofMillis(200) : backoff.multipliedBy(2);
-    return doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
   }
 
   /**
@@ -268,10 +266,6 @@ final class Reconciler implements AutoCloseable {
 
   private static Instant min(Instant a, Instant b) {
     return a.isBefore(b) ? a : b;
-  }
-
-  private static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) <= 0 ? a : b;
   }
 
   /**

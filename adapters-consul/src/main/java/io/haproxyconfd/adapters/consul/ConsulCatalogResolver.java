@@ -11,7 +11,9 @@ import io.haproxyconfd.domain.Backend;
 import io.haproxyconfd.domain.Port;
 import io.haproxyconfd.ports.BackendQuery;
 import io.haproxyconfd.ports.BackendResolver;
+import io.haproxyconfd.ports.Backoff;
 import io.haproxyconfd.ports.ChangeListener;
+import io.haproxyconfd.ports.DaemonThreads;
 import io.haproxyconfd.ports.Resolution;
 import io.haproxyconfd.ports.Subscription;
 import java.time.Duration;
@@ -66,7 +68,7 @@ final class ConsulCatalogResolver implements BackendResolver {
   private static final int SWEEPERS = READERS - 1;
 
   private static final Duration MIN_INTERVAL = Duration.ofMillis(50);
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+  private static final Backoff BACKOFF = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
 
   private final ConsulSettings settings;
   private final Consul.Agent readAgent;
@@ -102,13 +104,7 @@ final class ConsulCatalogResolver implements BackendResolver {
   }
 
   private static ExecutorService pool(int threads, String name) {
-    return Executors.newFixedThreadPool(
-        threads,
-        r -> {
-          Thread t = new Thread(r, name);
-          t.setDaemon(true);
-          return t;
-        });
+    return Executors.newFixedThreadPool(threads, DaemonThreads.named(name));
   }
 
   @Override
@@ -348,7 +344,8 @@ final class ConsulCatalogResolver implements BackendResolver {
    */
   private <T> Thread loop(String name, LongFunction<Response<T>> query, Consumer<T> onChange) {
     Thread t =
-        new Thread(
+        DaemonThreads.create(
+            name,
             () -> {
               long index = 0;
               Duration backoff = Duration.ZERO;
@@ -383,10 +380,7 @@ final class ConsulCatalogResolver implements BackendResolver {
                     return;
                   }
                   failing = true;
-                  backoff =
-                      backoff.isZero()
-                          ? Duration.ofMillis(100)
-                          : ConsulKeyValueSource.min(backoff.multipliedBy(2), MAX_BACKOFF);
+                  backoff = BACKOFF.after(backoff);
                   LOG.warn(
                       "{} failed ({}); retrying in {} ms",
                       name,
@@ -400,9 +394,7 @@ final class ConsulCatalogResolver implements BackendResolver {
                   LockSupport.parkNanos(MIN_INTERVAL.toNanos() - elapsed);
                 }
               }
-            },
-            name);
-    t.setDaemon(true);
+            });
     t.start();
     return t;
   }

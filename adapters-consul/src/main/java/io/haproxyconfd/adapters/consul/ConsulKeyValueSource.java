@@ -6,7 +6,9 @@ import com.ecwid.consul.v1.Response;
 import com.ecwid.consul.v1.kv.model.GetValue;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.ProxyId;
+import io.haproxyconfd.ports.Backoff;
 import io.haproxyconfd.ports.ChangeListener;
+import io.haproxyconfd.ports.DaemonThreads;
 import io.haproxyconfd.ports.KeyValueSource;
 import io.haproxyconfd.ports.StoreException;
 import io.haproxyconfd.ports.Subscription;
@@ -37,7 +39,7 @@ import org.slf4j.LoggerFactory;
 final class ConsulKeyValueSource implements KeyValueSource {
   private static final Logger LOG = LoggerFactory.getLogger(ConsulKeyValueSource.class);
   private static final Duration MIN_INTERVAL = Duration.ofMillis(50);
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+  private static final Backoff BACKOFF = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5));
 
   private final ConsulSettings settings;
   private final Consul.Agent readAgent;
@@ -123,8 +125,7 @@ final class ConsulKeyValueSource implements KeyValueSource {
       this.prefix = prefix;
       this.index = index;
       this.listener = listener;
-      this.thread = new Thread(this::loop, "consul-watch " + prefix);
-      this.thread.setDaemon(true);
+      this.thread = DaemonThreads.create("consul-watch " + prefix, this::loop);
     }
 
     private void loop() {
@@ -160,8 +161,7 @@ final class ConsulKeyValueSource implements KeyValueSource {
             return;
           }
           failing = true;
-          backoff =
-              backoff.isZero() ? Duration.ofMillis(100) : min(backoff.multipliedBy(2), MAX_BACKOFF);
+          backoff = BACKOFF.after(backoff);
           LOG.warn(
               "consul watch of {} failed ({}); retrying in {} ms",
               prefix,
@@ -183,9 +183,5 @@ final class ConsulKeyValueSource implements KeyValueSource {
       watchers.remove(this);
       thread.interrupt();
     }
-  }
-
-  static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) <= 0 ? a : b;
   }
 }

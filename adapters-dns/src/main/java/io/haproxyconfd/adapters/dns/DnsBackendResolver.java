@@ -5,6 +5,7 @@ import io.haproxyconfd.domain.Port;
 import io.haproxyconfd.ports.BackendQuery;
 import io.haproxyconfd.ports.BackendResolver;
 import io.haproxyconfd.ports.ChangeListener;
+import io.haproxyconfd.ports.DaemonThreads;
 import io.haproxyconfd.ports.Resolution;
 import io.haproxyconfd.ports.Subscription;
 import java.net.InetAddress;
@@ -57,12 +58,7 @@ final class DnsBackendResolver implements BackendResolver {
   private final Clock clock;
   private final LookupSession session;
   private final ScheduledExecutorService refresher =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "dns-refresh");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("dns-refresh"));
   private final Map<BackendQuery, Entry> entries = new ConcurrentHashMap<>();
   private final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
 

@@ -15,7 +15,9 @@ import io.etcd.jetcd.watch.WatchResponse;
 import io.grpc.Status;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.ProxyId;
+import io.haproxyconfd.ports.Backoff;
 import io.haproxyconfd.ports.ChangeListener;
+import io.haproxyconfd.ports.DaemonThreads;
 import io.haproxyconfd.ports.KeyValueSource;
 import io.haproxyconfd.ports.StoreException;
 import io.haproxyconfd.ports.Subscription;
@@ -52,7 +54,7 @@ final class EtcdKeyValueSource implements KeyValueSource {
   private static final Logger LOG = LoggerFactory.getLogger(EtcdKeyValueSource.class);
 
   /** Re-watch attempts are at most this far apart, so that etcd's return is seen within 1 s. */
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(1);
+  private static final Backoff BACKOFF = new Backoff(Duration.ofMillis(50), Duration.ofSeconds(1));
 
   /**
    * A new client is made at most this often, and only after a call found etcd unavailable. jetcd's
@@ -69,12 +71,7 @@ final class EtcdKeyValueSource implements KeyValueSource {
   private volatile boolean closed;
   private final Duration timeout;
   private final ScheduledExecutorService rewatcher =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "etcd-rewatch");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("etcd-rewatch"));
   private final Set<EtcdSubscription> subscriptions = ConcurrentHashMap.newKeySet();
 
   /** The last snapshot read from etcd per prefix, to seed the mirror of a watch started at it. */
@@ -371,7 +368,7 @@ final class EtcdKeyValueSource implements KeyValueSource {
 
     /** Off the gRPC thread: read the prefix, watch from its revision, tell the listener. */
     private void rewatchLater(String why) {
-      long delay = Math.min(MAX_BACKOFF.toMillis(), 50L << Math.min(failures.getAndIncrement(), 7));
+      long delay = BACKOFF.afterFailures(failures.incrementAndGet()).toMillis();
       rewatcher.schedule(
           () -> {
             if (closed) {

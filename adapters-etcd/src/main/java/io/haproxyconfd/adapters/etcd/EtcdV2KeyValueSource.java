@@ -6,7 +6,9 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.ProxyId;
+import io.haproxyconfd.ports.Backoff;
 import io.haproxyconfd.ports.ChangeListener;
+import io.haproxyconfd.ports.DaemonThreads;
 import io.haproxyconfd.ports.KeyValueSource;
 import io.haproxyconfd.ports.StoreException;
 import io.haproxyconfd.ports.Subscription;
@@ -62,7 +64,7 @@ final class EtcdV2KeyValueSource implements KeyValueSource {
   /** How long one long poll waits for an event before it is asked again. */
   static final Duration POLL = Duration.ofSeconds(50);
 
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(1);
+  private static final Backoff BACKOFF = new Backoff(Duration.ofMillis(50), Duration.ofSeconds(1));
 
   /** etcd v2's error code for a watch index older than its 1,000-event window. */
   private static final int EVENT_INDEX_CLEARED = 401;
@@ -201,8 +203,7 @@ final class EtcdV2KeyValueSource implements KeyValueSource {
       this.proxy = proxy;
       this.next = from;
       this.listener = listener;
-      this.thread = new Thread(this::run, "etcd-v2-watch");
-      this.thread.setDaemon(true);
+      this.thread = DaemonThreads.create("etcd-v2-watch", this::run);
     }
 
     private void run() {
@@ -248,12 +249,7 @@ final class EtcdV2KeyValueSource implements KeyValueSource {
             listener.changed("etcd (v2 API) watch failed: " + e.getMessage());
           }
           failing = true;
-          backoff =
-              backoff.isZero()
-                  ? Duration.ofMillis(50)
-                  : backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0
-                      ? MAX_BACKOFF
-                      : backoff.multipliedBy(2);
+          backoff = BACKOFF.after(backoff);
           LockSupport.parkNanos(backoff.toNanos()); // back-off between retries
         }
       }

@@ -1,5 +1,6 @@
 package io.haproxyconfd.adapters.haproxy;
 
+import io.haproxyconfd.ports.DaemonThreads;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -42,8 +43,7 @@ final class AccessLog implements AutoCloseable {
     this.fifo = fifo;
     this.json = json;
     this.out = out;
-    this.thread = new Thread(this::pump, "haproxy-log");
-    this.thread.setDaemon(true);
+    this.thread = DaemonThreads.create("haproxy-log", this::pump);
   }
 
   /** The FIFO HAProxy writes its log to, made if missing. */

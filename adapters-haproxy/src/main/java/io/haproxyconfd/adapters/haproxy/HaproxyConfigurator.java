@@ -12,6 +12,7 @@ import io.haproxyconfd.domain.ServiceName;
 import io.haproxyconfd.domain.TcpService;
 import io.haproxyconfd.ports.ApplyResult;
 import io.haproxyconfd.ports.ApplyResult.Outcome;
+import io.haproxyconfd.ports.DaemonThreads;
 import io.haproxyconfd.ports.ProxyConfigurator;
 import io.haproxyconfd.ports.ProxyException;
 import java.io.IOException;
@@ -57,12 +58,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
   private final Renderer renderer;
   private final Path configFile;
   private final ScheduledExecutorService supervisor =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "haproxy-supervisor");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("haproxy-supervisor"));
 
   /**
    * Writes haproxy.cfg after runtime changes, off the apply path: once changes have been quiet for
@@ -72,12 +68,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
    * written from the current state first ({@link #supervise()}).
    */
   private final ScheduledExecutorService persister =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "haproxy-cfg-writer");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("haproxy-cfg-writer"));
 
   static final Duration PERSIST_QUIET = Duration.ofMillis(200);
   static final Duration PERSIST_MAX_DELAY = Duration.ofSeconds(2);
