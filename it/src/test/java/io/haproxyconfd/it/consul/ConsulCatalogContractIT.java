@@ -1,13 +1,10 @@
 package io.haproxyconfd.it.consul;
 
 import io.haproxyconfd.adapters.consul.Consul;
-import io.haproxyconfd.adapters.consul.ConsulSettings;
 import io.haproxyconfd.domain.ServiceName;
 import io.haproxyconfd.ports.BackendResolver;
 import io.haproxyconfd.ports.BackendResolverContract;
-import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -17,20 +14,14 @@ import org.junit.jupiter.api.BeforeAll;
  * passing check, registered through the catalog's HTTP API as an agent would.
  */
 class ConsulCatalogContractIT extends BackendResolverContract {
-  static ConsulEmulator emulator;
-  static String address;
+  static ConsulTarget consul;
   static CatalogWrites writes;
   static final java.util.Set<String> NODES = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   @BeforeAll
   static void start() throws Exception {
-    if (ConsulContractIT.REAL == null) {
-      emulator = ConsulEmulator.start(Optional.empty());
-      address = emulator.address();
-    } else {
-      address = ConsulContractIT.REAL.replaceFirst("^https?://", "");
-    }
-    writes = new CatalogWrites(address, ConsulContractIT.TOKEN);
+    consul = ConsulTarget.start();
+    writes = new CatalogWrites(consul.address(), ConsulTarget.TOKEN);
   }
 
   @AfterAll
@@ -38,17 +29,12 @@ class ConsulCatalogContractIT extends BackendResolverContract {
     for (String node : NODES) {
       writes.removeNode(node); // a real agent keeps what tests register
     }
-    if (emulator != null) {
-      emulator.close();
-    }
+    consul.close();
   }
 
   @Override
   protected BackendResolver newResolver() {
-    ConsulSettings s =
-        ConsulSettings.of(address).withTimings(Duration.ofSeconds(10), Duration.ofSeconds(3));
-    String token = ConsulContractIT.TOKEN;
-    return Consul.catalog(ConsulContractIT.REAL != null && token != null ? s.withToken(token) : s);
+    return Consul.catalog(consul.settings());
   }
 
   @Override

@@ -2,12 +2,9 @@ package io.haproxyconfd.it.consul;
 
 import com.ecwid.consul.v1.ConsulClient;
 import io.haproxyconfd.adapters.consul.Consul;
-import io.haproxyconfd.adapters.consul.ConsulSettings;
 import io.haproxyconfd.domain.ProxyId;
 import io.haproxyconfd.ports.KeyValueSource;
 import io.haproxyconfd.ports.KeyValueSourceContract;
-import java.time.Duration;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -16,45 +13,32 @@ import org.junit.jupiter.api.BeforeAll;
  * a real agent when CONSUL_HTTP_ADDR is set (with CONSUL_HTTP_TOKEN if its ACLs need one).
  */
 class ConsulContractIT extends KeyValueSourceContract {
-  static final String REAL = System.getenv("CONSUL_HTTP_ADDR");
-  static final String TOKEN = System.getenv("CONSUL_HTTP_TOKEN");
-  static ConsulEmulator emulator;
-  static String address;
+  static ConsulTarget consul;
   static ConsulClient writer;
 
   @BeforeAll
   static void start() throws Exception {
-    if (REAL == null) {
-      emulator = ConsulEmulator.start(Optional.empty());
-      address = emulator.address();
-    } else {
-      address = REAL.replaceFirst("^https?://", "");
-    }
-    String[] hp = address.split(":");
-    writer = new ConsulClient(hp[0], Integer.parseInt(hp[1]));
+    consul = ConsulTarget.start();
+    writer = consul.writer();
   }
 
   @AfterAll
   static void stop() {
-    if (emulator != null) {
-      emulator.close();
-    }
+    consul.close();
   }
 
   @Override
   protected KeyValueSource newSource() {
-    ConsulSettings s =
-        ConsulSettings.of(address).withTimings(Duration.ofSeconds(10), Duration.ofSeconds(3));
-    return Consul.keyValueSource(REAL != null && TOKEN != null ? s.withToken(TOKEN) : s);
+    return Consul.keyValueSource(consul.settings());
   }
 
   @Override
   protected void put(ProxyId proxy, String key, String value) {
-    writer.setKVValue(proxy.folder() + "/" + key, value, TOKEN, null, null);
+    writer.setKVValue(proxy.folder() + "/" + key, value, ConsulTarget.TOKEN, null, null);
   }
 
   @Override
   protected void deleteFolder(ProxyId proxy, String folder) {
-    writer.deleteKVValues(proxy.folder() + "/" + folder, TOKEN);
+    writer.deleteKVValues(proxy.folder() + "/" + folder, ConsulTarget.TOKEN);
   }
 }

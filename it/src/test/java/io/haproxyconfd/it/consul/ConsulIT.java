@@ -33,35 +33,27 @@ import org.junit.jupiter.api.Test;
  * token-protected server run against the emulator only.
  */
 class ConsulIT {
-  static final String REAL = System.getenv("CONSUL_HTTP_ADDR");
+  static final String REAL = ConsulTarget.REAL;
+  static ConsulTarget consul;
   static ConsulEmulator emulator;
   static String address;
   static ConsulClient writer;
 
   @BeforeAll
   static void start() throws Exception {
-    if (REAL == null) {
-      emulator = ConsulEmulator.start(Optional.empty());
-      address = emulator.address();
-    } else {
-      address = REAL.replaceFirst("^https?://", "");
-    }
-    String[] hp = address.split(":");
-    writer = new ConsulClient(hp[0], Integer.parseInt(hp[1]));
+    consul = ConsulTarget.start();
+    emulator = consul.emulator();
+    address = consul.address();
+    writer = consul.writer();
   }
 
   @AfterAll
   static void stop() {
-    if (emulator != null) {
-      emulator.close();
-    }
+    consul.close();
   }
 
   static ConsulSettings settings() {
-    ConsulSettings s =
-        ConsulSettings.of(address).withTimings(Duration.ofSeconds(10), Duration.ofSeconds(3));
-    String token = System.getenv("CONSUL_HTTP_TOKEN");
-    return REAL != null && token != null ? s.withToken(token) : s;
+    return consul.settings();
   }
 
   /** Writes with consul-api, retrying a request cut off by a server restart. */
