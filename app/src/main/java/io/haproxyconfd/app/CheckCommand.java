@@ -3,7 +3,6 @@ package io.haproxyconfd.app;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
-import io.haproxyconfd.domain.ConfigParser;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.ParseResult;
 import io.haproxyconfd.domain.Problem;
@@ -50,25 +49,20 @@ final class CheckCommand implements Callable<Integer> {
     Injector injector = Guice.createInjector(store.modules());
     try (KeyValueSource source = injector.getInstance(KeyValueSource.class);
         BackendResolver resolver = injector.getInstance(BackendResolver.class)) {
-      KeySnapshot snapshot;
+      Pipeline.Prepared prepared;
       try {
-        snapshot = source.read(proxy);
+        prepared = Pipeline.run(source, proxy, store.parseOptions(Instant.now(), listen), resolver);
       } catch (StoreException e) {
         err.println("haproxy-confd: " + e.getMessage());
         return e.isPermanent() ? ExitCode.STORE_REFUSED : ExitCode.STORE_UNAVAILABLE;
       }
+      KeySnapshot snapshot = prepared.snapshot();
+      ParseResult parsed = prepared.parsed();
+      BackendAssignment.Result resolved = prepared.resolved();
       Optional<String> v2 = store.v2Hint(proxy, snapshot.entries().size());
       v2.ifPresent(out::println);
       List<String> foreign = ForeignSettings.notes(System.getenv());
       foreign.forEach(out::println);
-      ParseResult parsed = ConfigParser.parse(snapshot, store.parseOptions(Instant.now(), listen));
-      BackendAssignment.Result resolved;
-      try {
-        resolved = BackendAssignment.assign(parsed.config(), resolver);
-      } catch (StoreException e) {
-        err.println("haproxy-confd: " + e.getMessage());
-        return ExitCode.STORE_REFUSED;
-      }
       parsed.problems().forEach(p -> out.println(p));
       resolved.warnings().forEach(w -> out.println(w));
       List<Problem> refused;

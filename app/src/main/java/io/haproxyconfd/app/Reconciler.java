@@ -343,13 +343,13 @@ final class Reconciler implements AutoCloseable {
             : ConfigParser.parse(snapshot, options.apply(started), lastGood);
     lastParsed = parsed;
     lastParsedWith = lastGood;
-    BackendAssignment.Result resolved = BackendAssignment.assign(parsed.config(), resolver);
+    Pipeline.Prepared prepared = Pipeline.from(snapshot, parsed, resolver);
     return new Prepared(
         signalsSeen,
         started,
         snapshot,
         parsed,
-        resolved,
+        prepared.resolved(),
         Duration.between(started, clock.instant()));
   }
 

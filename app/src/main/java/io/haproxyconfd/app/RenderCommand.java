@@ -3,7 +3,6 @@ package io.haproxyconfd.app;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
-import io.haproxyconfd.domain.ConfigParser;
 import io.haproxyconfd.domain.ParseResult;
 import io.haproxyconfd.ports.BackendResolver;
 import io.haproxyconfd.ports.KeyValueSource;
@@ -48,10 +47,11 @@ final class RenderCommand implements Callable<Integer> {
       ParseResult parsed;
       BackendAssignment.Result resolved;
       try {
-        parsed =
-            ConfigParser.parse(
-                source.read(store.proxyId()), store.parseOptions(Instant.now(), proxy));
-        resolved = BackendAssignment.assign(parsed.config(), resolver);
+        Pipeline.Prepared prepared =
+            Pipeline.run(
+                source, store.proxyId(), store.parseOptions(Instant.now(), proxy), resolver);
+        parsed = prepared.parsed();
+        resolved = prepared.resolved();
       } catch (StoreException e) {
         spec.commandLine().getErr().println("haproxy-confd: " + e.getMessage());
         return e.isPermanent() ? ExitCode.STORE_REFUSED : ExitCode.STORE_UNAVAILABLE;
