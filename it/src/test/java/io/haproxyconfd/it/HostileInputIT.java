@@ -126,14 +126,15 @@ class HostileInputIT {
     }
 
     // Clashes: the service that came later is left out and named. Written after the rest, one
-    // by one, so that which came first is known (the bulk write has 64 puts in flight).
+    // by one, so that which came first is known (the bulk write has 64 puts in flight); clashb
+    // first, so that the first written wins, not the first by name.
     Map<String, String> later = new LinkedHashMap<>();
     int shared = DaemonProcess.freePort();
-    for (String name : List.of("clasha", "clashb")) {
+    for (String name : List.of("clashb", "clasha")) {
       later.put("tcp-services/" + name + "/external_port", Integer.toString(shared));
       later.put("tcp-services/" + name + "/b1", a.backend().toString());
     }
-    expectedProblemKeys.add("tcp-services/clashb");
+    expectedProblemKeys.add("tcp-services/clasha");
     for (var taken : Map.of("onhttp", httpPort, "onstats", statsPort).entrySet()) {
       keys.put("tcp-services/" + taken.getKey() + "/external_port", taken.getValue().toString());
       keys.put("tcp-services/" + taken.getKey() + "/b1", a.backend().toString());
@@ -244,16 +245,16 @@ class HostileInputIT {
           }
         }
       }
-      for (String clash : List.of("http-samehost", "tcp-clashb", "tcp-onhttp", "tcp-onstats")) {
+      for (String clash : List.of("http-samehost", "tcp-clasha", "tcp-onhttp", "tcp-onstats")) {
         assertFalse(view.servers().containsKey(clash), clash + " left out, but HAProxy has it");
       }
       // Positive controls in the same view: the first of a clash, and good HTTP and TCP
       // services, are held by their names, so an empty view or a renamed backend cannot pass.
       Set<String> onlyA = Set.of(a.backend().toString());
-      for (String held : List.of("tcp-clasha", "tcp-goodtcp0", "http-good0")) {
+      for (String held : List.of("tcp-clashb", "tcp-goodtcp0", "http-good0")) {
         assertEquals(onlyA, view.servers().get(held), held + " in HAProxy");
       }
-      assertTrue(answers(shared), "clasha, the first on port " + shared + ", answers");
+      assertTrue(answers(shared), "clashb, the first on port " + shared + ", answers");
       // Every hostile host list was made from bad.example.org, which no service has.
       assertEquals(503, RawHttp.get(d.http, "bad.example.org", "/").status());
       for (int g = 0; g < GOOD_HTTP; g++) {
