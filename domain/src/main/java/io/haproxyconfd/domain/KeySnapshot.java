@@ -49,6 +49,13 @@ public record KeySnapshot(long revision, SortedMap<String, Entry> entries) {
     return new KeySnapshot(revision, entries);
   }
 
+  /** Each key's value, without its revision. */
+  public SortedMap<String, String> values() {
+    SortedMap<String, String> values = new TreeMap<>();
+    entries.forEach((k, e) -> values.put(k, e.value()));
+    return values;
+  }
+
   /** Decodes stored bytes strictly: anything but valid UTF-8 becomes {@link #INVALID_UTF8}. */
   public static String decode(byte[] bytes) {
     try {

@@ -56,16 +56,10 @@ public abstract class KeyValueSourceContract {
     source.close();
   }
 
-  private static Map<String, String> values(KeySnapshot snapshot) {
-    Map<String, String> out = new TreeMap<>();
-    snapshot.entries().forEach((k, e) -> out.put(k, e.value()));
-    return out;
-  }
-
   @Test
   void a_missing_prefix_reads_as_an_empty_snapshot_with_a_revision() throws Exception {
     KeySnapshot snapshot = source.read(proxy);
-    assertEquals(Map.of(), values(snapshot));
+    assertEquals(Map.of(), snapshot.values());
     assertTrue(snapshot.revision() > 0, "revision " + snapshot.revision());
   }
 
@@ -77,7 +71,7 @@ public abstract class KeyValueSourceContract {
     put(freshProxy(), "services/other/port", "2");
     assertEquals(
         Map.of("services/web/domain", "example.org", "services/web/port", "80"),
-        values(source.read(proxy)));
+        source.read(proxy).values());
   }
 
   @Test
@@ -161,7 +155,7 @@ public abstract class KeyValueSourceContract {
           Duration.ofSeconds(20),
           () -> "final state; mirror has " + mirror.values(),
           () -> mirror.values().equals(expected));
-      assertEquals(expected, values(source.read(proxy)), "a read after the watch");
+      assertEquals(expected, source.read(proxy).values(), "a read after the watch");
     }
   }
 

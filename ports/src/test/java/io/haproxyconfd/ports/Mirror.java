@@ -3,7 +3,6 @@ package io.haproxyconfd.ports;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.ProxyId;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -51,9 +50,7 @@ public final class Mirror implements ChangeListener, AutoCloseable {
   }
 
   public Map<String, String> values() {
-    Map<String, String> values = new TreeMap<>();
-    latest.entries().forEach((k, v) -> values.put(k, v.value()));
-    return values;
+    return latest.values();
   }
 
   @Override

@@ -169,12 +169,6 @@ class EtcdKeyValueSourceIT {
     CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
   }
 
-  private static Map<String, String> values(KeySnapshot snapshot) {
-    Map<String, String> out = new TreeMap<>();
-    snapshot.entries().forEach((k, e) -> out.put(k, e.value()));
-    return out;
-  }
-
   @Test
   void a_prefix_larger_than_one_grpc_message_is_read_whole() throws Exception {
     // 25 values of 1.4 MB: 35 MB, more than the client's 32 MiB message limit, in far fewer keys
@@ -188,7 +182,7 @@ class EtcdKeyValueSourceIT {
     // Each page that does not fit is asked again smaller: 35 MB several times over.
     try (KeyValueSource patient =
         EtcdStore.connect(EtcdSettings.of(etcd.endpoints()).withTimeout(Duration.ofSeconds(30)))) {
-      read = values(patient.read(proxy));
+      read = patient.read(proxy).values();
     }
     assertEquals(expected.keySet(), read.keySet());
     assertTrue(expected.equals(read), "every 1.4 MB value read back whole");
@@ -209,7 +203,7 @@ class EtcdKeyValueSourceIT {
         expected.put("services/s" + i + "/port", Integer.toString(i));
       }
       putAll(expected);
-      Map<String, String> read = values(source.read(proxy));
+      Map<String, String> read = source.read(proxy).values();
       assertEquals(expected.size(), read.size(), "keys read of " + count);
       assertTrue(expected.equals(read), "the values of " + count + " keys");
     }

@@ -7,7 +7,6 @@ import io.haproxyconfd.domain.ProxyId;
 import io.haproxyconfd.ports.KeyValueSource;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -19,9 +18,7 @@ class EtcdMigrationIT {
 
   static Map<String, String> v3() throws Exception {
     try (KeyValueSource v3 = EtcdStore.connect(EtcdSettings.of(etcd.endpoints()))) {
-      Map<String, String> values = new TreeMap<>();
-      v3.read(PROXY).entries().forEach((k, v) -> values.put(k, v.value()));
-      return values;
+      return v3.read(PROXY).values();
     }
   }
 

@@ -22,7 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -57,12 +56,6 @@ class EtcdV2KeyValueSourceIT {
 
   private String prefix() {
     return "/haproxy-" + proxy.value();
-  }
-
-  private static Map<String, String> values(KeySnapshot s) {
-    Map<String, String> values = new TreeMap<>();
-    s.entries().forEach((k, v) -> values.put(k, v.value()));
-    return values;
   }
 
   /** A v2 PUT through the HTTP API, as the seed's entrypoint and Kontena's agents write. */
@@ -109,7 +102,7 @@ class EtcdV2KeyValueSourceIT {
             "services/ghost/upstreams/nodeA", "1.2.3.4:80",
             "tcp-services/galera/external_port", "3306",
             "tcp-services/galera/internal_port", "3306"),
-        values(s));
+        s.values());
     assertTrue(s.revision() > 0);
   }
 
@@ -122,7 +115,7 @@ class EtcdV2KeyValueSourceIT {
         Map.of(
             "services/web/virtual_hosts", "www.example.org",
             "services/web/upstreams/web-1", "10.0.0.1:80"),
-        values(source.read(ProxyId.atPrefix("/kontena/haproxy/lb1", null))));
+        source.read(ProxyId.atPrefix("/kontena/haproxy/lb1", null)).values());
   }
 
   @Test
@@ -137,7 +130,7 @@ class EtcdV2KeyValueSourceIT {
                 .whenComplete((r, e) -> inFlight.release()));
       }
       CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-      Map<String, String> truth = values(source.read(proxy));
+      Map<String, String> truth = source.read(proxy).values();
       assertEquals(50, truth.size());
       Await.until(
           DEADLINE,
@@ -181,7 +174,7 @@ class EtcdV2KeyValueSourceIT {
       put(prefix() + "/services/web/port", "after").get(5, TimeUnit.SECONDS);
       Await.until(DEADLINE, "a signal for the change after", () -> signals.get() > before);
     }
-    assertEquals("after", values(source.read(proxy)).get("services/web/port"));
+    assertEquals("after", source.read(proxy).values().get("services/web/port"));
   }
 
   @Test
@@ -205,7 +198,7 @@ class EtcdV2KeyValueSourceIT {
         EtcdStore.connectV2(
             EtcdSettings.of("127.0.0.1:" + dead + "," + etcd.endpoints())
                 .withTimeout(Duration.ofSeconds(2)))) {
-      assertEquals("80", values(both.read(proxy)).get("services/web/port"));
+      assertEquals("80", both.read(proxy).values().get("services/web/port"));
     }
   }
 }

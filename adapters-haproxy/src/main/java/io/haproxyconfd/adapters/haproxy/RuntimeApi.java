@@ -28,15 +28,20 @@ final class RuntimeApi {
       channel.write(
           ByteBuffer.wrap((String.join(";", commands) + "\n").getBytes(StandardCharsets.US_ASCII)));
       channel.shutdownOutput();
-      ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
-      StringBuilder answer = new StringBuilder();
-      while (channel.read(buffer) >= 0) {
-        buffer.flip();
-        answer.append(StandardCharsets.US_ASCII.decode(buffer));
-        buffer.clear();
-      }
-      return answer.toString();
+      return readAll(channel);
     }
+  }
+
+  /** Everything {@code channel} sends until it closes, as ASCII (what HAProxy's sockets speak). */
+  static String readAll(SocketChannel channel) throws IOException {
+    ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+    StringBuilder text = new StringBuilder();
+    while (channel.read(buffer) >= 0) {
+      buffer.flip();
+      text.append(StandardCharsets.US_ASCII.decode(buffer));
+      buffer.clear();
+    }
+    return text.toString();
   }
 
   String send(String command) throws IOException {

@@ -54,7 +54,7 @@ final class SocketRelay implements AutoCloseable {
             () -> {
               while (server.isOpen()) {
                 try (SocketChannel client = server.accept()) {
-                  String request = readAll(client).strip();
+                  String request = RuntimeApi.readAll(client).strip();
                   String answer = haproxy.send(rewrite.apply(request));
                   answers.add(answer);
                   client.write(ByteBuffer.wrap(answer.getBytes(StandardCharsets.US_ASCII)));
@@ -66,17 +66,6 @@ final class SocketRelay implements AutoCloseable {
             "socket-relay");
     thread.setDaemon(true);
     thread.start();
-  }
-
-  private static String readAll(SocketChannel channel) throws IOException {
-    ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
-    StringBuilder text = new StringBuilder();
-    while (channel.read(buffer) >= 0) {
-      buffer.flip();
-      text.append(StandardCharsets.US_ASCII.decode(buffer));
-      buffer.clear();
-    }
-    return text.toString();
   }
 
   /** HAProxy's answers so far, one per relayed request. */
