@@ -1,6 +1,7 @@
 package io.haproxyconfd.app;
 
 import io.haproxyconfd.domain.HttpService;
+import io.haproxyconfd.domain.KeyLayout;
 import io.haproxyconfd.domain.ProxyConfig;
 import io.haproxyconfd.domain.TcpService;
 import io.haproxyconfd.ports.BackendQuery;
@@ -34,13 +35,13 @@ final class BackendAssignment {
     List<HttpService> http = new ArrayList<>();
     for (HttpService s : config.http()) {
       Resolution r = answers.get(query(s));
-      note("services/" + s.name(), r, warnings, refusals);
+      note(KeyLayout.http(s.name()), r, warnings, refusals);
       http.add(s.withBackends(r.backends()));
     }
     List<TcpService> tcp = new ArrayList<>();
     for (TcpService s : config.tcp()) {
       Resolution r = answers.get(query(s));
-      note("tcp-services/" + s.name(), r, warnings, refusals);
+      note(KeyLayout.tcp(s.name()), r, warnings, refusals);
       tcp.add(s.withBackends(r.backends()));
     }
     if (!refusals.isEmpty()) {

@@ -1,21 +1,20 @@
 package io.haproxyconfd.app;
 
-import com.google.inject.Guice;
-import com.google.inject.Injector;
-import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
+import com.google.inject.Module;
+import io.haproxyconfd.domain.KeyLayout;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.ParseResult;
 import io.haproxyconfd.domain.Problem;
 import io.haproxyconfd.domain.ProxyId;
-import io.haproxyconfd.ports.BackendResolver;
-import io.haproxyconfd.ports.KeyValueSource;
 import io.haproxyconfd.ports.ProxyException;
 import io.haproxyconfd.ports.StoreException;
 import java.io.PrintWriter;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Predicate;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
@@ -36,9 +35,8 @@ final class CheckCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  /** How many of the refused are under {@code folder} ("services/", "tcp-services/"). */
-  private static int refusedIn(List<Problem> refused, String folder) {
-    return (int) refused.stream().filter(p -> p.key().startsWith(folder)).count();
+  private static int refused(List<Problem> refused, Predicate<String> key) {
+    return (int) refused.stream().filter(p -> key.test(p.key())).count();
   }
 
   @Override
@@ -46,12 +44,17 @@ final class CheckCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     ProxyId proxy = store.proxyId();
-    Injector injector = Guice.createInjector(store.modules());
-    try (KeyValueSource source = injector.getInstance(KeyValueSource.class);
-        BackendResolver resolver = injector.getInstance(BackendResolver.class)) {
+    List<Module> modules = new ArrayList<>(store.modules());
+    modules.add(new HaproxyModule(listen.settings()));
+    try (Components components = Components.build(modules)) {
       Pipeline.Prepared prepared;
       try {
-        prepared = Pipeline.run(source, proxy, store.parseOptions(Instant.now(), listen), resolver);
+        prepared =
+            Pipeline.run(
+                components.source,
+                proxy,
+                store.parseOptions(Instant.now(), listen),
+                components.resolver);
       } catch (StoreException e) {
         err.println("haproxy-confd: " + e.getMessage());
         return e.isPermanent() ? ExitCode.STORE_REFUSED : ExitCode.STORE_UNAVAILABLE;
@@ -67,7 +70,7 @@ final class CheckCommand implements Callable<Integer> {
       resolved.warnings().forEach(w -> out.println(w));
       List<Problem> refused;
       try {
-        refused = HaproxyConfigurators.check(resolved.config(), listen.settings());
+        refused = components.proxy.check(resolved.config());
       } catch (ProxyException e) {
         err.println("haproxy-confd: HAProxy's own check could not run: " + e.getMessage());
         return ExitCode.PROXY_FAILED;
@@ -76,8 +79,8 @@ final class CheckCommand implements Callable<Integer> {
       out.printf(
           "%d HTTP and %d TCP services at revision %d; %d left out; %d problems, %d backend"
               + " warnings%n",
-          resolved.config().http().size() - refusedIn(refused, "services/"),
-          resolved.config().tcp().size() - refusedIn(refused, "tcp-services/"),
+          resolved.config().http().size() - refused(refused, KeyLayout::isHttp),
+          resolved.config().tcp().size() - refused(refused, KeyLayout::isTcp),
           snapshot.revision(),
           parsed.leftOut().size() + refused.size(),
           parsed.problems().stream().filter(p -> p.effect() != Problem.Effect.WARNING).count()

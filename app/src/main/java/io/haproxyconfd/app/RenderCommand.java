@@ -1,16 +1,13 @@
 package io.haproxyconfd.app;
 
-import com.google.inject.Guice;
-import com.google.inject.Injector;
-import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
+import com.google.inject.Module;
 import io.haproxyconfd.domain.ParseResult;
-import io.haproxyconfd.ports.BackendResolver;
-import io.haproxyconfd.ports.KeyValueSource;
 import io.haproxyconfd.ports.StoreException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -41,15 +38,18 @@ final class RenderCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Injector injector = Guice.createInjector(store.modules());
-    try (KeyValueSource source = injector.getInstance(KeyValueSource.class);
-        BackendResolver resolver = injector.getInstance(BackendResolver.class)) {
+    List<Module> modules = new ArrayList<>(store.modules());
+    modules.add(new HaproxyModule(proxy.settings()));
+    try (Components components = Components.build(modules)) {
       ParseResult parsed;
       BackendAssignment.Result resolved;
       try {
         Pipeline.Prepared prepared =
             Pipeline.run(
-                source, store.proxyId(), store.parseOptions(Instant.now(), proxy), resolver);
+                components.source,
+                store.proxyId(),
+                store.parseOptions(Instant.now(), proxy),
+                components.resolver);
         parsed = prepared.parsed();
         resolved = prepared.resolved();
       } catch (StoreException e) {
@@ -59,14 +59,11 @@ final class RenderCommand implements Callable<Integer> {
       parsed.problems().forEach(p -> spec.commandLine().getErr().println(p));
       resolved.warnings().forEach(w -> spec.commandLine().getErr().println(w));
       if (out == null) {
-        spec.commandLine()
-            .getOut()
-            .print(HaproxyConfigurators.render(resolved.config(), proxy.settings()));
+        spec.commandLine().getOut().print(components.proxy.render(resolved.config()));
         return ExitCode.OK;
       }
       try {
-        Files.createDirectories(out);
-        Path file = HaproxyConfigurators.renderTo(resolved.config(), proxy.settings(), out);
+        Path file = components.proxy.renderTo(resolved.config(), out);
         spec.commandLine().getOut().println(file);
       } catch (IOException e) {
         spec.commandLine().getErr().println("haproxy-confd: cannot write to " + out + ": " + e);

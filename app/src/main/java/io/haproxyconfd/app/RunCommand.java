@@ -1,9 +1,6 @@
 package io.haproxyconfd.app;
 
-import com.google.inject.Guice;
-import com.google.inject.Injector;
 import com.google.inject.Module;
-import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
 import io.haproxyconfd.domain.ProxyId;
 import io.haproxyconfd.ports.BackendResolver;
 import io.haproxyconfd.ports.KeyValueSource;
@@ -86,10 +83,10 @@ final class RunCommand implements Callable<Integer> {
     InetSocketAddress admin = address(adminAddress);
     List<Module> modules = new ArrayList<>(store.modules());
     modules.add(new HaproxyModule(proxy.settings()));
-    Injector injector = Guice.createInjector(modules);
-    KeyValueSource source = injector.getInstance(KeyValueSource.class);
-    BackendResolver resolver = injector.getInstance(BackendResolver.class);
-    ProxyConfigurator configurator = injector.getInstance(ProxyConfigurator.class);
+    Components components = Components.build(modules);
+    KeyValueSource source = components.source;
+    BackendResolver resolver = components.resolver;
+    ProxyConfigurator configurator = components.proxy;
 
     CountDownLatch stop = new CountDownLatch(1);
     Signal.handle(new Signal("TERM"), s -> stop.countDown());
@@ -153,13 +150,10 @@ final class RunCommand implements Callable<Integer> {
       if (adminServer != null) {
         adminServer.close();
       }
-      source.close();
-      resolver.close();
-      if (keepHaproxy) {
-        configurator.close();
-      } else {
-        HaproxyConfigurators.stop(configurator);
+      if (!keepHaproxy) {
+        configurator.stop();
       }
+      components.close();
       LOG.info(keepHaproxy ? "stopped; HAProxy keeps serving" : "stopped, and HAProxy with it");
     }
   }

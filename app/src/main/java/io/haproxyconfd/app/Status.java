@@ -174,7 +174,7 @@ final class Status {
       m.put("hosts", svc.hosts().stream().map(h -> h.value()).toList());
       m.put("paths", svc.paths().stream().map(p -> p.value()).toList());
       m.put("backends", svc.backends().stream().map(Object::toString).toList());
-      m.put("tls", svc.certificate().isPresent());
+      m.put("tls", svc.policy().certificate().isPresent());
       http.add(m);
     }
     List<Map<String, Object>> tcp = new ArrayList<>();

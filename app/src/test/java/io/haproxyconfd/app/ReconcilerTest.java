@@ -60,6 +60,25 @@ class ReconcilerTest {
       return new ApplyResult(ApplyResult.Outcome.RELOADED, desired.revision(), List.of(), "test");
     }
 
+    // The loop never renders or checks: those are for the render and check commands.
+    @Override
+    public String render(ProxyConfig config) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.nio.file.Path renderTo(ProxyConfig config, java.nio.file.Path dir) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public List<io.haproxyconfd.domain.Problem> check(ProxyConfig config) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void stop() {}
+
     @Override
     public void close() {}
   }

@@ -7,8 +7,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * How a desired config differs from the applied one, which decides how it can be applied: a
- * backends-only change needs no reload.
+ * How a desired config differs from the applied one, which decides how it can be applied: a change
+ * of backends alone, or of routes alone, may need no reload.
  *
  * @param servicesWithNewBackends the services whose backend set changed (for every kind)
  */
@@ -20,7 +20,13 @@ public record ConfigChange(Kind kind, Set<ServiceName> servicesWithNewBackends) 
     NONE,
     /** Only backend addresses were added, removed or changed. */
     BACKENDS_ONLY,
-    /** Services, routes, ports, certificates or options changed. */
+    /**
+     * Only the routes of existing services changed (their {@link HttpService.Routing}): hosts, path
+     * rules, or which of their routes another service holds. Backends and the rest are as they
+     * were.
+     */
+    ROUTES_ONLY,
+    /** Services, ports, certificates or options changed, or routes and backends together. */
     STRUCTURAL
   }
 
@@ -35,12 +41,15 @@ public record ConfigChange(Kind kind, Set<ServiceName> servicesWithNewBackends) 
     boolean structural =
         applied.http().size() != desired.http().size()
             || applied.tcp().size() != desired.tcp().size();
+    boolean routes = false;
     Map<ServiceName, HttpService> httpBefore = new HashMap<>();
     applied.http().forEach(s -> httpBefore.put(s.name(), s));
     for (HttpService s : desired.http()) {
       HttpService old = httpBefore.remove(s.name());
-      if (old == null || !sameExceptBackends(old, s)) {
+      if (old == null || !old.policy().equals(s.policy())) {
         structural = true;
+      } else if (!old.routing().equals(s.routing())) {
+        routes = true;
       }
       if (old == null || !old.backends().equals(s.backends())) {
         changed.add(s.name());
@@ -53,7 +62,6 @@ public record ConfigChange(Kind kind, Set<ServiceName> servicesWithNewBackends) 
       TcpService old = tcpBefore.remove(s.name());
       if (old == null
           || !old.externalPort().equals(s.externalPort())
-          || !old.internalPort().equals(s.internalPort())
           || old.balance() != s.balance()) {
         structural = true;
       }
@@ -63,22 +71,11 @@ public record ConfigChange(Kind kind, Set<ServiceName> servicesWithNewBackends) 
     }
     changed.addAll(tcpBefore.keySet());
     structural |= !httpBefore.isEmpty() || !tcpBefore.isEmpty();
-    Kind kind = structural ? Kind.STRUCTURAL : changed.isEmpty() ? Kind.NONE : Kind.BACKENDS_ONLY;
+    structural |= routes && !changed.isEmpty();
+    Kind kind =
+        structural
+            ? Kind.STRUCTURAL
+            : routes ? Kind.ROUTES_ONLY : changed.isEmpty() ? Kind.NONE : Kind.BACKENDS_ONLY;
     return new ConfigChange(kind, changed);
-  }
-
-  private static boolean sameExceptBackends(HttpService a, HttpService b) {
-    return a.hosts().equals(b.hosts())
-        && a.paths().equals(b.paths())
-        && a.keepPath() == b.keepPath()
-        && a.balance() == b.balance()
-        && a.port().equals(b.port())
-        && a.certificate().equals(b.certificate())
-        && a.cookie().equals(b.cookie())
-        && a.healthCheck().equals(b.healthCheck())
-        && a.basicAuth().equals(b.basicAuth())
-        && a.forceHttps() == b.forceHttps()
-        && a.customSettings().equals(b.customSettings())
-        && a.withheld().equals(b.withheld());
   }
 }

@@ -18,8 +18,6 @@ import java.util.function.Function;
  * {@link Problem}; every other service goes on. The same snapshot always gives the same result.
  */
 public final class ConfigParser {
-  private static final String HTTP_FOLDER = "services";
-  private static final String TCP_FOLDER = "tcp-services";
   private static final String UPSTREAMS = "upstreams/";
 
   /**
@@ -48,9 +46,9 @@ public final class ConfigParser {
             (key, entry) -> {
               String[] parts = key.split("/", 3);
               boolean attribute = parts.length == 3 && !parts[1].isEmpty() && !parts[2].isEmpty();
-              if (parts[0].equals(HTTP_FOLDER) && attribute) {
+              if (parts[0].equals(KeyLayout.HTTP) && attribute) {
                 httpKeys.computeIfAbsent(parts[1], n -> new TreeMap<>()).put(parts[2], entry);
-              } else if (parts[0].equals(TCP_FOLDER) && attribute) {
+              } else if (parts[0].equals(KeyLayout.TCP) && attribute) {
                 tcpKeys.computeIfAbsent(parts[1], n -> new TreeMap<>()).put(parts[2], entry);
               } else if (parts[0].equals(SEED_CERTS)) {
                 // The seed's entrypoint made an empty 'certs' folder at start: only content
@@ -75,7 +73,7 @@ public final class ConfigParser {
     httpKeys.forEach(
         (name, attrs) ->
             build(
-                    HTTP_FOLDER,
+                    KeyLayout.HTTP,
                     name,
                     attrs,
                     lastGood,
@@ -88,7 +86,7 @@ public final class ConfigParser {
     tcpKeys.forEach(
         (name, attrs) ->
             build(
-                    TCP_FOLDER,
+                    KeyLayout.TCP,
                     name,
                     attrs,
                     lastGood,
@@ -171,14 +169,14 @@ public final class ConfigParser {
     if (!value.isEmpty()) {
       return false;
     }
-    boolean known = parts[0].equals(HTTP_FOLDER) || parts[0].equals(TCP_FOLDER);
+    boolean known = parts[0].equals(KeyLayout.HTTP) || parts[0].equals(KeyLayout.TCP);
     return (parts.length == 1 && (known || parts[0].isEmpty()))
         || (known && parts.length == 2)
         || (known && parts.length == 3 && !parts[1].isEmpty() && parts[2].isEmpty());
   }
 
   private static String whyUnknown(String[] parts) {
-    boolean known = parts[0].equals(HTTP_FOLDER) || parts[0].equals(TCP_FOLDER);
+    boolean known = parts[0].equals(KeyLayout.HTTP) || parts[0].equals(KeyLayout.TCP);
     if (known && parts.length == 2 && !parts[1].isEmpty()) {
       return "a value on a service's folder itself: its settings go in keys under it ("
           + parts[0]
@@ -240,20 +238,17 @@ public final class ConfigParser {
     }
     return new HttpService(
         keys.name(),
-        hosts,
-        paths,
-        keepPath,
-        balance,
-        port,
-        agent.addresses(),
-        agent.names(),
-        cert,
-        cookie,
-        checkUri.map(uri -> new HealthCheck(uri, checkPort)),
-        auth,
-        forceHttps,
-        custom,
-        Set.of());
+        HttpService.Routing.of(hosts, paths),
+        new HttpService.Policy(
+            keepPath,
+            balance,
+            cert,
+            cookie,
+            checkUri.map(uri -> new HealthCheck(uri, checkPort)),
+            auth,
+            forceHttps,
+            custom),
+        new HttpService.Upstream(port, agent.addresses(), agent.names()));
   }
 
   private static TcpService tcpService(ServiceKeys keys, ParseOptions options) {
@@ -433,7 +428,7 @@ public final class ConfigParser {
     Map<Port, ServiceName> owners = new HashMap<>();
     for (Candidate<TcpService> c : sorted(candidates, s -> s.name())) {
       Port port = c.service.externalPort();
-      String key = TCP_FOLDER + "/" + c.service.name() + "/external_port";
+      String key = KeyLayout.tcp(c.service.name()) + "/external_port";
       String reason = null;
       if (options.reservedPorts().containsKey(port)) {
         reason = "port " + port + " is " + options.reservedPorts().get(port);

@@ -7,48 +7,101 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * An HTTP service ({@code services/<name>/...}): which requests reach it and how they are balanced
- * over its backends. A request must match one of the hosts (when any are set) and one of the path
- * rules (when any are set).
+ * An HTTP service ({@code services/<name>/...}): which requests reach it ({@link Routing}), how
+ * they are handled ({@link Policy}), and the servers they go to ({@link Upstream}). Each group
+ * changes on its own and is compared as a whole: a change of routes alone, or of backends alone, is
+ * one the proxy can take without a reload ({@link ConfigChange}).
  *
- * @param port the backend port used with addresses found by DNS ({@code port})
- * @param backends the servers, sorted; empty until resolved, or when none is alive
- * @param agentNames backends an agent wrote as {@code host:port}, resolved into {@code backends}
- * @param withheld routes of this service that another service claimed first: left out of {@link
- *     #routes()}, while the service keeps its other routes
+ * <p>A request must match one of the hosts (when any are set) and one of the path rules (when any
+ * are set).
  */
-public record HttpService(
-    ServiceName name,
-    List<HostPattern> hosts,
-    List<PathRule> paths,
-    boolean keepPath,
-    Balance balance,
-    Optional<Port> port,
-    List<Backend> backends,
-    List<NamedEndpoint> agentNames,
-    Optional<Certificate> certificate,
-    Optional<StickyCookie> cookie,
-    Optional<HealthCheck> healthCheck,
-    Optional<BasicAuth> basicAuth,
-    boolean forceHttps,
-    Optional<CustomSettings> customSettings,
-    Set<Route.Match> withheld) {
+public record HttpService(ServiceName name, Routing routing, Policy policy, Upstream upstream) {
+
+  /**
+   * Which requests reach the service.
+   *
+   * @param hosts {@code domain} and {@code virtual_hosts}, sorted
+   * @param paths {@code url_beg} and {@code url_reg}, in the order given
+   * @param withheld routes of this service that another service claimed first: left out of {@link
+   *     #routes()}, while the service keeps its other routes
+   */
+  public record Routing(List<HostPattern> hosts, List<PathRule> paths, Set<Route.Match> withheld) {
+    public Routing {
+      hosts = hosts.stream().distinct().sorted().toList();
+      paths = List.copyOf(paths.stream().distinct().toList());
+      withheld = Set.copyOf(withheld);
+    }
+
+    /** These hosts and paths, every route of them the service's own. */
+    public static Routing of(List<HostPattern> hosts, List<PathRule> paths) {
+      return new Routing(hosts, paths, Set.of());
+    }
+  }
+
+  /**
+   * How the requests that reach the service are handled on their way to its servers.
+   *
+   * @param keepPath whether a {@code url_beg} prefix stays on the path sent to the servers
+   */
+  public record Policy(
+      boolean keepPath,
+      Balance balance,
+      Optional<Certificate> certificate,
+      Optional<StickyCookie> cookie,
+      Optional<HealthCheck> healthCheck,
+      Optional<BasicAuth> basicAuth,
+      boolean forceHttps,
+      Optional<CustomSettings> customSettings) {
+
+    /** Round robin, the prefix stripped, HTTP only, no cookie, check, auth or custom lines. */
+    public static final Policy DEFAULT =
+        new Policy(
+            false,
+            Balance.ROUNDROBIN,
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty(),
+            false,
+            Optional.empty());
+
+    public Policy {
+      Objects.requireNonNull(balance, "balance");
+      Objects.requireNonNull(certificate, "certificate");
+      Objects.requireNonNull(cookie, "cookie");
+      Objects.requireNonNull(healthCheck, "healthCheck");
+      Objects.requireNonNull(basicAuth, "basicAuth");
+      Objects.requireNonNull(customSettings, "customSettings");
+    }
+  }
+
+  /**
+   * The service's servers and where they come from.
+   *
+   * @param port the backend port used with addresses found by DNS ({@code port})
+   * @param backends the servers, sorted; empty until resolved, or when none is alive
+   * @param agentNames backends an agent wrote as {@code host:port}, resolved into {@code backends}
+   */
+  public record Upstream(
+      Optional<Port> port, List<Backend> backends, List<NamedEndpoint> agentNames) {
+    public Upstream {
+      Objects.requireNonNull(port, "port");
+      backends = backends.stream().distinct().sorted().toList();
+      agentNames = agentNames.stream().distinct().sorted().toList();
+    }
+
+    /** No server yet, found by DNS on {@code port} if it is set. */
+    public static Upstream on(Optional<Port> port) {
+      return new Upstream(port, List.of(), List.of());
+    }
+  }
 
   public HttpService {
     Objects.requireNonNull(name, "name");
-    hosts = hosts.stream().distinct().sorted().toList();
-    paths = List.copyOf(paths.stream().distinct().toList());
-    backends = backends.stream().distinct().sorted().toList();
-    agentNames = agentNames.stream().distinct().sorted().toList();
-    Objects.requireNonNull(balance, "balance");
-    Objects.requireNonNull(port, "port");
-    Objects.requireNonNull(certificate, "certificate");
-    Objects.requireNonNull(cookie, "cookie");
-    Objects.requireNonNull(healthCheck, "healthCheck");
-    Objects.requireNonNull(basicAuth, "basicAuth");
-    Objects.requireNonNull(customSettings, "customSettings");
-    withheld = Set.copyOf(withheld);
-    if (hosts.isEmpty() && paths.isEmpty()) {
+    Objects.requireNonNull(routing, "routing");
+    Objects.requireNonNull(policy, "policy");
+    Objects.requireNonNull(upstream, "upstream");
+    if (routing.hosts().isEmpty() && routing.paths().isEmpty()) {
       throw new IllegalArgumentException(
           "service " + name + " has neither a host nor a path rule: nothing would reach it");
     }
@@ -57,96 +110,57 @@ public record HttpService(
   /** A service with only the required parts; the rest takes its default. */
   public static HttpService of(ServiceName name, List<HostPattern> hosts, List<PathRule> paths) {
     return new HttpService(
-        name,
-        hosts,
-        paths,
-        false,
-        Balance.ROUNDROBIN,
-        Optional.empty(),
-        List.of(),
-        List.of(),
-        Optional.empty(),
-        Optional.empty(),
-        Optional.empty(),
-        Optional.empty(),
-        false,
-        Optional.empty(),
-        Set.of());
+        name, Routing.of(hosts, paths), Policy.DEFAULT, Upstream.on(Optional.empty()));
+  }
+
+  public List<HostPattern> hosts() {
+    return routing.hosts();
+  }
+
+  public List<PathRule> paths() {
+    return routing.paths();
+  }
+
+  public List<Backend> backends() {
+    return upstream.backends();
+  }
+
+  public Optional<Port> port() {
+    return upstream.port();
+  }
+
+  public List<NamedEndpoint> agentNames() {
+    return upstream.agentNames();
   }
 
   public HttpService withBackends(List<Backend> newBackends) {
     return new HttpService(
-        name,
-        hosts,
-        paths,
-        keepPath,
-        balance,
-        port,
-        newBackends,
-        agentNames,
-        certificate,
-        cookie,
-        healthCheck,
-        basicAuth,
-        forceHttps,
-        customSettings,
-        withheld);
+        name, routing, policy, new Upstream(upstream.port(), newBackends, upstream.agentNames()));
   }
 
   /** The same service with its other routes only; {@code matches} go to another service. */
   public HttpService withholding(Set<Route.Match> matches) {
-    return new HttpService(
-        name,
-        hosts,
-        paths,
-        keepPath,
-        balance,
-        port,
-        backends,
-        agentNames,
-        certificate,
-        cookie,
-        healthCheck,
-        basicAuth,
-        forceHttps,
-        customSettings,
-        matches);
+    return withRouting(new Routing(routing.hosts(), routing.paths(), matches));
   }
 
-  /** The same service with these hosts and paths, every route of them its own. */
-  public HttpService withRoutes(List<HostPattern> newHosts, List<PathRule> newPaths) {
-    return new HttpService(
-        name,
-        newHosts,
-        newPaths,
-        keepPath,
-        balance,
-        port,
-        backends,
-        agentNames,
-        certificate,
-        cookie,
-        healthCheck,
-        basicAuth,
-        forceHttps,
-        customSettings,
-        Set.of());
+  public HttpService withRouting(Routing newRouting) {
+    return new HttpService(name, newRouting, policy, upstream);
   }
 
   /**
    * The routes of this service: every host with every path rule (hosts or paths alone if only they
-   * are set), but those {@link #withheld}.
+   * are set), but those withheld.
    */
   public List<Route> routes() {
     List<Route> routes = new ArrayList<>();
     List<Optional<HostPattern>> hostChoices =
-        hosts.isEmpty() ? List.of(Optional.empty()) : hosts.stream().map(Optional::of).toList();
+        hosts().isEmpty() ? List.of(Optional.empty()) : hosts().stream().map(Optional::of).toList();
     List<Optional<PathRule>> pathChoices =
-        paths.isEmpty() ? List.of(Optional.empty()) : paths.stream().map(Optional::of).toList();
+        paths().isEmpty() ? List.of(Optional.empty()) : paths().stream().map(Optional::of).toList();
     for (Optional<HostPattern> host : hostChoices) {
       for (Optional<PathRule> path : pathChoices) {
         Route route = new Route(host, path, name);
-        if (!withheld.contains(route.match())) {
+        if (!routing.withheld().contains(route.match())) {
           routes.add(route);
         }
       }

@@ -40,20 +40,97 @@ class ConfigChangeTest {
         ConfigChange.between(BASE, scaled));
   }
 
+  private static ProxyConfig parse(String... keysAndValues) {
+    return Keys.of(keysAndValues).parse().config();
+  }
+
   @Test
-  void a_new_service_route_or_option_is_structural() {
-    ProxyConfig more =
-        Keys.of(
-                "services/web/domain", "example.org,www.example.org",
-                "services/web/port", "80",
-                "services/web/w-1", "10.0.0.1:80",
-                "tcp-services/db/external_port", "5432",
-                "tcp-services/db/d-1", "10.0.0.9:5432")
-            .parse()
-            .config();
-    assertEquals(Kind.STRUCTURAL, ConfigChange.between(BASE, more).kind());
+  void new_hosts_or_paths_of_an_existing_service_are_routes_only() {
+    ProxyConfig moreHosts =
+        parse(
+            "services/web/domain", "example.org,www.example.org",
+            "services/web/port", "80",
+            "services/web/w-1", "10.0.0.1:80",
+            "tcp-services/db/external_port", "5432",
+            "tcp-services/db/d-1", "10.0.0.9:5432");
+    assertEquals(
+        new ConfigChange(Kind.ROUTES_ONLY, Set.of()), ConfigChange.between(BASE, moreHosts));
+    ProxyConfig aPath =
+        parse(
+            "services/web/domain", "example.org",
+            "services/web/url_beg", "/api",
+            "services/web/port", "80",
+            "services/web/w-1", "10.0.0.1:80",
+            "tcp-services/db/external_port", "5432",
+            "tcp-services/db/d-1", "10.0.0.9:5432");
+    assertEquals(Kind.ROUTES_ONLY, ConfigChange.between(BASE, aPath).kind());
+    HttpService web = BASE.http().get(0);
+    ProxyConfig withheld =
+        new ProxyConfig(
+            2, List.of(web.withholding(Set.of(web.routes().get(0).match()))), BASE.tcp());
+    assertEquals(Kind.ROUTES_ONLY, ConfigChange.between(BASE, withheld).kind());
+  }
+
+  @Test
+  void routes_and_backends_changed_together_are_structural() {
+    ProxyConfig both =
+        parse(
+            "services/web/domain", "example.org,www.example.org",
+            "services/web/port", "80",
+            "services/web/w-1", "10.0.0.2:80",
+            "tcp-services/db/external_port", "5432",
+            "tcp-services/db/d-1", "10.0.0.9:5432");
+    assertEquals(
+        new ConfigChange(Kind.STRUCTURAL, Set.of(ServiceName.of("web"))),
+        ConfigChange.between(BASE, both));
+  }
+
+  @Test
+  void a_new_service_or_a_changed_option_is_structural() {
     assertEquals(Kind.STRUCTURAL, ConfigChange.between(BASE, ProxyConfig.EMPTY).kind());
     assertEquals(Kind.STRUCTURAL, ConfigChange.between(ProxyConfig.EMPTY, BASE).kind());
+    ProxyConfig sticky =
+        parse(
+            "services/web/domain", "example.org",
+            "services/web/port", "80",
+            "services/web/balance", "source",
+            "services/web/w-1", "10.0.0.1:80",
+            "tcp-services/db/external_port", "5432",
+            "tcp-services/db/d-1", "10.0.0.9:5432");
+    assertEquals(Kind.STRUCTURAL, ConfigChange.between(BASE, sticky).kind());
+    ProxyConfig keepPath =
+        parse(
+            "services/web/domain", "example.org",
+            "services/web/port", "80",
+            "services/web/keep_path", "true",
+            "services/web/w-1", "10.0.0.1:80",
+            "tcp-services/db/external_port", "5432",
+            "tcp-services/db/d-1", "10.0.0.9:5432");
+    assertEquals(
+        Kind.STRUCTURAL,
+        ConfigChange.between(BASE, keepPath).kind(),
+        "keep_path changes the backend's rewrites, not the routes");
+    ProxyConfig movedTcp =
+        parse(
+            "services/web/domain", "example.org",
+            "services/web/port", "80",
+            "services/web/w-1", "10.0.0.1:80",
+            "tcp-services/db/external_port", "5433",
+            "tcp-services/db/d-1", "10.0.0.9:5432");
+    assertEquals(Kind.STRUCTURAL, ConfigChange.between(BASE, movedTcp).kind());
+  }
+
+  @Test
+  void a_discovery_port_that_gives_the_same_backends_is_no_change() {
+    ProxyConfig otherPort =
+        parse(
+            "services/web/domain", "example.org",
+            "services/web/port", "8080",
+            "services/web/w-1", "10.0.0.1:80",
+            "tcp-services/db/external_port", "5432",
+            "tcp-services/db/internal_port", "6432",
+            "tcp-services/db/d-1", "10.0.0.9:5432");
+    assertEquals(Kind.NONE, ConfigChange.between(BASE, otherPort).kind());
   }
 
   @Test

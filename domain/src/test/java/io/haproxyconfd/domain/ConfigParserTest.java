@@ -43,7 +43,7 @@ class ConfigParserTest {
       HttpService s = http(r, "myapp");
       assertEquals(List.of(HostPattern.of("example.org")), s.hosts());
       assertEquals(Optional.of(Port.of(80)), s.port());
-      assertEquals(Balance.ROUNDROBIN, s.balance());
+      assertEquals(Balance.ROUNDROBIN, s.policy().balance());
       assertTrue(s.backends().isEmpty());
       assertEquals(List.of(), r.problems());
     }
@@ -61,8 +61,8 @@ class ConfigParserTest {
                   "services/otherapi/url_beg", "/api_B")
               .parse();
       assertEquals(List.of(PathPrefix.of("/api_A")), http(r, "myapi").paths());
-      assertEquals(Balance.LEASTCONN, http(r, "myapi").balance());
-      assertFalse(http(r, "myapi").keepPath());
+      assertEquals(Balance.LEASTCONN, http(r, "myapi").policy().balance());
+      assertFalse(http(r, "myapi").policy().keepPath());
       assertEquals(List.of(PathPrefix.of("/api_B")), http(r, "otherapi").paths());
       assertEquals(2, r.config().routes().size());
       assertEquals(Route.Kind.HOST_AND_PATH, r.config().routes().get(0).kind());
@@ -190,8 +190,8 @@ class ConfigParserTest {
                   "services/b/balancing",
                   "source")
               .parse();
-      assertEquals(Balance.ROUNDROBIN, http(r, "a").balance());
-      assertEquals(Balance.SOURCE, http(r, "b").balance());
+      assertEquals(Balance.ROUNDROBIN, http(r, "a").policy().balance());
+      assertEquals(Balance.SOURCE, http(r, "b").policy().balance());
     }
 
     @Test
@@ -205,7 +205,7 @@ class ConfigParserTest {
                       "services/web/cert", pem)
                   .parse(),
               "web");
-      assertEquals(List.of("secure.example.org"), s.certificate().orElseThrow().names());
+      assertEquals(List.of("secure.example.org"), s.policy().certificate().orElseThrow().names());
     }
 
     @Test
@@ -217,7 +217,7 @@ class ConfigParserTest {
                   "services/web/cert",
                       "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----")
               .parse();
-      assertTrue(http(r, "web").certificate().isEmpty());
+      assertTrue(http(r, "web").policy().certificate().isEmpty());
       Problem p = problemAt(r, "services/web/cert");
       assertEquals(Problem.Effect.KEY_IGNORED, p.effect());
       assertTrue(p.reason().contains("HTTP only"), p.reason());
@@ -233,7 +233,7 @@ class ConfigParserTest {
                   "services/web/port", "80",
                   "services/web/cert", pem)
               .parse(later);
-      assertTrue(http(r, "web").certificate().isPresent());
+      assertTrue(http(r, "web").policy().certificate().isPresent());
       assertEquals(Problem.Effect.WARNING, problemAt(r, "services/web/cert").effect());
     }
 
@@ -252,13 +252,14 @@ class ConfigParserTest {
                       "services/web/force_https", "true")
                   .parse(),
               "web");
-      assertEquals(Optional.of(new StickyCookie("SERVERID")), s.cookie());
+      assertEquals(Optional.of(new StickyCookie("SERVERID")), s.policy().cookie());
       assertEquals(
-          Optional.of(new HealthCheck("/health", Optional.of(Port.of(8081)))), s.healthCheck());
+          Optional.of(new HealthCheck("/health", Optional.of(Port.of(8081)))),
+          s.policy().healthCheck());
       assertEquals(
           List.of("alice", "bob"),
-          s.basicAuth().orElseThrow().users().stream().map(BasicAuth.User::name).toList());
-      assertTrue(s.forceHttps());
+          s.policy().basicAuth().orElseThrow().users().stream().map(BasicAuth.User::name).toList());
+      assertTrue(s.policy().forceHttps());
     }
 
     @Test
@@ -273,8 +274,8 @@ class ConfigParserTest {
                       "services/web/basic_auth_secrets", "user admin password " + hash + "\n")
                   .parse(),
               "web");
-      assertEquals(Optional.of(new StickyCookie("JSESSIONID")), s.cookie());
-      assertEquals("admin", s.basicAuth().orElseThrow().users().get(0).name());
+      assertEquals(Optional.of(new StickyCookie("JSESSIONID")), s.policy().cookie());
+      assertEquals("admin", s.policy().basicAuth().orElseThrow().users().get(0).name());
     }
 
     @Test
@@ -289,7 +290,7 @@ class ConfigParserTest {
               "web");
       assertEquals(
           List.of(new BasicAuth.User("admin", "passwd", true)),
-          s.basicAuth().orElseThrow().users());
+          s.policy().basicAuth().orElseThrow().users());
     }
 
     @Test
@@ -300,13 +301,13 @@ class ConfigParserTest {
               "services/web/port", "80",
               "services/web/custom_settings", "timeout server 5m\nhttp-response set-header X-A b");
       ParseResult off = keys.parse();
-      assertTrue(http(off, "web").customSettings().isEmpty());
+      assertTrue(http(off, "web").policy().customSettings().isEmpty());
       assertEquals(
           Problem.Effect.KEY_IGNORED, problemAt(off, "services/web/custom_settings").effect());
       ParseResult on = keys.parse(Keys.DNS.withCustomSettingsAllowed(true));
       assertEquals(
           List.of("timeout server 5m", "http-response set-header X-A b"),
-          http(on, "web").customSettings().orElseThrow().lines());
+          http(on, "web").policy().customSettings().orElseThrow().lines());
       assertEquals(List.of(), on.problems());
     }
 
@@ -564,8 +565,8 @@ class ConfigParserTest {
               .config()
               .http()
               .get(0);
-      assertEquals(Balance.ROUNDROBIN, s.balance());
-      assertEquals(StickyCookie.DEFAULT_NAME, s.cookie().orElseThrow().name());
+      assertEquals(Balance.ROUNDROBIN, s.policy().balance());
+      assertEquals(StickyCookie.DEFAULT_NAME, s.policy().cookie().orElseThrow().name());
     }
 
     @Test

@@ -1,12 +1,18 @@
 package io.haproxyconfd.ports;
 
+import io.haproxyconfd.domain.Problem;
 import io.haproxyconfd.domain.ProxyConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
 
 /**
- * Makes the proxy serve a desired config, by the cheapest means that drops no connection.
+ * Makes the proxy serve a desired config, by the cheapest means that drops no connection; and
+ * shows, without applying anything, what a config would become and what the proxy would refuse.
  *
  * <p>Threading: {@link #start} once, then {@link #apply} from one thread at a time; calls are not
- * meant to overlap. {@link #close} may come from any thread.
+ * meant to overlap. {@link #render}, {@link #renderTo} and {@link #check} need no start. {@link
+ * #close} and {@link #stop} may come from any thread.
  */
 public interface ProxyConfigurator extends AutoCloseable {
   /**
@@ -25,6 +31,29 @@ public interface ProxyConfigurator extends AutoCloseable {
    * @throws ProxyException when the proxy itself cannot be reached or restarted
    */
   ApplyResult apply(ProxyConfig desired) throws ProxyException;
+
+  /** The proxy's config file for {@code config}; nothing is written or run. */
+  String render(ProxyConfig config);
+
+  /**
+   * Writes the config file for {@code config} into {@code dir} (made if missing) with every file it
+   * refers to, so that the proxy's own check of that file checks exactly what would be served.
+   *
+   * @return the config file written
+   */
+  Path renderTo(ProxyConfig config, Path dir) throws IOException;
+
+  /**
+   * Runs the proxy's own check on {@code config}, applying nothing.
+   *
+   * @return a problem per service the proxy would refuse, named by its key, or one for the whole
+   *     config; empty if all is accepted
+   * @throws ProxyException when the proxy's check cannot be run
+   */
+  List<Problem> check(ProxyConfig config) throws ProxyException;
+
+  /** Stops supervising, and stops the proxy too. */
+  void stop();
 
   /** Stops supervising. Whether the proxy keeps running is the adapter's documented choice. */
   @Override

@@ -226,6 +226,35 @@ public record Plan(
     return slots.total() + listeners <= openFilesLimit / 2;
   }
 
+  /**
+   * The path rewrites of a service's backend: each {@code url_beg} prefix taken off, longest first,
+   * unless {@code keep_path} is set. They come from its routes, so a change of routes that changes
+   * them is not a change of maps alone.
+   */
+  static List<String> rewrites(HttpService s) {
+    List<String> rewrites = new ArrayList<>();
+    if (!s.policy().keepPath()) {
+      s.paths().stream()
+          .filter(p -> p instanceof PathPrefix)
+          .map(PathRule::value)
+          .sorted(Comparator.comparing(String::length).reversed().thenComparing(p -> p))
+          .forEach(p -> rewrites.add("^" + escapeRegex(stripTrailingSlash(p)) + "/?(.*)$"));
+    }
+    return rewrites;
+  }
+
+  /** The servers of each backend ({@code http-<name>}) and TCP listener ({@code tcp-<name>}). */
+  static Map<String, List<Backend>> servers(ProxyConfig config) {
+    Map<String, List<Backend>> servers = new TreeMap<>();
+    for (HttpService s : config.http()) {
+      servers.put(httpBackendName(s), s.backends());
+    }
+    for (TcpService s : config.tcp()) {
+      servers.put(tcpListenName(s), s.backends());
+    }
+    return servers;
+  }
+
   static Plan build(
       ProxyConfig config,
       Slots slots,
@@ -249,35 +278,28 @@ public record Plan(
     List<Userlist> userlists = new ArrayList<>();
     for (HttpService s : config.http()) {
       String name = httpBackendName(s);
-      s.certificate().ifPresent(c -> certs.put(c.fingerprint() + ".pem", c));
+      s.policy().certificate().ifPresent(c -> certs.put(c.fingerprint() + ".pem", c));
       String userlist = "";
-      if (s.basicAuth().isPresent()) {
+      if (s.policy().basicAuth().isPresent()) {
         userlist = "users-" + s.name();
         List<User> users = new ArrayList<>();
-        for (BasicAuth.User u : s.basicAuth().get().users()) {
+        for (BasicAuth.User u : s.policy().basicAuth().get().users()) {
           users.add(new User(u.name(), u.passwordHash(), u.plain()));
         }
         userlists.add(new Userlist(userlist, users));
       }
-      List<String> rewrites = new ArrayList<>();
-      if (!s.keepPath()) {
-        s.paths().stream()
-            .filter(p -> p instanceof PathPrefix)
-            .map(PathRule::value)
-            .sorted(Comparator.comparing(String::length).reversed().thenComparing(p -> p))
-            .forEach(p -> rewrites.add("^" + escapeRegex(stripTrailingSlash(p)) + "/?(.*)$"));
-      }
+      List<String> rewrites = rewrites(s);
       backends.add(
           new HttpBackend(
               name,
-              s.balance().keyword(),
-              s.forceHttps(),
+              s.policy().balance().keyword(),
+              s.policy().forceHttps(),
               userlist,
               rewrites,
-              s.cookie().map(c -> c.directive()).orElse(""),
-              s.healthCheck().map(h -> h.uri()).orElse(""),
-              s.healthCheck().flatMap(h -> h.port()).map(p -> p.value()).orElse(0),
-              s.customSettings().map(c -> c.lines()).orElse(List.of()),
+              s.policy().cookie().map(c -> c.directive()).orElse(""),
+              s.policy().healthCheck().map(h -> h.uri()).orElse(""),
+              s.policy().healthCheck().flatMap(h -> h.port()).map(p -> p.value()).orElse(0),
+              s.policy().customSettings().map(c -> c.lines()).orElse(List.of()),
               servers(slots.of(name), checkEmpty)));
     }
     List<TcpListen> tcp = new ArrayList<>();

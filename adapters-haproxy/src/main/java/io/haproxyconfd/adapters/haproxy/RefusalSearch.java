@@ -127,7 +127,8 @@ final class RefusalSearch {
         .http()
         .forEach(
             s ->
-                s.certificate()
+                s.policy()
+                    .certificate()
                     .filter(cert -> alertText.contains(cert.fingerprint()))
                     .ifPresent(cert -> found.add(s.name())));
     found.retainAll(allNames(config));

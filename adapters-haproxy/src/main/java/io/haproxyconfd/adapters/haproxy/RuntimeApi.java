@@ -7,7 +7,11 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * HAProxy's runtime API and master CLI over their Unix sockets, from Java (a socat per command adds
@@ -42,6 +46,56 @@ final class RuntimeApi {
       buffer.clear();
     }
     return text.toString();
+  }
+
+  /**
+   * Sends commands after {@code set severity-output number}, so that each answer line comes with
+   * its syslog severity and a refusal is told by its code, not by its wording.
+   */
+  Answer sendNumbered(List<String> commands) throws IOException {
+    List<String> all = new ArrayList<>();
+    all.add("set severity-output number");
+    all.addAll(commands);
+    return Answer.parse(send(all));
+  }
+
+  /**
+   * An answer read as {@code [severity]: text} lines (0 emergency to 7 debug); lines without a code
+   * are kept with severity -1.
+   */
+  record Answer(List<Line> lines) {
+    private static final Pattern NUMBERED = Pattern.compile("\\[([0-7])\\]:\\s?(.*)");
+
+    record Line(int severity, String text) {
+      /** Emergency, alert, critical or error: HAProxy did not do what it was asked. */
+      boolean isRefusal() {
+        return severity >= 0 && severity <= 3;
+      }
+
+      @Override
+      public String toString() {
+        return severity < 0 ? text : "[" + severity + "]: " + text;
+      }
+    }
+
+    static Answer parse(String text) {
+      List<Line> lines = new ArrayList<>();
+      for (String raw : text.split("\n")) {
+        String line = raw.strip();
+        if (line.isEmpty()) {
+          continue;
+        }
+        Matcher m = NUMBERED.matcher(line);
+        lines.add(
+            m.matches() ? new Line(Integer.parseInt(m.group(1)), m.group(2)) : new Line(-1, line));
+      }
+      return new Answer(List.copyOf(lines));
+    }
+
+    /** The first line that refuses, if any. */
+    Optional<Line> refusal() {
+      return lines.stream().filter(Line::isRefusal).findFirst();
+    }
   }
 
   String send(String command) throws IOException {

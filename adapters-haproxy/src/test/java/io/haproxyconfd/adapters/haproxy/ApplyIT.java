@@ -190,6 +190,36 @@ class ApplyIT {
   }
 
   @Test
+  void a_path_rule_that_goes_takes_its_rewrite_with_it() throws Exception {
+    String w1 = a.backend().toString();
+    haproxy.apply(
+        "services/web/domain",
+        "example.org",
+        "services/web/url_beg",
+        "/,/api",
+        "services/web/w1",
+        w1);
+    assertEquals(
+        "path=/x", RawHttp.get(haproxy.http(), "example.org", "/api/x").body().split(" ")[1]);
+    List<Long> workers = haproxy.workers();
+    ApplyResult r =
+        haproxy.apply(
+            "services/web/domain",
+            "example.org",
+            "services/web/url_beg",
+            "/",
+            "services/web/w1",
+            w1);
+    // Only a map line goes, but the backend strips /api: a runtime update would keep stripping it.
+    assertEquals(
+        "path=/api/x",
+        RawHttp.get(haproxy.http(), "example.org", "/api/x").body().split(" ")[1],
+        r.toString());
+    assertEquals(Outcome.RELOADED, r.outcome(), r.toString());
+    assertNotEquals(workers, haproxy.workers());
+  }
+
+  @Test
   void a_new_service_reloads_and_serves() throws Exception {
     haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
     List<Long> workers = haproxy.workers();

@@ -39,7 +39,7 @@ public final class HaproxyFixture implements BeforeAllCallback, AfterAllCallback
 
   @Override
   public void afterAll(ExtensionContext context) throws Exception {
-    HaproxyConfigurators.stop(configurator);
+    configurator.stop();
     try (Stream<Path> files = Files.walk(stateDir)) {
       files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
     }

@@ -110,7 +110,7 @@ class LifecycleIT {
     long master = Long.parseLong(java.nio.file.Files.readString(pidFile).strip());
     // The race, made certain: a supervisor check waits for the configurator's lock while HAProxy
     // is stopped; it used to find the master gone and start HAProxy again.
-    synchronized (c) {
+    synchronized (c.supervisor()) {
       io.haproxyconfd.domain.Await.until(
           java.time.Duration.ofSeconds(5),
           "the supervisor waiting for the lock",
@@ -120,7 +120,7 @@ class LifecycleIT {
                       t ->
                           t.getName().equals("haproxy-supervisor")
                               && t.getState() == Thread.State.BLOCKED));
-      HaproxyConfigurators.stop(c);
+      c.stop();
     }
     assertFalse(HaproxyProcess.alive(master), "the master still runs");
     long until = System.nanoTime() + java.time.Duration.ofMillis(500).toNanos();

@@ -72,7 +72,7 @@ class PlanTest {
         RENDERER.render(
             Plan.build(
                 config,
-                Slots.fresh(HaproxyConfigurator.servers(config)),
+                Slots.fresh(Plan.servers(config)),
                 SETTINGS,
                 "0123456789abcdef",
                 20,

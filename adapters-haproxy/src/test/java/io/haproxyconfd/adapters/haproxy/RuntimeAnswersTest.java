@@ -28,21 +28,31 @@ class RuntimeAnswersTest {
           + "2 b 1 s1 127.0.0.2 2 4 1 1 0 1 0 0 8 0 0 0 - 80 - 0 0 - - 0\n"
           + "2 b 2 s2 ::1 0 5 1 1 2 1 0 0 8 0 0 0 - 80 - 0 0 - - 0\n\n";
 
+  private static Optional<String> refusal(String answer) {
+    return RuntimeApi.Answer.parse(answer).refusal().map(RuntimeApi.Answer.Line::toString);
+  }
+
   @Test
   void a_refusal_is_told_by_its_severity_code() {
-    assertEquals(Optional.of("[3]: No such server."), HaproxyConfigurator.refusal(ANSWER));
+    assertEquals(Optional.of("[3]: No such server."), refusal(ANSWER));
     assertEquals(
         Optional.empty(),
-        HaproxyConfigurator.refusal(
+        refusal(
             "\n[4]: IP changed from '127.0.0.1' to '127.0.0.2' by 'stats socket command'\n\n\n"),
         "a warning is no refusal");
+    assertEquals(Optional.of("[0]: emergency"), refusal("\n[6]: fine\n[0]: emergency\n"));
     assertEquals(
-        Optional.of("[0]: emergency"),
-        HaproxyConfigurator.refusal("\n[6]: fine\n[0]: emergency\n"));
+        Optional.empty(), refusal("No such server.\n"), "words alone are not read: the code is");
+  }
+
+  @Test
+  void every_line_of_an_answer_keeps_its_severity() {
+    RuntimeApi.Answer answer = RuntimeApi.Answer.parse(ANSWER);
     assertEquals(
-        Optional.empty(),
-        HaproxyConfigurator.refusal("No such server.\n"),
-        "words alone are not read: the code is");
+        List.of(4, 3, 4, 3),
+        answer.lines().stream().map(RuntimeApi.Answer.Line::severity).toList());
+    assertEquals("No such server.", answer.lines().get(1).text());
+    assertEquals(-1, RuntimeApi.Answer.parse("plain words\n").lines().get(0).severity());
   }
 
   @Test

@@ -2,7 +2,6 @@ package io.haproxyconfd.it.bench;
 
 import io.etcd.jetcd.Client;
 import io.haproxyconfd.adapters.etcd.EtcdCluster;
-import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
 import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.domain.Keys;
 import io.haproxyconfd.domain.ParseOptions;
@@ -221,7 +220,7 @@ public final class ReloadDrops {
             }
           });
     } finally {
-      HaproxyConfigurators.stop(proxy);
+      proxy.stop();
     }
   }
 

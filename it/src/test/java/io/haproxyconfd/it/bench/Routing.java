@@ -1,6 +1,5 @@
 package io.haproxyconfd.it.bench;
 
-import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
 import io.haproxyconfd.domain.Keys;
 import io.haproxyconfd.domain.ParseOptions;
@@ -91,7 +90,7 @@ public final class Routing {
         System.out.println(lines.get(lines.size() - 1));
       }
     } finally {
-      HaproxyConfigurators.stop(proxy);
+      proxy.stop();
       Bench.stop(backend);
     }
     System.out.printf(

@@ -1,6 +1,5 @@
 package io.haproxyconfd.it.bench;
 
-import io.haproxyconfd.adapters.haproxy.HaproxyConfigurators;
 import io.haproxyconfd.adapters.haproxy.RawHttp;
 import io.haproxyconfd.domain.Backend;
 import io.haproxyconfd.domain.Keys;
@@ -97,7 +96,7 @@ public final class UpdateLatency {
           Bench.quantileMs(runtime, 0.99) / Bench.quantileMs(baseline, 0.99),
           Bench.quantileMs(reload, 0.99) / Bench.quantileMs(runtime, 0.99));
     } finally {
-      HaproxyConfigurators.stop(proxy);
+      proxy.stop();
       Bench.stop(pidA);
       Bench.stop(pidB);
     }

@@ -1,0 +1,126 @@
+package io.haproxyconfd.adapters.haproxy;
+
+import io.haproxyconfd.domain.ProxyConfig;
+import io.haproxyconfd.ports.DaemonThreads;
+import io.haproxyconfd.ports.ProxyException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * haproxy.cfg in the state directory: what HAProxy is started and reloaded on, and so always the
+ * last good config with the current addresses in it.
+ *
+ * <p>A reload writes it at once ({@link #commit}). A runtime change writes it later, off the apply
+ * path ({@link #later}): once changes have been quiet for {@link #QUIET}, or at the latest {@link
+ * #MAX_DELAY} after the first unwritten one. A burst of backend changes is rendered once, and no
+ * render competes for the CPU with the requests a change has just redirected. Before HAProxy is
+ * started again, {@link #writeNow} brings the file up to date.
+ */
+final class ConfigFile implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigFile.class);
+
+  static final Duration QUIET = Duration.ofMillis(200);
+  static final Duration MAX_DELAY = Duration.ofSeconds(2);
+
+  /** Renders a state whose servers sit in {@code slots}, its files in generation {@code dir}. */
+  interface Rendering {
+    String render(ProxyConfig config, Slots slots, Path dir);
+  }
+
+  private final Path file;
+  private final Rendering rendering;
+  private final ScheduledExecutorService writer =
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("haproxy-cfg-writer"));
+
+  /** Guards the file and {@link #unwritten}. */
+  private final Object lock = new Object();
+
+  /** The newest runtime change not yet in the file, or null. Guarded by {@link #lock}. */
+  private Unwritten unwritten;
+
+  /** A state to write, and when the first and last unwritten changes were (nanoTime). */
+  private record Unwritten(ProxyConfig config, Slots slots, Path dir, long first, long last) {}
+
+  ConfigFile(Path file, Rendering rendering) {
+    this.file = file;
+    this.rendering = rendering;
+  }
+
+  Path path() {
+    return file;
+  }
+
+  /** The text HAProxy runs now (or ran, when adopted), if the file exists. */
+  Optional<String> read() throws IOException {
+    synchronized (lock) {
+      return Files.exists(file) ? Optional.of(Files.readString(file)) : Optional.empty();
+    }
+  }
+
+  /** Writes a checked config now; a runtime change not yet written is superseded by it. */
+  void commit(String text) throws ProxyException {
+    synchronized (lock) {
+      unwritten = null;
+      try {
+        Generation.writeAtomically(file, text);
+      } catch (IOException e) {
+        throw new ProxyException("cannot write " + file + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** Schedules writing a state HAProxy already serves through the runtime API. */
+  void later(ProxyConfig config, Slots slots, Path dir) {
+    long now = System.nanoTime();
+    synchronized (lock) {
+      long first = unwritten == null ? now : unwritten.first();
+      unwritten = new Unwritten(config, slots, dir, first, now);
+    }
+    writer.schedule(this::writeIfDue, QUIET.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void writeIfDue() {
+    synchronized (lock) {
+      long now = System.nanoTime();
+      if (unwritten != null
+          && (now - unwritten.last() >= QUIET.toNanos()
+              || now - unwritten.first() >= MAX_DELAY.toNanos())) {
+        writeNow();
+      }
+    }
+  }
+
+  /** Writes the state not yet in the file, if there is one: now, whatever the timers say. */
+  void writeNow() {
+    synchronized (lock) {
+      Unwritten u = unwritten;
+      if (u == null) {
+        return;
+      }
+      unwritten = null;
+      try {
+        Generation.writeAtomically(file, rendering.render(u.config(), u.slots(), u.dir()));
+      } catch (IOException | RuntimeException e) {
+        LOG.error(
+            "could not write {}: {}; HAProxy serves the change, a restart would not",
+            file,
+            e.getMessage());
+      }
+    }
+  }
+
+  /** Writes what is unwritten and stops the writer. */
+  @Override
+  public void close() {
+    writeNow();
+    writer.shutdownNow();
+  }
+}
