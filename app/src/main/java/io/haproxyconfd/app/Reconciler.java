@@ -76,6 +76,8 @@ final class Reconciler implements AutoCloseable {
   private final Thread thread;
 
   private final Object lock = new Object();
+
+  // Guarded by lock: the signals from watches and timers, up to readAtOnce.
   private Instant firstSignal;
   private Instant lastSignal;
   private String lastReason = "start";

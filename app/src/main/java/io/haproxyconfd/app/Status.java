@@ -15,6 +15,7 @@ import java.util.Map;
 
 /** What the daemon did, for /readyz, /metrics and /status. Thread-safe. */
 final class Status {
+  // Every field is guarded by this object's lock.
   private final Map<ApplyResult.Outcome, Long> applies = new EnumMap<>(ApplyResult.Outcome.class);
   private long failures;
   private long rejectedServices;

@@ -81,7 +81,9 @@ final class ConsulCatalogResolver implements BackendResolver {
   private final Map<String, Answer> answers = new ConcurrentHashMap<>();
   private final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
 
+  /** The watch threads, once started. Guarded by this resolver's lock. */
   private final List<Thread> loops = new ArrayList<>();
+
   private volatile boolean closed;
 
   /**

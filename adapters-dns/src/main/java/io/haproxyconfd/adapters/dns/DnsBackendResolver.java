@@ -72,6 +72,7 @@ final class DnsBackendResolver implements BackendResolver {
   }
 
   /** What is known of one service name. */
+  /** One query's answer and refresh; its fields are guarded by the entry's own lock. */
   private static final class Entry {
     List<Backend> backends = List.of();
     Optional<String> warning = Optional.empty();

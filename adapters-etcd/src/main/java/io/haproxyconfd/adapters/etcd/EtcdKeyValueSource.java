@@ -67,7 +67,10 @@ final class EtcdKeyValueSource implements KeyValueSource {
   private final Supplier<Client> connect;
   private volatile Client client;
   private final Object clientLock = new Object();
+
+  /** When {@link #client} was made (nanoTime). Guarded by {@link #clientLock}. */
   private long clientMadeAt = System.nanoTime();
+
   private volatile boolean closed;
   private final Duration timeout;
   private final ScheduledExecutorService rewatcher =
@@ -264,6 +267,7 @@ final class EtcdKeyValueSource implements KeyValueSource {
     private final ChangeListener listener;
     private final AtomicBoolean rewatchPending = new AtomicBoolean();
     private final AtomicInteger failures = new AtomicInteger();
+    // Guarded by this subscription's lock: watcher, generation, mirror, mirrorRevision.
     private Watch.Watcher watcher;
     private long generation;
     private volatile boolean closed;

@@ -132,7 +132,10 @@ final class EtcdV2KeyValueSource implements KeyValueSource {
     return new KeySnapshot(a.index(), firstCreated(prefixPath(proxy), entries));
   }
 
-  /** Per prefix, the creation index first seen for each key that has lived since. */
+  /**
+   * Per prefix, the creation index first seen for each key that has lived since. Each inner map is
+   * guarded by its own lock.
+   */
   private final Map<String, Map<String, Long>> created = new ConcurrentHashMap<>();
 
   /**
