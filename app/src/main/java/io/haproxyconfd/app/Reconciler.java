@@ -282,8 +282,10 @@ final class Reconciler implements AutoCloseable {
       p = read(work.signalsSeen());
     }
     if (work.atOnce()) {
-      if (ConfigChange.between(lastHanded, p.resolved().config()).kind()
-          == ConfigChange.Kind.STRUCTURAL) {
+      // Routes are keys an operator writes, often several for one change (url_beg, keep_path):
+      // like a new service, they wait for the quiet period.
+      ConfigChange.Kind kind = ConfigChange.between(lastHanded, p.resolved().config()).kind();
+      if (kind == ConfigChange.Kind.STRUCTURAL || kind == ConfigChange.Kind.ROUTES_ONLY) {
         prepared = p;
         return;
       }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.haproxyconfd.domain.Await;
+import io.haproxyconfd.domain.HttpService;
 import io.haproxyconfd.domain.Keys;
 import io.haproxyconfd.domain.ParseOptions;
 import io.haproxyconfd.domain.ProxyConfig;
@@ -180,7 +181,7 @@ class ReconcilerTest {
   }
 
   @Test
-  void a_backend_change_is_applied_at_once_and_a_new_service_after_the_quiet_period()
+  void a_backend_change_is_applied_at_once_and_a_new_service_or_route_after_the_quiet_period()
       throws Exception {
     Duration quiet = Duration.ofSeconds(1);
     store.set(Map.of("services/web/domain", "example.org", "services/web/w1", "10.0.0.1:80"));
@@ -209,6 +210,22 @@ class ReconcilerTest {
           "[10.0.0.3:80]",
           proxy.applied.get(2).http().get(0).backends().toString(),
           "applied once, with both of its keys");
+      awaitPasses(3);
+
+      clock.advance(quiet);
+      start = System.nanoTime();
+      int reads = store.reads.get();
+      keys.put("services/web/url_beg", "/api");
+      store.set(keys);
+      // The first key is read at once, alone; only then does the second come.
+      Await.until(Duration.ofSeconds(5), "the at-once read", () -> store.reads.get() > reads);
+      keys.put("services/web/keep_path", "true");
+      store.set(keys); // a route and how it is forwarded: one change, written as two keys
+      Await.until(Duration.ofSeconds(5), "new route", () -> proxy.applied.size() == 4);
+      Duration route = Duration.ofNanos(System.nanoTime() - start);
+      assertTrue(route.compareTo(quiet) >= 0, "new route applied after " + route);
+      HttpService web = proxy.applied.get(3).httpService(ServiceName.of("web")).orElseThrow();
+      assertTrue(web.policy().keepPath(), "applied once, with both of its keys: " + web);
     }
   }
 

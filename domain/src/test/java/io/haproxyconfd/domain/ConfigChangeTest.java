@@ -98,18 +98,27 @@ class ConfigChangeTest {
             "tcp-services/db/external_port", "5432",
             "tcp-services/db/d-1", "10.0.0.9:5432");
     assertEquals(Kind.STRUCTURAL, ConfigChange.between(BASE, sticky).kind());
-    ProxyConfig keepPath =
+    ProxyConfig api =
         parse(
             "services/web/domain", "example.org",
+            "services/web/url_beg", "/api",
             "services/web/port", "80",
+            "services/web/w-1", "10.0.0.1:80",
+            "tcp-services/db/external_port", "5432",
+            "tcp-services/db/d-1", "10.0.0.9:5432");
+    ProxyConfig apiKept =
+        parse(
+            "services/web/domain", "example.org",
+            "services/web/url_beg", "/api",
             "services/web/keep_path", "true",
+            "services/web/port", "80",
             "services/web/w-1", "10.0.0.1:80",
             "tcp-services/db/external_port", "5432",
             "tcp-services/db/d-1", "10.0.0.9:5432");
     assertEquals(
         Kind.STRUCTURAL,
-        ConfigChange.between(BASE, keepPath).kind(),
-        "keep_path changes the backend's rewrites, not the routes");
+        ConfigChange.between(api, apiKept).kind(),
+        "keep_path changes the backend's rewrite of /api, not the routes");
     ProxyConfig movedTcp =
         parse(
             "services/web/domain", "example.org",

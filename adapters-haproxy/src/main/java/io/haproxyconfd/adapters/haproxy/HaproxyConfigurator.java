@@ -113,8 +113,13 @@ final class HaproxyConfigurator implements ProxyConfigurator {
         });
   }
 
+  /** With restarts held off: a restart between a runtime change and its write would lose it. */
   @Override
   public synchronized ApplyResult apply(ProxyConfig desired) throws ProxyException {
+    return supervisor.exclusive(() -> applyNow(desired));
+  }
+
+  private ApplyResult applyNow(ProxyConfig desired) throws ProxyException {
     if (applied != null
         && lastDesired != null
         && ConfigChange.between(lastDesired, desired).kind() == ConfigChange.Kind.NONE) {
@@ -366,9 +371,12 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     }
   }
 
-  /** Stops supervising, then HAProxy; the runtime changes not yet written are written first. */
+  /**
+   * Stops supervising, then HAProxy, once an apply under way is over; the runtime changes not yet
+   * written are written first.
+   */
   @Override
-  public void stop() {
+  public synchronized void stop() {
     close();
     supervisor.stop();
   }

@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * HAProxy's life: adopted or started, started again on the last good config if its master dies,
- * reloaded onto a new config, stopped. Starts, reloads and stops hold this object's lock, so that a
- * restart never races a reload or a stop.
+ * reloaded onto a new config, stopped. Starts, restarts, stops and each change made through {@link
+ * #exclusive} hold this object's lock, so that a restart never comes between a change HAProxy has
+ * taken and the config file that records it, and nothing starts HAProxy once it is stopped.
  */
 final class Supervisor implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
@@ -21,6 +22,11 @@ final class Supervisor implements AutoCloseable {
   /** Writes a config HAProxy can start on, for the first start with no last good one. */
   interface FirstConfig {
     void write() throws ProxyException;
+  }
+
+  /** A change to HAProxy and to the config file that records it. */
+  interface Change<T> {
+    T make() throws ProxyException;
   }
 
   private final HaproxyProcess process;
@@ -72,10 +78,18 @@ final class Supervisor implements AutoCloseable {
     }
   }
 
+  /** Makes {@code change} with restarts held off until it is done. */
+  synchronized <T> T exclusive(Change<T> change) throws ProxyException {
+    return change.make();
+  }
+
   /**
    * Makes HAProxy serve the config file as it is now: a reload, or a start if it is not running.
    */
   synchronized void serveFile() throws ProxyException {
+    if (closed) {
+      throw new ProxyException("HAProxy is being stopped; the new config is not served", null);
+    }
     if (process.masterAlive()) {
       process.reload();
     } else {

@@ -1,6 +1,7 @@
 package io.haproxyconfd.adapters.haproxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -144,6 +145,35 @@ class ApplyIT {
     assertEquals("backend=b", backendOf("example.org"));
   }
 
+  /**
+   * A map change HAProxy refuses (here sent to a map file it does not know, by a relay in front of
+   * the admin socket) is told by its severity, and the change is made by a reload instead.
+   */
+  @Test
+  void a_map_change_haproxy_refuses_reloads_instead() throws Exception {
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    List<Long> workers = haproxy.workers();
+    java.nio.file.Path socket = haproxy.stateDir().resolve("run/admin.sock");
+    java.nio.file.Path real = haproxy.stateDir().resolve("run/admin-real.sock");
+    try (SocketRelay relay =
+        SocketRelay.inFrontOf(
+            socket, real, cmd -> cmd.replaceAll("add map [^ ;]+", "add map /nowhere.map"))) {
+      ApplyResult r =
+          haproxy.apply(
+              "services/web/domain",
+              "example.org,new.example.org",
+              "services/web/w1",
+              a.backend().toString());
+
+      assertTrue(
+          relay.answers().stream().anyMatch(x -> x.contains("[3]:")),
+          "HAProxy refused the rewritten map change: " + relay.answers());
+      assertEquals(Outcome.RELOADED, r.outcome(), r.toString());
+    }
+    assertNotEquals(workers, haproxy.workers());
+    assertEquals("backend=a", backendOf("new.example.org"));
+  }
+
   @Test
   void more_servers_than_slots_reload_with_more_slots() throws Exception {
     haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
@@ -158,6 +188,30 @@ class ApplyIT {
     ApplyResult r = haproxy.apply(keys);
     assertEquals(Outcome.RELOADED, r.outcome(), r.toString());
     assertNotEquals(workers, haproxy.workers());
+    assertFalse(
+        Files.readString(haproxy.stateDir().resolve("haproxy.cfg")).contains("'^/api"),
+        "a restart on haproxy.cfg would strip /api again");
+  }
+
+  @Test
+  void a_path_rule_of_a_service_that_keeps_its_paths_goes_without_a_reload() throws Exception {
+    String w1 = a.backend().toString();
+    haproxy.apply(
+        "services/web/domain", "example.org",
+        "services/web/url_beg", "/,/api",
+        "services/web/keep_path", "true",
+        "services/web/w1", w1);
+    List<Long> workers = haproxy.workers();
+    ApplyResult r =
+        haproxy.apply(
+            "services/web/domain", "example.org",
+            "services/web/url_beg", "/",
+            "services/web/keep_path", "true",
+            "services/web/w1", w1);
+    assertEquals(Outcome.RUNTIME_UPDATE, r.outcome(), r.toString());
+    assertEquals(workers, haproxy.workers());
+    assertEquals(
+        "path=/api/x", RawHttp.get(haproxy.http(), "example.org", "/api/x").body().split(" ")[1]);
   }
 
   @Test

@@ -108,8 +108,8 @@ class LifecycleIT {
     HaproxyConfigurator c = (HaproxyConfigurator) HaproxyConfigurators.create(settings);
     c.start();
     long master = Long.parseLong(java.nio.file.Files.readString(pidFile).strip());
-    // The race, made certain: a supervisor check waits for the configurator's lock while HAProxy
-    // is stopped; it used to find the master gone and start HAProxy again.
+    // The race, made certain: a supervisor check waits for the lifecycle's lock while HAProxy is
+    // stopped; it used to find the master gone and start HAProxy again.
     synchronized (c.supervisor()) {
       io.haproxyconfd.domain.Await.until(
           java.time.Duration.ofSeconds(5),
@@ -133,5 +133,89 @@ class LifecycleIT {
       assertFalse(again, "HAProxy started again after the stop");
       java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L); // the window's poll period
     }
+  }
+
+  /**
+   * A stop that comes while an apply is checking a new config: the apply must not start HAProxy
+   * again once it is stopped. An {@code haproxy} wrapper holds {@code haproxy -c} at a gate, so
+   * that the stop is certain to come in the middle.
+   */
+  @Test
+  void a_stop_during_an_apply_leaves_no_haproxy_behind() throws Exception {
+    java.nio.file.Path state = Files.createTempDirectory("lifecycle-stop-apply");
+    java.nio.file.Path armed = state.resolve("armed");
+    java.nio.file.Path waiting = state.resolve("waiting");
+    java.nio.file.Path gate = state.resolve("gate");
+    HaproxySettings real =
+        HaproxySettings.defaults(state)
+            .withPorts(
+                "127.0.0.1",
+                HaproxyFixture.freePort(),
+                HaproxyFixture.freePort(),
+                HaproxyFixture.freePort());
+    java.nio.file.Path wrapper = state.resolve("haproxy-gated");
+    Files.writeString(
+        wrapper,
+        "#!/bin/sh\n"
+            + "if [ \"$1\" = -c ] && [ -e '"
+            + armed
+            + "' ]; then\n  touch '"
+            + waiting
+            + "'\n  i=0\n  while [ ! -e '"
+            + gate
+            + "' ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done\nfi\nexec '"
+            + real.binary()
+            + "' \"$@\"\n");
+    wrapper.toFile().setExecutable(true);
+    HaproxySettings settings =
+        new HaproxySettings(
+            wrapper,
+            real.stateDir(),
+            real.templateDir(),
+            real.bindAddress(),
+            real.httpPort(),
+            real.httpsPort(),
+            real.statsPort(),
+            real.statsPassword(),
+            real.hardStopAfter(),
+            real.reloadTimeout(),
+            real.serving());
+    java.nio.file.Path pidFile = state.resolve("run/haproxy.pid");
+    ProxyConfigurator c = HaproxyConfigurators.create(settings);
+    c.start();
+    c.apply(HaproxyFixture.config("services/web/domain", "example.org"));
+    long master = Long.parseLong(Files.readString(pidFile).strip());
+
+    Files.createFile(armed);
+    Thread apply =
+        new Thread(
+            () -> {
+              try {
+                c.apply(
+                    HaproxyFixture.config(
+                        "services/web/domain", "example.org", "services/blog/domain", "blog.org"));
+              } catch (Exception e) {
+                // Refused because HAProxy is being stopped: that is a way to get it right.
+              }
+            });
+    apply.start();
+    Await.until(Duration.ofSeconds(10), "haproxy -c at the gate", () -> Files.exists(waiting));
+    Thread stop = new Thread(c::stop);
+    stop.start();
+    Await.until(
+        Duration.ofSeconds(10),
+        "the stop done, or waiting for the apply",
+        () -> !stop.isAlive() || stop.getState() == Thread.State.BLOCKED);
+    Files.createFile(gate);
+    apply.join(30_000);
+    stop.join(30_000);
+
+    assertFalse(HaproxyProcess.alive(master), "the first master still runs");
+    long last = Long.parseLong(Files.readString(pidFile).strip());
+    boolean again = last != master && HaproxyProcess.alive(last);
+    if (again) {
+      ProcessHandle.of(last).ifPresent(ProcessHandle::destroy);
+    }
+    assertFalse(again, "the apply started HAProxy again after the stop (pid " + last + ")");
   }
 }

@@ -85,6 +85,35 @@ class PlanTest {
     assertEquals(256, Slots.sizeFor(100));
   }
 
+  /**
+   * What {@link io.haproxyconfd.domain.ConfigChange} does not compare (the ports DNS answers are
+   * used with, the host names agents wrote) must not be in the rendered config either, or a change
+   * of them would never reach HAProxy.
+   */
+  @Test
+  void discovery_ports_are_not_in_the_config_only_the_backends_they_give() {
+    String one =
+        render(
+            HaproxyFixture.config(
+                "services/web/domain", "example.org",
+                "services/web/port", "80",
+                "services/web/w1", "10.0.0.1:80",
+                "tcp-services/db/external_port", "5432",
+                "tcp-services/db/internal_port", "5432",
+                "tcp-services/db/d1", "10.0.0.9:5432"));
+    String other =
+        render(
+            HaproxyFixture.config(
+                "services/web/domain", "example.org",
+                "services/web/port", "7171",
+                "services/web/w1", "10.0.0.1:80",
+                "tcp-services/db/external_port", "5432",
+                "tcp-services/db/internal_port", "6432",
+                "tcp-services/db/d1", "10.0.0.9:5432"));
+    assertEquals(one, other);
+    assertFalse(one.contains("7171") || one.contains("6432"), one);
+  }
+
   @Test
   void slot_updates_keep_unchanged_servers_in_place() {
     Backend a = Backend.of("10.0.0.1", 80);

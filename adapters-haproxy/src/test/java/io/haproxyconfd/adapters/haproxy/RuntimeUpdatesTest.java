@@ -38,11 +38,32 @@ class RuntimeUpdatesTest {
   }
 
   @Test
-  void a_line_added_to_a_map_haproxy_walks_in_order_needs_a_reload() {
+  void a_host_that_moves_to_another_service_is_deleted_before_it_is_added() {
     assertEquals(
-        Optional.empty(),
+        Optional.of(
+            List.of(
+                "del map /state/gen/7/maps/host.map a.example.org",
+                "add map /state/gen/7/maps/host.map a.example.org http-api")),
         RuntimeUpdates.mapCommands(
-            MAPS, maps(List.of(), List.of()), maps(List.of(), List.of(".example.net http-web"))),
-        "add map appends, and a suffix entry's place in the file decides which service wins");
+            MAPS,
+            maps(List.of("a.example.org http-web"), List.of()),
+            maps(List.of("a.example.org http-api"), List.of())),
+        "the other way round, the del would take out the entry just added");
+  }
+
+  @Test
+  void a_line_added_to_any_map_but_the_exact_host_one_needs_a_reload() {
+    for (Plan.MapFile m : Plan.MapFile.values()) {
+      if (m == Plan.MapFile.HOST) {
+        continue;
+      }
+      Map<String, List<String>> before = maps(List.of(), List.of());
+      Map<String, List<String>> after = new LinkedHashMap<>(before);
+      after.put(m.file, List.of("key http-web"));
+      assertEquals(
+          Optional.empty(),
+          RuntimeUpdates.mapCommands(MAPS, before, after),
+          m.file + ": add map appends, and an entry's place in the file decides which wins");
+    }
   }
 }
