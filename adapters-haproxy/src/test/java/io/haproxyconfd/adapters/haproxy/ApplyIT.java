@@ -37,6 +37,13 @@ class ApplyIT {
     c.close();
   }
 
+  /** A relay in front of HAProxy's admin socket that rewrites each command on its way. */
+  private static SocketRelay adminRelay(java.util.function.UnaryOperator<String> rewrite)
+      throws Exception {
+    java.nio.file.Path socket = haproxy.stateDir().resolve("run/admin.sock");
+    return SocketRelay.inFrontOf(socket, socket.resolveSibling("admin-real.sock"), rewrite);
+  }
+
   private static String backendOf(String host) throws Exception {
     return RawHttp.get(haproxy.http(), host, "/").body().split(" ")[0];
   }
@@ -127,11 +134,7 @@ class ApplyIT {
   void an_address_haproxy_rejects_at_success_severity_is_read_back_and_reloads() throws Exception {
     haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
     List<Long> workers = haproxy.workers();
-    java.nio.file.Path socket = haproxy.stateDir().resolve("run/admin.sock");
-    java.nio.file.Path real = haproxy.stateDir().resolve("run/admin-real.sock");
-    try (SocketRelay relay =
-        SocketRelay.inFrontOf(
-            socket, real, cmd -> cmd.replaceAll(" addr [^ ;]+", " addr 999.0.0.1"))) {
+    try (SocketRelay relay = adminRelay(cmd -> cmd.replaceAll(" addr [^ ;]+", " addr 999.0.0.1"))) {
       ApplyResult r =
           haproxy.apply(
               "services/web/domain", "example.org", "services/web/w1", b.backend().toString());
@@ -153,11 +156,8 @@ class ApplyIT {
   void a_map_change_haproxy_refuses_reloads_instead() throws Exception {
     haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
     List<Long> workers = haproxy.workers();
-    java.nio.file.Path socket = haproxy.stateDir().resolve("run/admin.sock");
-    java.nio.file.Path real = haproxy.stateDir().resolve("run/admin-real.sock");
     try (SocketRelay relay =
-        SocketRelay.inFrontOf(
-            socket, real, cmd -> cmd.replaceAll("add map [^ ;]+", "add map /nowhere.map"))) {
+        adminRelay(cmd -> cmd.replaceAll("add map [^ ;]+", "add map /nowhere.map"))) {
       ApplyResult r =
           haproxy.apply(
               "services/web/domain",

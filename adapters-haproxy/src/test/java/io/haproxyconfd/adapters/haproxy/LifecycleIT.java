@@ -31,6 +31,16 @@ class LifecycleIT {
     b.close();
   }
 
+  /** HAProxy's defaults in {@code state}, its listeners on free loopback ports. */
+  private static HaproxySettings onFreePorts(java.nio.file.Path state) throws Exception {
+    return HaproxySettings.defaults(state)
+        .withPorts(
+            "127.0.0.1",
+            HaproxyFixture.freePort(),
+            HaproxyFixture.freePort(),
+            HaproxyFixture.freePort());
+  }
+
   private long masterPid() throws Exception {
     return Long.parseLong(Files.readString(haproxy.stateDir().resolve("run/haproxy.pid")).strip());
   }
@@ -97,13 +107,7 @@ class LifecycleIT {
   @Test
   void stopping_stops_haproxy_for_good_no_supervisor_check_starts_it_again() throws Exception {
     java.nio.file.Path state = java.nio.file.Files.createTempDirectory("lifecycle-stop");
-    HaproxySettings settings =
-        HaproxySettings.defaults(state)
-            .withPorts(
-                "127.0.0.1",
-                HaproxyFixture.freePort(),
-                HaproxyFixture.freePort(),
-                HaproxyFixture.freePort());
+    HaproxySettings settings = onFreePorts(state);
     java.nio.file.Path pidFile = state.resolve("run/haproxy.pid");
     HaproxyConfigurator c = (HaproxyConfigurator) HaproxyConfigurators.create(settings);
     c.start();
@@ -146,13 +150,7 @@ class LifecycleIT {
     java.nio.file.Path armed = state.resolve("armed");
     java.nio.file.Path waiting = state.resolve("waiting");
     java.nio.file.Path gate = state.resolve("gate");
-    HaproxySettings real =
-        HaproxySettings.defaults(state)
-            .withPorts(
-                "127.0.0.1",
-                HaproxyFixture.freePort(),
-                HaproxyFixture.freePort(),
-                HaproxyFixture.freePort());
+    HaproxySettings real = onFreePorts(state);
     java.nio.file.Path wrapper = state.resolve("haproxy-gated");
     Files.writeString(
         wrapper,
