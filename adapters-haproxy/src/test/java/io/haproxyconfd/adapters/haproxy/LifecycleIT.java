@@ -109,7 +109,7 @@ class LifecycleIT {
     java.nio.file.Path state = java.nio.file.Files.createTempDirectory("lifecycle-stop");
     HaproxySettings settings = onFreePorts(state);
     java.nio.file.Path pidFile = state.resolve("run/haproxy.pid");
-    HaproxyConfigurator c = (HaproxyConfigurator) HaproxyConfigurators.create(settings);
+    HaproxyConfigurator c = new HaproxyConfigurator(settings);
     c.start();
     long master = Long.parseLong(java.nio.file.Files.readString(pidFile).strip());
     // The race, made certain: a supervisor check waits for the lifecycle's lock while HAProxy is
