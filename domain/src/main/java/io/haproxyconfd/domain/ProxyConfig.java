@@ -42,12 +42,32 @@ public record ProxyConfig(long revision, List<HttpService> http, List<TcpService
     return routes;
   }
 
+  /** The HTTP service of that name; a binary search, since the services are sorted by name. */
   public Optional<HttpService> httpService(ServiceName name) {
-    return http.stream().filter(s -> s.name().equals(name)).findFirst();
+    return byName(http, HttpService::name, name);
   }
 
   public Optional<TcpService> tcpService(ServiceName name) {
-    return tcp.stream().filter(s -> s.name().equals(name)).findFirst();
+    return byName(tcp, TcpService::name, name);
+  }
+
+  private static <T> Optional<T> byName(
+      List<T> sorted, Function<T, ServiceName> nameOf, ServiceName name) {
+    int low = 0;
+    int high = sorted.size() - 1;
+    while (low <= high) {
+      int mid = (low + high) >>> 1;
+      int c = nameOf.apply(sorted.get(mid)).compareTo(name);
+      if (c == 0) {
+        return Optional.of(sorted.get(mid));
+      }
+      if (c < 0) {
+        low = mid + 1;
+      } else {
+        high = mid - 1;
+      }
+    }
+    return Optional.empty();
   }
 
   /** This config without the named services, HTTP or TCP: to set aside a service that breaks. */
