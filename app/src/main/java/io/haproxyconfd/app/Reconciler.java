@@ -104,6 +104,9 @@ final class Reconciler implements AutoCloseable {
   private LastGood lastParsedWith;
   private long keySignalsAtLastRead = -1;
 
+  /** Each service's parse, so that a pass parses only the services whose keys changed. */
+  private final ConfigParser.Memo memo = new ConfigParser.Memo();
+
   /** Each service's last good keys, as of the last apply; what a bad key falls back to. */
   private LastGood lastGood;
 
@@ -178,7 +181,24 @@ final class Reconciler implements AutoCloseable {
       KeySnapshot snapshot,
       ParseResult parsed,
       BackendAssignment.Result resolved,
-      Duration readTook) {}
+      Steps took) {}
+
+  /** How long each step of a read took: the keys, their parse, the backends. */
+  private record Steps(Duration keys, Duration parse, Duration backends) {
+    Duration total() {
+      return keys.plus(parse).plus(backends);
+    }
+
+    @Override
+    public String toString() {
+      return "keys "
+          + keys.toMillis()
+          + ", parse "
+          + parse.toMillis()
+          + ", backends "
+          + backends.toMillis();
+    }
+  }
 
   private void loop() {
     Duration backoff = Duration.ZERO;
@@ -311,12 +331,13 @@ final class Reconciler implements AutoCloseable {
     report(p.parsed().problems(), p.resolved().warnings(), result);
     if (result.outcome() != ApplyResult.Outcome.UNCHANGED) {
       LOG.info(
-          "revision {}: {} ({}) in {} ms (read {} ms, apply {} ms) after {}",
+          "revision {}: {} ({}) in {} ms (read {} ms: {}; apply {} ms) after {}",
           p.snapshot().revision(),
           result.outcome().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '),
           result.detail(),
           took.toMillis(),
-          p.readTook().toMillis(),
+          p.took().total().toMillis(),
+          p.took(),
           Duration.between(applyStarted, lastPassEnded).toMillis(),
           work.reason());
     }
@@ -332,6 +353,7 @@ final class Reconciler implements AutoCloseable {
     // bumps the count, and the read it asks for sees the change).
     boolean sameKeys = keysNow == keySignalsAtLastRead && lastSnapshot != null && !storeLost;
     KeySnapshot snapshot = sameKeys ? lastSnapshot : source.read(proxy);
+    Instant keysRead = clock.instant();
     lastSnapshot = snapshot;
     keySignalsAtLastRead = keysNow;
     if (storeLost) {
@@ -344,17 +366,17 @@ final class Reconciler implements AutoCloseable {
     ParseResult parsed =
         sameKeys && lastParsed != null && lastParsedWith == lastGood
             ? lastParsed
-            : ConfigParser.parse(snapshot, options.apply(started), lastGood);
+            : ConfigParser.parse(snapshot, options.apply(started), lastGood, memo);
     lastParsed = parsed;
     lastParsedWith = lastGood;
+    Instant parsedAt = clock.instant();
     Pipeline.Prepared prepared = Pipeline.from(snapshot, parsed, resolver);
-    return new Prepared(
-        signalsSeen,
-        started,
-        snapshot,
-        parsed,
-        prepared.resolved(),
-        Duration.between(started, clock.instant()));
+    Steps took =
+        new Steps(
+            Duration.between(started, keysRead),
+            Duration.between(keysRead, parsedAt),
+            Duration.between(parsedAt, clock.instant()));
+    return new Prepared(signalsSeen, started, snapshot, parsed, prepared.resolved(), took);
   }
 
   /** After an at-once pass: the batch is done unless more signals came while it was read. */

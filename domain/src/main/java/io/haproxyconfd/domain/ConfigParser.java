@@ -1,15 +1,19 @@
 package io.haproxyconfd.domain;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
@@ -37,40 +41,94 @@ public final class ConfigParser {
    * Problem.Effect#LAST_GOOD_KEPT}.
    */
   public static ParseResult parse(KeySnapshot snapshot, ParseOptions options, LastGood lastGood) {
-    Map<String, Map<String, KeySnapshot.Entry>> httpKeys = new TreeMap<>();
-    Map<String, Map<String, KeySnapshot.Entry>> tcpKeys = new TreeMap<>();
-    List<Problem> problems = new ArrayList<>();
-    snapshot
-        .entries()
-        .forEach(
-            (key, entry) -> {
-              String[] parts = key.split("/", 3);
-              boolean attribute = parts.length == 3 && !parts[1].isEmpty() && !parts[2].isEmpty();
-              if (parts[0].equals(KeyLayout.HTTP) && attribute) {
-                httpKeys.computeIfAbsent(parts[1], n -> new TreeMap<>()).put(parts[2], entry);
-              } else if (parts[0].equals(KeyLayout.TCP) && attribute) {
-                tcpKeys.computeIfAbsent(parts[1], n -> new TreeMap<>()).put(parts[2], entry);
-              } else if (parts[0].equals(SEED_CERTS)) {
-                // The seed's entrypoint made an empty 'certs' folder at start: only content
-                // is worth a word.
-                if (parts.length > 1 || !entry.value().isEmpty()) {
-                  problems.add(
-                      new Problem(
-                          key,
-                          "",
-                          "the seed image's certificate folder is not read: put each service's"
-                              + " PEM bundle in services/<name>/cert",
-                          Problem.Effect.WARNING));
-                }
-              } else if (!isFolderMarker(parts, entry.value())) {
-                problems.add(Problem.ignored(key, entry.value(), whyUnknown(parts)));
-              }
-            });
+    return parse(snapshot, options, lastGood, new Memo());
+  }
 
+  /**
+   * What parsing each service gave, kept from one parse to the next: a service whose keys, last
+   * good keys and options are those of the last parse gives what it gave then, so a parse after a
+   * change of a few keys parses only their services. The result is the one a parse without a memo
+   * gives (ConfigParserMemoTest checks it against random changes). Not thread-safe: one per loop.
+   */
+  public static final class Memo {
+    private Map<String, Built<?>> last = new HashMap<>();
+    private Map<String, Built<?>> now = new HashMap<>();
+    private ParseOptions options;
+    private final Grouping grouping = new Grouping();
+    private int reused;
+    private int parsed;
+
+    private void begin(ParseOptions pass) {
+      if (options == null || !options.parsesAs(pass)) {
+        last = new HashMap<>();
+      }
+      options = pass;
+      now = new HashMap<>();
+      reused = 0;
+      parsed = 0;
+    }
+
+    private Grouping group(SortedMap<String, KeySnapshot.Entry> entries) {
+      grouping.update(entries);
+      return grouping;
+    }
+
+    /** What {@code base} gave last time, if it is still what these inputs give. */
+    @SuppressWarnings("unchecked")
+    private <S> Built<S> lookup(
+        String base,
+        SortedMap<String, KeySnapshot.Entry> attrs,
+        Optional<SortedMap<String, KeySnapshot.Entry>> earlier,
+        java.time.Instant at) {
+      Built<?> b = last.get(base);
+      if (b != null
+          && b.attrs().equals(attrs)
+          && b.earlier().equals(earlier)
+          && at.isBefore(b.until())) {
+        now.put(base, b);
+        reused++;
+        return (Built<S>) b;
+      }
+      return null;
+    }
+
+    private void store(String base, Built<?> b) {
+      now.put(base, b);
+      parsed++;
+    }
+
+    /** Forgets the services this parse did not see. */
+    private void end() {
+      last = now;
+      now = new HashMap<>();
+    }
+
+    /** Services the last parse took from the memo, and services it parsed. */
+    public String lastParse() {
+      return reused + " reused, " + parsed + " parsed";
+    }
+  }
+
+  /** What parsing one service's keys gave, and until when it holds (a certificate's expiry). */
+  private record Built<S>(
+      SortedMap<String, KeySnapshot.Entry> attrs,
+      Optional<SortedMap<String, KeySnapshot.Entry>> earlier,
+      Optional<Candidate<S>> candidate,
+      List<Problem> problems,
+      Set<ServiceName> leftOut,
+      Optional<SortedMap<String, KeySnapshot.Entry>> good,
+      java.time.Instant until) {}
+
+  /** As {@link #parse(KeySnapshot, ParseOptions, LastGood)}, parsing again only what changed. */
+  public static ParseResult parse(
+      KeySnapshot snapshot, ParseOptions options, LastGood lastGood, Memo memo) {
+    memo.begin(options);
+    Grouping groups = memo.group(snapshot.entries());
+    List<Problem> problems = new ArrayList<>(groups.others.values());
     Set<ServiceName> leftOut = new HashSet<>();
-    Map<String, Map<String, KeySnapshot.Entry>> nextGood = new TreeMap<>();
+    TreeMap<String, SortedMap<String, KeySnapshot.Entry>> nextGood = new TreeMap<>();
     List<Candidate<HttpService>> http = new ArrayList<>();
-    httpKeys.forEach(
+    groups.http.forEach(
         (name, attrs) ->
             build(
                     KeyLayout.HTTP,
@@ -78,12 +136,14 @@ public final class ConfigParser {
                     attrs,
                     lastGood,
                     keys -> httpService(keys, options),
+                    options,
+                    memo,
                     problems,
                     leftOut,
                     nextGood)
                 .ifPresent(http::add));
     List<Candidate<TcpService>> tcp = new ArrayList<>();
-    tcpKeys.forEach(
+    groups.tcp.forEach(
         (name, attrs) ->
             build(
                     KeyLayout.TCP,
@@ -91,6 +151,8 @@ public final class ConfigParser {
                     attrs,
                     lastGood,
                     keys -> tcpService(keys, options),
+                    options,
+                    memo,
                     problems,
                     leftOut,
                     nextGood)
@@ -100,11 +162,122 @@ public final class ConfigParser {
     warnWhereTheSeedRoutedOtherwise(http, goodHttp, problems);
     List<TcpService> goodTcp = withoutPortClashes(tcp, options, problems, leftOut);
     problems.sort(Comparator.comparing(Problem::key).thenComparing(Problem::reason));
+    memo.end();
     return new ParseResult(
         new ProxyConfig(snapshot.revision(), goodHttp, goodTcp),
         problems,
         leftOut,
-        LastGood.of(nextGood));
+        LastGood.sharing(nextGood));
+  }
+
+  /**
+   * A snapshot's keys sorted into services (each service's keys relative to its folder, in maps
+   * that never change once made), and a problem for each key outside any service. Kept by the
+   * {@link Memo}: the next snapshot is compared key by key, and only the services with a changed
+   * key get a new map, so unchanged services keep the very map they had.
+   */
+  private static final class Grouping {
+    final TreeMap<String, SortedMap<String, KeySnapshot.Entry>> http = new TreeMap<>();
+    final TreeMap<String, SortedMap<String, KeySnapshot.Entry>> tcp = new TreeMap<>();
+    final TreeMap<String, Problem> others = new TreeMap<>();
+    private SortedMap<String, KeySnapshot.Entry> entries = Collections.emptySortedMap();
+
+    /** Brings the grouping from the last snapshot's keys to {@code next}. */
+    void update(SortedMap<String, KeySnapshot.Entry> next) {
+      if (next == entries) {
+        return;
+      }
+      Set<String> dirty = new TreeSet<>();
+      Iterator<Map.Entry<String, KeySnapshot.Entry>> was = entries.entrySet().iterator();
+      Iterator<Map.Entry<String, KeySnapshot.Entry>> is = next.entrySet().iterator();
+      Map.Entry<String, KeySnapshot.Entry> a = was.hasNext() ? was.next() : null;
+      Map.Entry<String, KeySnapshot.Entry> b = is.hasNext() ? is.next() : null;
+      while (a != null || b != null) {
+        int c = a == null ? 1 : b == null ? -1 : a.getKey().compareTo(b.getKey());
+        if (c < 0) {
+          changed(a.getKey(), null, dirty);
+          a = was.hasNext() ? was.next() : null;
+        } else if (c > 0) {
+          changed(b.getKey(), b.getValue(), dirty);
+          b = is.hasNext() ? is.next() : null;
+        } else {
+          if (!a.getValue().equals(b.getValue())) {
+            changed(b.getKey(), b.getValue(), dirty);
+          }
+          a = was.hasNext() ? was.next() : null;
+          b = is.hasNext() ? is.next() : null;
+        }
+      }
+      for (String folder : dirty) {
+        regroup(folder, next);
+      }
+      entries = next;
+    }
+
+    /**
+     * A key that came, changed or went ({@code entry} null): its service is marked for regrouping,
+     * or its own problem is made again.
+     */
+    private void changed(String key, KeySnapshot.Entry entry, Set<String> dirty) {
+      String[] parts = key.split("/", 3);
+      if (isAttribute(parts)) {
+        dirty.add(parts[0] + "/" + parts[1]);
+        return;
+      }
+      others.remove(key);
+      if (entry != null) {
+        otherProblem(key, parts, entry).ifPresent(p -> others.put(key, p));
+      }
+    }
+
+    /** The keys under one service's folder, as they are in {@code next}. */
+    private void regroup(String folder, SortedMap<String, KeySnapshot.Entry> next) {
+      String prefix = folder + "/";
+      TreeMap<String, KeySnapshot.Entry> attrs = new TreeMap<>();
+      next.subMap(prefix, folder + "0")
+          .forEach(
+              (key, entry) -> {
+                if (key.length() > prefix.length()) {
+                  attrs.put(key.substring(prefix.length()), entry);
+                }
+              });
+      String[] parts = folder.split("/", 2);
+      TreeMap<String, SortedMap<String, KeySnapshot.Entry>> of =
+          parts[0].equals(KeyLayout.HTTP) ? http : tcp;
+      if (attrs.isEmpty()) {
+        of.remove(parts[1]);
+      } else {
+        of.put(parts[1], Collections.unmodifiableSortedMap(attrs));
+      }
+    }
+
+    private static boolean isAttribute(String[] parts) {
+      return parts.length == 3
+          && !parts[1].isEmpty()
+          && !parts[2].isEmpty()
+          && (parts[0].equals(KeyLayout.HTTP) || parts[0].equals(KeyLayout.TCP));
+    }
+
+    /** What a key outside any service is worth saying, if anything. */
+    private static Optional<Problem> otherProblem(
+        String key, String[] parts, KeySnapshot.Entry entry) {
+      if (parts[0].equals(SEED_CERTS)) {
+        // The seed's entrypoint made an empty 'certs' folder at start: only content is worth a
+        // word.
+        return parts.length > 1 || !entry.value().isEmpty()
+            ? Optional.of(
+                new Problem(
+                    key,
+                    "",
+                    "the seed image's certificate folder is not read: put each service's PEM"
+                        + " bundle in services/<name>/cert",
+                    Problem.Effect.WARNING))
+            : Optional.empty();
+      }
+      return isFolderMarker(parts, entry.value())
+          ? Optional.empty()
+          : Optional.of(Problem.ignored(key, entry.value(), whyUnknown(parts)));
+    }
   }
 
   /**
@@ -114,48 +287,74 @@ public final class ConfigParser {
   private static <S> Optional<Candidate<S>> build(
       String folder,
       String name,
-      Map<String, KeySnapshot.Entry> attrs,
+      SortedMap<String, KeySnapshot.Entry> attrs,
       LastGood lastGood,
       Function<ServiceKeys, S> factory,
+      ParseOptions options,
+      Memo memo,
       List<Problem> problems,
       Set<ServiceName> leftOut,
-      Map<String, Map<String, KeySnapshot.Entry>> nextGood) {
+      Map<String, SortedMap<String, KeySnapshot.Entry>> nextGood) {
     String base = folder + "/" + name;
-    Optional<Map<String, KeySnapshot.Entry>> earlier =
-        lastGood.of(base).<Map<String, KeySnapshot.Entry>>map(m -> m).filter(m -> !m.equals(attrs));
+    Optional<SortedMap<String, KeySnapshot.Entry>> earlier =
+        lastGood.of(base).filter(m -> !m.equals(attrs));
+    Built<S> b = memo.lookup(base, attrs, earlier, options.now());
+    if (b == null) {
+      b = buildAgain(folder, name, attrs, earlier, factory);
+      memo.store(base, b);
+    }
+    problems.addAll(b.problems());
+    leftOut.addAll(b.leftOut());
+    b.good().ifPresent(good -> nextGood.put(base, good));
+    return b.candidate();
+  }
+
+  private static <S> Built<S> buildAgain(
+      String folder,
+      String name,
+      SortedMap<String, KeySnapshot.Entry> attrs,
+      Optional<SortedMap<String, KeySnapshot.Entry>> earlier,
+      Function<ServiceKeys, S> factory) {
     Problem.Effect effect =
         earlier.isPresent() ? Problem.Effect.LAST_GOOD_KEPT : Problem.Effect.SERVICE_LEFT_OUT;
     List<Problem> found = new ArrayList<>();
     Set<ServiceName> out = new HashSet<>();
-    Optional<Candidate<S>> built =
-        new ServiceKeys(folder, name, attrs, earlier, effect, found, out).build(factory);
+    ServiceKeys keys = new ServiceKeys(folder, name, attrs, earlier, effect, found, out);
+    Optional<Candidate<S>> built = keys.build(factory);
+    java.time.Instant until = keys.until;
+    Optional<SortedMap<String, KeySnapshot.Entry>> good = Optional.empty();
     if (built.isPresent()) {
-      nextGood.put(base, attrs);
+      good = Optional.of(attrs);
     } else if (earlier.isPresent()) {
-      built =
+      ServiceKeys fallback =
           new ServiceKeys(
-                  folder,
-                  name,
-                  earlier.get(),
-                  Optional.empty(),
-                  effect,
-                  new ArrayList<>(),
-                  new HashSet<>())
-              .build(factory);
+              folder,
+              name,
+              earlier.get(),
+              Optional.empty(),
+              effect,
+              new ArrayList<>(),
+              new HashSet<>());
+      built = fallback.build(factory);
+      until = min(until, fallback.until);
       if (built.isPresent()) {
-        nextGood.put(base, earlier.get());
+        good = earlier;
         out.clear();
       } else {
         // The last good keys no longer parse either (a setting changed): plain left out.
         found.clear();
-        new ServiceKeys(
-                folder, name, attrs, Optional.empty(), Problem.Effect.SERVICE_LEFT_OUT, found, out)
-            .build(factory);
+        ServiceKeys plain =
+            new ServiceKeys(
+                folder, name, attrs, Optional.empty(), Problem.Effect.SERVICE_LEFT_OUT, found, out);
+        plain.build(factory);
+        until = min(until, plain.until);
       }
     }
-    problems.addAll(found);
-    leftOut.addAll(out);
-    return built;
+    return new Built<>(attrs, earlier, built, List.copyOf(found), Set.copyOf(out), good, until);
+  }
+
+  private static java.time.Instant min(java.time.Instant a, java.time.Instant b) {
+    return a.isBefore(b) ? a : b;
   }
 
   /** Backend keys one service may hold: above it, the service is refused by its folder. */
@@ -211,6 +410,8 @@ public final class ConfigParser {
     Optional<Port> port = keys.parse("port", List.of(), Port::parse);
     Optional<Certificate> cert =
         keys.parseOrIgnore("cert", Certificate::parse, "the service is served on HTTP only");
+    // Whether it has expired is read from the clock: the parse holds until it would say otherwise.
+    cert.filter(c -> !c.isExpiredAt(options.now())).ifPresent(c -> keys.holdsUntil(c.notAfter()));
     cert.filter(c -> c.isExpiredAt(options.now()))
         .ifPresent(
             c ->
@@ -330,7 +531,8 @@ public final class ConfigParser {
   private static List<HttpService> withoutRouteClashes(
       List<Candidate<HttpService>> candidates, List<Problem> problems, Set<ServiceName> leftOut) {
     List<HttpService> accepted = new ArrayList<>();
-    Map<Route.Match, String> owners = new HashMap<>();
+    // The key a route came from is spelt out only when another service's route clashes with it.
+    Map<Route.Match, Owner> owners = new HashMap<>();
     for (Candidate<HttpService> c : sorted(candidates, s -> s.name())) {
       List<Route> routes = c.service.routes();
       List<Route> clashing = routes.stream().filter(r -> owners.containsKey(r.match())).toList();
@@ -346,7 +548,7 @@ public final class ConfigParser {
                     + "' of "
                     + key
                     + " is already served through "
-                    + owners.get(r.match())
+                    + owners.get(r.match()).key()
                     + ", which was there first"
                     + (nothingLeft ? "" : "; only this route is left out"),
                 nothingLeft ? Problem.Effect.SERVICE_LEFT_OUT : Problem.Effect.KEY_IGNORED));
@@ -360,10 +562,19 @@ public final class ConfigParser {
               ? c.service
               : c.service.withholding(
                   clashing.stream().map(Route::match).collect(java.util.stream.Collectors.toSet()));
-      service.routes().forEach(r -> owners.put(r.match(), c.keys.apply(r)));
+      for (Route r : clashing.isEmpty() ? routes : service.routes()) {
+        owners.put(r.match(), new Owner(c, r));
+      }
       accepted.add(service);
     }
     return accepted;
+  }
+
+  /** The service a route was given to, and the route: its keys, when a clash must name them. */
+  private record Owner(Candidate<HttpService> candidate, Route route) {
+    String key() {
+      return candidate.keys.apply(route);
+    }
   }
 
   /**
@@ -375,6 +586,9 @@ public final class ConfigParser {
    */
   private static void warnWhereTheSeedRoutedOtherwise(
       List<Candidate<HttpService>> candidates, List<HttpService> served, List<Problem> problems) {
+    if (served.stream().allMatch(s -> !s.hosts().isEmpty())) {
+      return; // no service routes by path alone
+    }
     Map<ServiceName, Candidate<HttpService>> byName = new HashMap<>();
     candidates.forEach(c -> byName.put(c.service.name(), c));
     List<Route> wholeHosts =
@@ -481,13 +695,16 @@ public final class ConfigParser {
     private final String base;
     private final String rawName;
     private final Map<String, KeySnapshot.Entry> attrs;
-    private final Optional<Map<String, KeySnapshot.Entry>> earlier;
+    private final Optional<? extends Map<String, KeySnapshot.Entry>> earlier;
     private final Problem.Effect leftOutEffect;
     private final List<Problem> problems;
     private final Set<ServiceName> leftOut;
     private final Set<String> taken = new HashSet<>();
     private ServiceName name;
     private boolean sound = true;
+
+    /** When what these keys parse to may change without a key changing: a certificate expires. */
+    private java.time.Instant until = java.time.Instant.MAX;
 
     /**
      * @param earlier the service's last good keys, when they differ from {@code attrs}: a backend
@@ -498,7 +715,7 @@ public final class ConfigParser {
         String folder,
         String rawName,
         Map<String, KeySnapshot.Entry> attrs,
-        Optional<Map<String, KeySnapshot.Entry>> earlier,
+        Optional<? extends Map<String, KeySnapshot.Entry>> earlier,
         Problem.Effect leftOutEffect,
         List<Problem> problems,
         Set<ServiceName> leftOut) {
@@ -536,6 +753,10 @@ public final class ConfigParser {
 
     ServiceName name() {
       return name;
+    }
+
+    void holdsUntil(java.time.Instant t) {
+      until = min(until, t);
     }
 
     boolean isSound() {

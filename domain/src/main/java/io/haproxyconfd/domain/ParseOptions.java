@@ -54,6 +54,14 @@ public record ParseOptions(
   }
 
   /** With these ports reserved, in place of the seed image's. */
+  /** Whether these options parse keys as {@code other} does: the same in all but the time. */
+  public boolean parsesAs(ParseOptions other) {
+    return reservedPorts.equals(other.reservedPorts)
+        && discovery == other.discovery
+        && customSettingsAllowed == other.customSettingsAllowed
+        && agentHostNames == other.agentHostNames;
+  }
+
   public ParseOptions withReservedPorts(Map<Port, String> ports) {
     return new ParseOptions(ports, discovery, customSettingsAllowed, now, agentHostNames);
   }

@@ -1,0 +1,95 @@
+package io.haproxyconfd.domain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A parse that reuses what it parsed before must give what a parse from nothing gives: checked
+ * after each of 1,000 random changes, bad values, clashes and deletions included, with the last
+ * good keys sometimes kept back or lost as the loop would.
+ */
+class ConfigParserMemoTest {
+  private static final List<String> HTTP_KEYS =
+      List.of("domain", "url_beg", "port", "balance", "keep_path", "custom_settings", "w1", "w2");
+  private static final Map<String, List<String>> VALUES =
+      Map.of(
+          "domain", List.of("a.example.org", "b.example.org", "*.example.org", "bad host!"),
+          "url_beg", List.of("/", "/api", "no-slash"),
+          "port", List.of("80", "8080", "80x"),
+          "balance", List.of("leastconn", "source", "bogus"),
+          "keep_path", List.of("true", "false", "maybe"),
+          "custom_settings", List.of("timeout server 5s", "bind :1\nfrontend x"),
+          "w1", List.of("10.0.0.1:80", "10.0.0.2:80", "nope"),
+          "w2", List.of("10.0.0.3:80", "[::1]:80", "10.0.0.1"),
+          "external_port", List.of("5432", "5433", "99999"));
+
+  @Test
+  void a_memo_parse_equals_a_fresh_parse_after_every_change() {
+    Random random = new Random(17);
+    TreeMap<String, KeySnapshot.Entry> keys = new TreeMap<>();
+    ConfigParser.Memo memo = new ConfigParser.Memo();
+    LastGood good = LastGood.NONE;
+    ParseOptions options = Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS);
+    int reused = 0;
+    for (int revision = 1; revision <= 1000; revision++) {
+      change(random, keys, revision);
+      if (revision % 250 == 0) {
+        options = options.withCustomSettingsAllowed(!options.customSettingsAllowed());
+      }
+      KeySnapshot snapshot = new KeySnapshot(revision, keys);
+      ParseOptions at = options;
+      ParseResult fresh = ConfigParser.parse(snapshot, at, good);
+      ParseResult kept = ConfigParser.parse(snapshot, at, good, memo);
+      assertEquals(fresh, kept, "after change " + revision + " to " + keys);
+      reused += Integer.parseInt(memo.lastParse().split(" ")[0]);
+      // The loop keeps the last good keys only when the proxy took the config; and a daemon that
+      // lost its last-good file starts from none.
+      int fate = random.nextInt(40);
+      good = fate == 0 ? LastGood.NONE : fate < 8 ? good : kept.lastGood();
+    }
+    assertTrue(reused > 10_000, "the memo was used: " + reused + " services reused");
+  }
+
+  /** Sets, changes or deletes one key of one of 40 services, or deletes a whole service. */
+  private static void change(Random random, Map<String, KeySnapshot.Entry> keys, int revision) {
+    boolean tcp = random.nextInt(4) == 0;
+    String folder = (tcp ? "tcp-services/t" : "services/s") + random.nextInt(tcp ? 10 : 30);
+    if (random.nextInt(20) == 0) {
+      keys.keySet().removeIf(k -> k.startsWith(folder + "/"));
+      return;
+    }
+    List<String> names = tcp ? List.of("external_port", "w1", "w2") : HTTP_KEYS;
+    String key = folder + "/" + names.get(random.nextInt(names.size()));
+    if (random.nextInt(6) == 0) {
+      keys.remove(key);
+      return;
+    }
+    List<String> values = VALUES.get(key.substring(key.lastIndexOf('/') + 1));
+    String value = values.get(random.nextInt(values.size()));
+    KeySnapshot.Entry old = keys.get(key);
+    keys.put(key, new KeySnapshot.Entry(value, old == null ? revision : old.createRevision()));
+  }
+
+  @Test
+  void a_certificate_that_expires_is_parsed_again_though_no_key_changed() {
+    KeySnapshot snapshot =
+        Keys.of(
+                "services/web/domain", "old.example.org",
+                "services/web/port", "80",
+                "services/web/cert", TestCertificates.rsa("old.example.org"))
+            .snapshot();
+    ConfigParser.Memo memo = new ConfigParser.Memo();
+    ParseResult before = ConfigParser.parse(snapshot, Keys.DNS, LastGood.NONE, memo);
+    assertTrue(before.problems().isEmpty(), before.problems().toString());
+    ParseOptions later = ParseOptions.defaults(Keys.NOW.plusSeconds(400L * 86400));
+    ParseResult after = ConfigParser.parse(snapshot, later, LastGood.NONE, memo);
+    assertEquals(ConfigParser.parse(snapshot, later, LastGood.NONE), after);
+    assertEquals(1, after.problems().size(), "the expiry is told: " + after.problems());
+  }
+}
