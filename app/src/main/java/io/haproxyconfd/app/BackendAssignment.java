@@ -26,23 +26,27 @@ final class BackendAssignment {
    *     source refused (an ACL): backends it does not know are never taken for no backends
    */
   static Result assign(ProxyConfig config, BackendResolver resolver) throws StoreException {
-    Set<BackendQuery> queries = new HashSet<>();
-    config.http().forEach(s -> queries.add(query(s)));
-    config.tcp().forEach(s -> queries.add(query(s)));
+    List<BackendQuery> httpQueries = config.http().stream().map(BackendAssignment::query).toList();
+    List<BackendQuery> tcpQueries = config.tcp().stream().map(BackendAssignment::query).toList();
+    Set<BackendQuery> queries = new HashSet<>(httpQueries);
+    queries.addAll(tcpQueries);
     Map<BackendQuery, Resolution> answers = resolver.resolve(queries);
     List<String> warnings = new ArrayList<>();
     List<String> refusals = new ArrayList<>();
     List<HttpService> http = new ArrayList<>();
-    for (HttpService s : config.http()) {
-      Resolution r = answers.get(query(s));
+    for (int i = 0; i < httpQueries.size(); i++) {
+      HttpService s = config.http().get(i);
+      Resolution r = answers.get(httpQueries.get(i));
       note(KeyLayout.http(s.name()), r, warnings, refusals);
-      http.add(s.withBackends(r.backends()));
+      // The same backends keep the same service: nothing to copy, and quick to compare.
+      http.add(r.backends().equals(s.backends()) ? s : s.withBackends(r.backends()));
     }
     List<TcpService> tcp = new ArrayList<>();
-    for (TcpService s : config.tcp()) {
-      Resolution r = answers.get(query(s));
+    for (int i = 0; i < tcpQueries.size(); i++) {
+      TcpService s = config.tcp().get(i);
+      Resolution r = answers.get(tcpQueries.get(i));
       note(KeyLayout.tcp(s.name()), r, warnings, refusals);
-      tcp.add(s.withBackends(r.backends()));
+      tcp.add(r.backends().equals(s.backends()) ? s : s.withBackends(r.backends()));
     }
     if (!refusals.isEmpty()) {
       throw StoreException.refused(

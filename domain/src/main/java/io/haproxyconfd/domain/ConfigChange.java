@@ -11,8 +11,10 @@ import java.util.TreeSet;
  * of backends alone, or of routes alone, may need no reload.
  *
  * @param servicesWithNewBackends the services whose backend set changed (for every kind)
+ * @param servicesWithNewRoutes the existing HTTP services whose routing changed (for every kind)
  */
-public record ConfigChange(Kind kind, Set<ServiceName> servicesWithNewBackends) {
+public record ConfigChange(
+    Kind kind, Set<ServiceName> servicesWithNewBackends, Set<ServiceName> servicesWithNewRoutes) {
 
   /** The kinds of change, cheapest to apply first. */
   public enum Kind {
@@ -33,23 +35,27 @@ public record ConfigChange(Kind kind, Set<ServiceName> servicesWithNewBackends) 
   public ConfigChange {
     Objects.requireNonNull(kind, "kind");
     servicesWithNewBackends = Set.copyOf(servicesWithNewBackends);
+    servicesWithNewRoutes = Set.copyOf(servicesWithNewRoutes);
   }
 
   /** Compares service by service; builds no config, so it stays cheap at thousands of services. */
   public static ConfigChange between(ProxyConfig applied, ProxyConfig desired) {
     Set<ServiceName> changed = new TreeSet<>();
+    Set<ServiceName> rerouted = new TreeSet<>();
     boolean structural =
         applied.http().size() != desired.http().size()
             || applied.tcp().size() != desired.tcp().size();
-    boolean routes = false;
     Map<ServiceName, HttpService> httpBefore = new HashMap<>();
     applied.http().forEach(s -> httpBefore.put(s.name(), s));
     for (HttpService s : desired.http()) {
       HttpService old = httpBefore.remove(s.name());
+      if (old == s) {
+        continue; // the very same service: an unchanged one, handed on as it was
+      }
       if (old == null || !old.policy().equals(s.policy())) {
         structural = true;
       } else if (!old.routing().equals(s.routing())) {
-        routes = true;
+        rerouted.add(s.name());
       }
       if (old == null || !old.backends().equals(s.backends())) {
         changed.add(s.name());
@@ -60,6 +66,9 @@ public record ConfigChange(Kind kind, Set<ServiceName> servicesWithNewBackends) 
     applied.tcp().forEach(s -> tcpBefore.put(s.name(), s));
     for (TcpService s : desired.tcp()) {
       TcpService old = tcpBefore.remove(s.name());
+      if (old == s) {
+        continue;
+      }
       if (old == null
           || !old.externalPort().equals(s.externalPort())
           || old.balance() != s.balance()) {
@@ -71,11 +80,12 @@ public record ConfigChange(Kind kind, Set<ServiceName> servicesWithNewBackends) 
     }
     changed.addAll(tcpBefore.keySet());
     structural |= !httpBefore.isEmpty() || !tcpBefore.isEmpty();
+    boolean routes = !rerouted.isEmpty();
     structural |= routes && !changed.isEmpty();
     Kind kind =
         structural
             ? Kind.STRUCTURAL
             : routes ? Kind.ROUTES_ONLY : changed.isEmpty() ? Kind.NONE : Kind.BACKENDS_ONLY;
-    return new ConfigChange(kind, changed);
+    return new ConfigChange(kind, changed, rerouted);
   }
 }

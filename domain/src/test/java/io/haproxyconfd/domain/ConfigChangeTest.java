@@ -40,7 +40,8 @@ class ConfigChangeTest {
   @Test
   void the_same_config_at_another_revision_is_no_change() {
     ProxyConfig later = new ProxyConfig(99, BASE.http(), BASE.tcp());
-    assertEquals(new ConfigChange(Kind.NONE, Set.of()), ConfigChange.between(BASE, later));
+    assertEquals(
+        new ConfigChange(Kind.NONE, Set.of(), Set.of()), ConfigChange.between(BASE, later));
   }
 
   @Test
@@ -54,7 +55,8 @@ class ConfigChangeTest {
                 web.withBackends(List.of(Backend.of("10.0.0.1", 80), Backend.of("10.0.0.2", 80)))),
             List.of(db.withBackends(List.of())));
     assertEquals(
-        new ConfigChange(Kind.BACKENDS_ONLY, Set.of(ServiceName.of("web"), ServiceName.of("db"))),
+        new ConfigChange(
+            Kind.BACKENDS_ONLY, Set.of(ServiceName.of("web"), ServiceName.of("db")), Set.of()),
         ConfigChange.between(BASE, scaled));
   }
 
@@ -62,7 +64,8 @@ class ConfigChangeTest {
   void new_hosts_or_paths_of_an_existing_service_are_routes_only() {
     ProxyConfig moreHosts = parse("services/web/domain", "example.org,www.example.org");
     assertEquals(
-        new ConfigChange(Kind.ROUTES_ONLY, Set.of()), ConfigChange.between(BASE, moreHosts));
+        new ConfigChange(Kind.ROUTES_ONLY, Set.of(), Set.of(ServiceName.of("web"))),
+        ConfigChange.between(BASE, moreHosts));
     ProxyConfig aPath = parse("services/web/url_beg", "/api");
     assertEquals(Kind.ROUTES_ONLY, ConfigChange.between(BASE, aPath).kind());
     HttpService web = BASE.http().get(0);
@@ -81,7 +84,8 @@ class ConfigChangeTest {
             "services/web/w-1",
             "10.0.0.2:80");
     assertEquals(
-        new ConfigChange(Kind.STRUCTURAL, Set.of(ServiceName.of("web"))),
+        new ConfigChange(
+            Kind.STRUCTURAL, Set.of(ServiceName.of("web")), Set.of(ServiceName.of("web"))),
         ConfigChange.between(BASE, both));
   }
 

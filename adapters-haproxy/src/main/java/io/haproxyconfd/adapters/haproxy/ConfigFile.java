@@ -18,11 +18,12 @@ import org.slf4j.LoggerFactory;
  * haproxy.cfg in the state directory: what HAProxy is started and reloaded on, and so always the
  * last good config with the current addresses in it.
  *
- * <p>A reload writes it at once ({@link #commit}). A runtime change writes it later, off the apply
- * path ({@link #later}): once changes have been quiet for {@link #QUIET}, or at the latest {@link
- * #MAX_DELAY} after the first unwritten one. A burst of backend changes is rendered once, and no
- * render competes for the CPU with the requests a change has just redirected. Before HAProxy is
- * started again, {@link #writeNow} brings the file up to date.
+ * <p>A reload writes it at once ({@link #commit}). A runtime change writes it, and the map files of
+ * its generation, later, off the apply path ({@link #later}): once changes have been quiet for
+ * {@link #QUIET}, or at the latest {@link #MAX_DELAY} after the first unwritten one. A burst of
+ * backend changes is rendered once, and no render competes for the CPU with the requests a change
+ * has just redirected. Before HAProxy is started again, {@link #writeNow} brings the file up to
+ * date.
  */
 final class ConfigFile implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigFile.class);
@@ -30,9 +31,12 @@ final class ConfigFile implements AutoCloseable {
   static final Duration QUIET = Duration.ofMillis(200);
   static final Duration MAX_DELAY = Duration.ofSeconds(2);
 
-  /** Renders a state whose servers sit in {@code slots}, its files in generation {@code dir}. */
+  /**
+   * Writes the files of generation {@code dir} that follow a runtime change (the maps) and renders
+   * the config of a state whose servers sit in {@code slots}.
+   */
   interface Rendering {
-    String render(ProxyConfig config, Slots slots, Path dir);
+    String render(ProxyConfig config, Slots slots, Path dir) throws IOException;
   }
 
   private final Path file;

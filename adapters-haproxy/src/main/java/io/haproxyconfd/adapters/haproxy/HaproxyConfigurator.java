@@ -17,7 +17,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -73,7 +72,10 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     this.configFile =
         new ConfigFile(
             settings.stateDir().resolve("haproxy.cfg"),
-            (config, slots, dir) -> renderer.render(plan(config, slots, cookieKey, dir)));
+            (config, slots, dir) -> {
+              Generation.writeMaps(dir, Plan.mapContents(config));
+              return renderer.render(plan(config, slots, cookieKey, dir));
+            });
     this.supervisor = new Supervisor(process, configFile);
     this.runtime = new RuntimeUpdates(process.admin());
   }
@@ -133,8 +135,8 @@ final class HaproxyConfigurator implements ProxyConfigurator {
       Optional<String> done =
           switch (change.kind()) {
             case NONE -> Optional.of("no change");
-            case BACKENDS_ONLY -> updateServers(effective);
-            case ROUTES_ONLY -> updateRoutes(effective);
+            case BACKENDS_ONLY -> updateServers(effective, change.servicesWithNewBackends());
+            case ROUTES_ONLY -> updateRoutes(effective, change.servicesWithNewRoutes());
             case STRUCTURAL -> Optional.empty();
           };
       if (done.isPresent()) {
@@ -153,9 +155,9 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     return new ApplyResult(outcome, desired.revision(), refusals.problems(), detail);
   }
 
-  /** New server sets into their slots; empty when a reload is needed. */
-  private Optional<String> updateServers(ProxyConfig effective) {
-    Optional<Slots.Update> update = slots.update(Plan.servers(effective));
+  /** New server sets of the {@code changed} services into their slots; empty for a reload. */
+  private Optional<String> updateServers(ProxyConfig effective, Set<ServiceName> changed) {
+    Optional<Slots.Update> update = slots.update(Plan.servers(effective, changed));
     if (update.isEmpty() || !runtime.servers(update.get().changes())) {
       return Optional.empty();
     }
@@ -166,29 +168,28 @@ final class HaproxyConfigurator implements ProxyConfigurator {
   }
 
   /**
-   * New routes of existing services into the maps; empty when a reload is needed: a line that
-   * {@link RuntimeUpdates#mapCommands} cannot add, or a backend's path rewrites that change with
-   * its path rules.
+   * New routes of the {@code rerouted} services into the maps; empty when a reload is needed: a
+   * line that {@link RuntimeUpdates#mapCommands} cannot add, or a backend's path rewrites that
+   * change with its path rules. Only those services' map lines are compared; the map files on disk
+   * follow with haproxy.cfg, off the apply path.
    */
-  private Optional<String> updateRoutes(ProxyConfig effective) {
-    for (HttpService s : effective.http()) {
-      HttpService before = applied.httpService(s.name()).orElseThrow();
-      if (!Plan.rewrites(before).equals(Plan.rewrites(s))) {
+  private Optional<String> updateRoutes(ProxyConfig effective, Set<ServiceName> rerouted) {
+    List<HttpService> before = new ArrayList<>();
+    List<HttpService> after = new ArrayList<>();
+    for (ServiceName name : rerouted) {
+      HttpService was = applied.httpService(name).orElseThrow();
+      HttpService is = effective.httpService(name).orElseThrow();
+      if (!Plan.rewrites(was).equals(Plan.rewrites(is))) {
         return Optional.empty();
       }
+      before.add(was);
+      after.add(is);
     }
     Path dir = Generation.dir(settings.stateDir(), generation);
-    Map<String, List<String>> after = Plan.mapContents(effective);
     Optional<List<String>> commands =
-        RuntimeUpdates.mapCommands(dir.resolve("maps"), Plan.mapContents(applied), after);
+        RuntimeUpdates.mapCommands(
+            dir.resolve("maps"), Plan.mapContents(before), Plan.mapContents(after));
     if (commands.isEmpty() || !runtime.send(commands.get())) {
-      return Optional.empty();
-    }
-    try {
-      Generation.writeMaps(dir, after);
-    } catch (IOException e) {
-      // HAProxy serves the change; a reload on the old map files would undo it.
-      LOG.error("could not write the map files: {}; reloading", e.getMessage());
       return Optional.empty();
     }
     configFile.later(effective, slots, dir);

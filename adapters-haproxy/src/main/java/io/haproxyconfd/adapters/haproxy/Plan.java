@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -205,11 +206,22 @@ public record Plan(
    * Map file contents for a config: one {@code key backend} line per route, most specific first.
    */
   static Map<String, List<String>> mapContents(ProxyConfig config) {
+    return mapLines(config.routes());
+  }
+
+  /** The map lines of these services' routes, in no particular order: to compare, not to write. */
+  static Map<String, List<String>> mapContents(List<HttpService> services) {
+    List<Route> routes = new ArrayList<>();
+    services.forEach(s -> routes.addAll(s.routes()));
+    return mapLines(routes);
+  }
+
+  private static Map<String, List<String>> mapLines(List<Route> routes) {
     Map<String, List<String>> maps = new LinkedHashMap<>();
     for (MapFile m : MapFile.values()) {
       maps.put(m.file, new ArrayList<>());
     }
-    for (Route r : config.routes()) {
+    for (Route r : routes) {
       var entry = mapEntry(r);
       maps.get(entry.getKey().file).add(entry.getValue() + " http-" + r.service());
     }
@@ -241,6 +253,16 @@ public record Plan(
           .forEach(p -> rewrites.add("^" + escapeRegex(stripTrailingSlash(p)) + "/?(.*)$"));
     }
     return rewrites;
+  }
+
+  /** The servers of the backends and TCP listeners of the {@code named} services only. */
+  static Map<String, List<Backend>> servers(ProxyConfig config, Set<ServiceName> named) {
+    Map<String, List<Backend>> servers = new TreeMap<>();
+    for (ServiceName name : named) {
+      config.httpService(name).ifPresent(s -> servers.put(httpBackendName(s), s.backends()));
+      config.tcpService(name).ifPresent(s -> servers.put(tcpListenName(s), s.backends()));
+    }
+    return servers;
   }
 
   /** The servers of each backend ({@code http-<name>}) and TCP listener ({@code tcp-<name>}). */

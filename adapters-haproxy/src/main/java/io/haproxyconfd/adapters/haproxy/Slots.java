@@ -69,15 +69,16 @@ final class Slots {
   }
 
   /**
-   * Moves to new server sets keeping every unchanged server in its slot.
+   * Moves the backends named in {@code changed} to new server sets, keeping every unchanged server
+   * in its slot; the other backends keep theirs. The work is in proportion to {@code changed}.
    *
-   * @return the new table and the slot changes, or empty when some backend has too few slots (then
-   *     a reload with a fresh table is needed) or is unknown
+   * @return the new table and the slot changes, or empty when a backend has too few slots (then a
+   *     reload with a fresh table is needed) or is unknown
    */
-  Optional<Update> update(Map<String, List<Backend>> servers) {
-    Map<String, List<Optional<Backend>>> next = new TreeMap<>();
+  Optional<Update> update(Map<String, List<Backend>> changed) {
+    Map<String, List<Optional<Backend>>> next = new TreeMap<>(table);
     List<Change> changes = new ArrayList<>();
-    for (var e : servers.entrySet()) {
+    for (var e : changed.entrySet()) {
       List<Optional<Backend>> current = table.get(e.getKey());
       if (current == null || e.getValue().size() > current.size()) {
         return Optional.empty();
@@ -101,9 +102,6 @@ final class Slots {
       }
       freed.forEach(i -> changes.add(new Change(e.getKey(), i, Optional.empty())));
       next.put(e.getKey(), slots);
-    }
-    if (!next.keySet().equals(table.keySet())) {
-      return Optional.empty();
     }
     return Optional.of(new Update(new Slots(next), changes));
   }

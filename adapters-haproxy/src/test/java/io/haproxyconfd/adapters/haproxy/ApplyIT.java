@@ -232,15 +232,12 @@ class ApplyIT {
     assertEquals(Outcome.RUNTIME_UPDATE, removed.outcome(), removed.toString());
     assertEquals("503", Integer.toString(RawHttp.get(haproxy.http(), "example.org", "/").status()));
     assertEquals(workers, haproxy.workers());
-    assertTrue(
-        Files.readString(
-                haproxy
-                    .stateDir()
-                    .resolve("gen")
-                    .resolve(lastGeneration())
-                    .resolve("maps/host.map"))
-            .equals("new.example.org http-web\n"),
-        "the map file on disk follows, for the next reload");
+    java.nio.file.Path hostMap =
+        haproxy.stateDir().resolve("gen").resolve(lastGeneration()).resolve("maps/host.map");
+    io.haproxyconfd.domain.Await.until(
+        java.time.Duration.ofSeconds(5),
+        "the map file on disk follows, for the next restart",
+        () -> Files.readString(hostMap).equals("new.example.org http-web\n"));
   }
 
   @Test

@@ -105,6 +105,31 @@ class LifecycleIT {
   }
 
   @Test
+  void haproxy_killed_right_after_a_route_change_comes_back_with_that_route() throws Exception {
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    var added =
+        haproxy.apply(
+            "services/web/domain",
+            "example.org,new.example.org",
+            "services/web/w1",
+            a.backend().toString());
+    assertEquals(ApplyResult.Outcome.RUNTIME_UPDATE, added.outcome());
+    long master = masterPid();
+    for (long worker : haproxy.workers()) {
+      ProcessHandle.of(worker).ifPresent(ProcessHandle::destroyForcibly);
+    }
+    ProcessHandle.of(master).orElseThrow().destroyForcibly();
+    Await.until(
+        Duration.ofSeconds(5),
+        "a new HAProxy serves the new host, though the map files were not yet written",
+        () ->
+            masterPid() != master
+                && RawHttp.get(haproxy.http(), "new.example.org", "/")
+                    .body()
+                    .startsWith("backend=a"));
+  }
+
+  @Test
   void stopping_stops_haproxy_for_good_no_supervisor_check_starts_it_again() throws Exception {
     java.nio.file.Path state = java.nio.file.Files.createTempDirectory("lifecycle-stop");
     HaproxySettings settings = onFreePorts(state);

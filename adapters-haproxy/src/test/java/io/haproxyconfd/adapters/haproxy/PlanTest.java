@@ -128,6 +128,10 @@ class PlanTest {
     List<Backend> five = List.of(a, b, c, Backend.of("10.0.0.4", 80), Backend.of("10.0.0.5", 80));
     assertTrue(slots.update(Map.of("http-web", five)).isEmpty(), "more servers than slots: reload");
     assertTrue(slots.update(Map.of("http-other", List.of(a))).isEmpty(), "unknown backend: reload");
+    Slots two = Slots.fresh(Map.of("http-web", List.of(a), "http-api", List.of(b)));
+    Slots.Update one = two.update(Map.of("http-api", List.of(c))).orElseThrow();
+    assertEquals(List.of(new Slots.Change("http-api", 0, Optional.of(c))), one.changes());
+    assertEquals(Optional.of(a), one.slots().of("http-web").get(0), "the other backend keeps its");
   }
 
   @Test
