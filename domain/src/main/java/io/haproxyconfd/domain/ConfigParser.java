@@ -81,9 +81,11 @@ public final class ConfigParser {
         Optional<SortedMap<String, KeySnapshot.Entry>> earlier,
         java.time.Instant at) {
       Built<?> b = last.get(base);
+      // Parsed at b.at(), it holds until b.until(): a clock set back before it parses again.
       if (b != null
           && b.attrs().equals(attrs)
           && b.earlier().equals(earlier)
+          && !at.isBefore(b.at())
           && at.isBefore(b.until())) {
         now.put(base, b);
         reused++;
@@ -117,6 +119,7 @@ public final class ConfigParser {
       List<Problem> problems,
       Set<ServiceName> leftOut,
       Optional<SortedMap<String, KeySnapshot.Entry>> good,
+      java.time.Instant at,
       java.time.Instant until) {}
 
   /** As {@link #parse(KeySnapshot, ParseOptions, LastGood)}, parsing again only what changed. */
@@ -300,7 +303,7 @@ public final class ConfigParser {
         lastGood.of(base).filter(m -> !m.equals(attrs));
     Built<S> b = memo.lookup(base, attrs, earlier, options.now());
     if (b == null) {
-      b = buildAgain(folder, name, attrs, earlier, factory);
+      b = buildAgain(folder, name, attrs, earlier, factory, options.now());
       memo.store(base, b);
     }
     problems.addAll(b.problems());
@@ -314,7 +317,8 @@ public final class ConfigParser {
       String name,
       SortedMap<String, KeySnapshot.Entry> attrs,
       Optional<SortedMap<String, KeySnapshot.Entry>> earlier,
-      Function<ServiceKeys, S> factory) {
+      Function<ServiceKeys, S> factory,
+      java.time.Instant at) {
     Problem.Effect effect =
         earlier.isPresent() ? Problem.Effect.LAST_GOOD_KEPT : Problem.Effect.SERVICE_LEFT_OUT;
     List<Problem> found = new ArrayList<>();
@@ -350,7 +354,7 @@ public final class ConfigParser {
         until = min(until, plain.until);
       }
     }
-    return new Built<>(attrs, earlier, built, List.copyOf(found), Set.copyOf(out), good, until);
+    return new Built<>(attrs, earlier, built, List.copyOf(found), Set.copyOf(out), good, at, until);
   }
 
   private static java.time.Instant min(java.time.Instant a, java.time.Instant b) {

@@ -53,7 +53,6 @@ public record ParseOptions(
     return ports;
   }
 
-  /** With these ports reserved, in place of the seed image's. */
   /** Whether these options parse keys as {@code other} does: the same in all but the time. */
   public boolean parsesAs(ParseOptions other) {
     return reservedPorts.equals(other.reservedPorts)
@@ -62,6 +61,7 @@ public record ParseOptions(
         && agentHostNames == other.agentHostNames;
   }
 
+  /** With these ports reserved, in place of the seed image's. */
   public ParseOptions withReservedPorts(Map<Port, String> ports) {
     return new ParseOptions(ports, discovery, customSettingsAllowed, now, agentHostNames);
   }

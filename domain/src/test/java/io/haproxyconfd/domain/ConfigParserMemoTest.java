@@ -43,7 +43,14 @@ class ConfigParserMemoTest {
         options = options.withCustomSettingsAllowed(!options.customSettingsAllowed());
       }
       KeySnapshot snapshot = new KeySnapshot(revision, keys);
-      ParseOptions at = options;
+      // The loop parses with the time of each pass: a memo that compared it would never reuse.
+      ParseOptions at =
+          new ParseOptions(
+              options.reservedPorts(),
+              options.discovery(),
+              options.customSettingsAllowed(),
+              Keys.NOW.plusSeconds(revision),
+              options.agentHostNames());
       ParseResult fresh = ConfigParser.parse(snapshot, at, good);
       ParseResult kept = ConfigParser.parse(snapshot, at, good, memo);
       assertEquals(fresh, kept, "after change " + revision + " to " + keys);
@@ -56,8 +63,24 @@ class ConfigParserMemoTest {
     assertTrue(reused > 10_000, "the memo was used: " + reused + " services reused");
   }
 
-  /** Sets, changes or deletes one key of one of 40 services, or deletes a whole service. */
+  /** Keys outside any service: folder markers, the seed's certificate folder, unknown keys. */
+  private static final List<String> OTHER_KEYS =
+      List.of("services", "services/s1", "services/s1/", "services//x", "certs", "certs/a", "foo");
+
+  /**
+   * Sets, changes or deletes one key of one of 40 services or outside them, or deletes a whole
+   * service.
+   */
   private static void change(Random random, Map<String, KeySnapshot.Entry> keys, int revision) {
+    if (random.nextInt(10) == 0) {
+      String key = OTHER_KEYS.get(random.nextInt(OTHER_KEYS.size()));
+      if (random.nextBoolean()) {
+        keys.remove(key);
+      } else {
+        keys.put(key, new KeySnapshot.Entry(random.nextBoolean() ? "" : "x", revision));
+      }
+      return;
+    }
     boolean tcp = random.nextInt(4) == 0;
     String folder = (tcp ? "tcp-services/t" : "services/s") + random.nextInt(tcp ? 10 : 30);
     if (random.nextInt(20) == 0) {
@@ -87,9 +110,13 @@ class ConfigParserMemoTest {
     ConfigParser.Memo memo = new ConfigParser.Memo();
     ParseResult before = ConfigParser.parse(snapshot, Keys.DNS, LastGood.NONE, memo);
     assertTrue(before.problems().isEmpty(), before.problems().toString());
-    ParseOptions later = ParseOptions.defaults(Keys.NOW.plusSeconds(400L * 86400));
+    java.time.Instant notAfter =
+        before.config().http().get(0).policy().certificate().orElseThrow().notAfter();
+    ParseOptions later = ParseOptions.defaults(notAfter.plusSeconds(1));
     ParseResult after = ConfigParser.parse(snapshot, later, LastGood.NONE, memo);
     assertEquals(ConfigParser.parse(snapshot, later, LastGood.NONE), after);
     assertEquals(1, after.problems().size(), "the expiry is told: " + after.problems());
+    ParseResult clockSetBack = ConfigParser.parse(snapshot, Keys.DNS, LastGood.NONE, memo);
+    assertEquals(before, clockSetBack, "a clock set back finds the certificate valid again");
   }
 }

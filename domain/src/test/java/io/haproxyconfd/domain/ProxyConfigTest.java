@@ -19,9 +19,24 @@ class ProxyConfigTest {
               List.of(HostPattern.of("s" + i + ".example.org")),
               List.of()));
     }
-    ProxyConfig config = new ProxyConfig(1, http, List.of());
+    List<TcpService> tcp = new ArrayList<>();
+    for (int i = 0; i < 13; i++) {
+      tcp.add(
+          new TcpService(
+              ServiceName.of("t" + (13 - i)),
+              Port.of(5000 + i),
+              Optional.empty(),
+              Balance.LEASTCONN,
+              List.of(),
+              List.of()));
+    }
+    ProxyConfig config = new ProxyConfig(1, http, tcp);
     for (HttpService s : http) {
       assertEquals(Optional.of(s), config.httpService(s.name()));
+    }
+    for (TcpService s : tcp) {
+      assertEquals(Optional.of(s), config.tcpService(s.name()));
+      assertTrue(config.httpService(s.name()).isEmpty());
     }
     for (String missing : List.of("a", "s", "s1x", "s99", "zz")) {
       assertTrue(config.httpService(ServiceName.of(missing)).isEmpty(), missing);

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -30,6 +31,7 @@ final class ConfigFile implements AutoCloseable {
 
   static final Duration QUIET = Duration.ofMillis(200);
   static final Duration MAX_DELAY = Duration.ofSeconds(2);
+  static final Duration RETRY = Duration.ofSeconds(1);
 
   /**
    * Writes the files of generation {@code dir} that follow a runtime change (the maps) and renders
@@ -114,9 +116,18 @@ final class ConfigFile implements AutoCloseable {
         Generation.writeAtomically(file, rendering.render(u.config(), u.slots(), u.dir()));
       } catch (IOException | RuntimeException e) {
         LOG.error(
-            "could not write {}: {}; HAProxy serves the change, a restart would not",
+            "could not write {} or its maps: {}; HAProxy serves the change, a restart would not;"
+                + " trying again in {}",
             file,
-            e.getMessage());
+            e.getMessage(),
+            RETRY);
+        // Kept until written: a restart of HAProxy writes it first (or fails as loudly).
+        unwritten = u;
+        try {
+          writer.schedule(this::writeNow, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+          // Closing: the close writes it once more itself.
+        }
       }
     }
   }
