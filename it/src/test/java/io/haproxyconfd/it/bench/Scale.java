@@ -16,10 +16,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * How the daemon grows with the number of services: for each size, that many HTTP services plus
- * 1,000 TCP services written to etcd, then the daemon started from its entrypoint. Measured: start
- * to first applied config and to the last host served; one structural change and one backend
- * change, etcd put to first request served (median of 5); the daemon's heap after a full GC and its
+ * How the daemon grows with the number of services: for each size, that many HTTP services plus a
+ * tenth as many TCP services written to etcd, then the daemon started from its entrypoint.
+ * Measured: start to first applied config and to the last host served; etcd put to first request
+ * served for a backend moved and a host added to a service ({@link #FAST_TRIALS} each, median and
+ * p99) and for a new service (median of {@link #TRIALS}); the daemon's heap after a full GC and its
  * RSS, and HAProxy's RSS; the daemon's CPU while idle; requests/s through HAProxy for the first and
  * the last host. Prints a table and writes {@code bench/scale.dat} and {@code bench/scale.png}
  * (gnuplot).
@@ -29,10 +30,20 @@ import java.util.regex.Pattern;
  * request flows, three windows of 10 s each. An interval of 1 h is the baseline: no check is due in
  * the window, so it is HAProxy idle with checks practically off, in the same run.
  *
- * <p>Usage: {@code bench/run scale [sizes...]} (default 1000 3000 10000).
+ * <p>Usage: {@code bench/run scale [sizes...]} (default 100 1000 3000 10000: the first is the
+ * baseline the others are set against).
  */
 public final class Scale {
   static final int TCP = 1000;
+
+  /** TCP services beside {@code http} HTTP services: a tenth as many, at most {@link #TCP}. */
+  static int tcp(int http) {
+    return Math.min(TCP, Math.max(1, http / 10));
+  }
+
+  /** Changes of a backend, and of a route, measured at each size: enough for a p99. */
+  static final int FAST_TRIALS = 30;
+
   static final int TRIALS = 5;
   static final List<String> CHECK_INTERVALS = List.of("1h", "10s", "5s", "2s", "1s");
 
@@ -42,6 +53,9 @@ public final class Scale {
       long lastHostMs,
       double structuralMs,
       double backendMs,
+      double backendP99Ms,
+      double routeMs,
+      double routeP99Ms,
       double heapMb,
       double rssMb,
       double haproxyRssMb,
@@ -62,7 +76,7 @@ public final class Scale {
     int[] sizes =
         rest.length > 0
             ? Arrays.stream(rest).mapToInt(Integer::parseInt).toArray()
-            : new int[] {1000, 3000, 10000};
+            : new int[] {100, 1000, 3000, 10000};
     Path dir = Files.createTempDirectory("bench-scale");
     int portA = Bench.freePort();
     int portB = Bench.freePort();
@@ -96,7 +110,7 @@ public final class Scale {
     System.out.printf(
         "health checks at %d HTTP (+%d TCP) services, one filled server each: HAProxy's CPU with"
             + " no traffic, %% of one core, 3 windows of 10 s (min / median / max)%n",
-        sizes[sizes.length - 1], TCP);
+        sizes[sizes.length - 1], tcp(sizes[sizes.length - 1]));
     checks.forEach(System.out::println);
   }
 
@@ -208,7 +222,7 @@ public final class Scale {
     System.out.printf(
         "memory: the daemon at %d HTTP (+%d TCP) services under a 256 MB cgroup limit, default JVM"
             + " options, %d runs (no warm-up excluded)%n",
-        size, TCP, runs);
+        size, tcp(size), runs);
     lines.forEach(System.out::println);
     System.out.printf(
         "  daemon peak RSS over the runs: %.1f-%.1f MB (limit 256 MB)%n",
@@ -275,7 +289,7 @@ public final class Scale {
       Arrays.sort(cpu);
       return String.format(
           "  CHECK_INTERVAL=%-4s %5.1f / %5.1f / %5.1f %%  (%d checks/s)",
-          interval, cpu[0], cpu[1], cpu[2], Math.round((size + TCP) / seconds(interval)));
+          interval, cpu[0], cpu[1], cpu[2], Math.round((size + tcp(size)) / seconds(interval)));
     } finally {
       d.stop();
     }
@@ -289,7 +303,7 @@ public final class Scale {
     return measureRunning(dir, etcd, client, size, prefix, id, a, b);
   }
 
-  /** {@code size} HTTP services and {@link #TCP} TCP services, each with one agent backend. */
+  /** {@code size} HTTP services and {@link #tcp} TCP services, each with one agent backend. */
   private static void writeKeys(Client client, int size, String a) throws Exception {
     String prefix = "/haproxy-scale" + size + "/";
     long writeStart = System.nanoTime();
@@ -298,7 +312,7 @@ public final class Scale {
       keys.add(Map.entry(prefix + "services/s" + i + "/domain", "s" + i + ".example.org"));
       keys.add(Map.entry(prefix + "services/s" + i + "/w1", a));
     }
-    for (int i = 0; i < TCP; i++) {
+    for (int i = 0; i < tcp(size); i++) {
       keys.add(
           Map.entry(
               prefix + "tcp-services/t" + i + "/external_port",
@@ -330,15 +344,24 @@ public final class Scale {
       String last = "s" + (size - 1) + ".example.org";
       long lastHostMs = Bench.untilServed(d.http, last, "backend=a", start) / 1_000_000;
 
-      long[] backend = new long[TRIALS];
-      long[] structural = new long[TRIALS];
-      for (int t = 0; t < TRIALS; t++) {
+      long[] backend = new long[FAST_TRIALS];
+      long[] route = new long[FAST_TRIALS];
+      for (int t = 0; t < FAST_TRIALS; t++) {
         String to = t % 2 == 0 ? b : a;
+        String body = t % 2 == 0 ? "backend=b" : "backend=a";
         long s = System.nanoTime();
         EtcdWrites.put(client, prefix + "services/s" + (size - 1) + "/w1", to);
-        backend[t] = Bench.untilServed(d.http, last, t % 2 == 0 ? "backend=b" : "backend=a", s);
+        backend[t] = Bench.untilServed(d.http, last, body, s);
         Thread.sleep(200); // pacing between changes, not synchronisation
+        String alias = "alias" + t + ".example.org";
         s = System.nanoTime();
+        EtcdWrites.put(client, prefix + "services/s" + (size - 1) + "/domain", last + "," + alias);
+        route[t] = Bench.untilServed(d.http, alias, body, s);
+        Thread.sleep(200);
+      }
+      long[] structural = new long[TRIALS];
+      for (int t = 0; t < TRIALS; t++) {
+        long s = System.nanoTime();
         EtcdWrites.put(client, prefix + "services/new" + t + "/domain", "new" + t + ".example.org");
         EtcdWrites.put(client, prefix + "services/new" + t + "/w1", a);
         structural[t] = Bench.untilServed(d.http, "new" + t + ".example.org", "backend=a", s);
@@ -369,6 +392,9 @@ public final class Scale {
           lastHostMs,
           Bench.quantileMs(structural, 0.5),
           Bench.quantileMs(backend, 0.5),
+          Bench.quantileMs(backend, 0.99),
+          Bench.quantileMs(route, 0.5),
+          Bench.quantileMs(route, 0.99),
           heap,
           rss,
           haproxyRss,
@@ -445,24 +471,31 @@ public final class Scale {
   }
 
   private static void print(List<Row> rows) {
-    System.out.printf(
-        "scale: HTTP services (+%d TCP), daemon started from its entrypoint with default JVM"
-            + " options%n",
-        TCP);
     System.out.println(
-        "| HTTP services | start to first apply, ms | to last host served, ms | structural"
-            + " change, ms | backend change, ms | daemon heap after GC, MB | daemon RSS, MB |"
+        "scale: HTTP services (+ a tenth as many TCP), daemon started from its entrypoint with"
+            + " default JVM options; changes are etcd put to first request served, p50 / p99 of "
+            + FAST_TRIALS
+            + " (a new service: p50 of "
+            + TRIALS
+            + ")");
+    System.out.println(
+        "| HTTP services | start to first apply, ms | to last host served, ms | backend moved, ms"
+            + " | host added, ms | new service, ms | daemon heap after GC, MB | daemon RSS, MB |"
             + " HAProxy RSS, MB | daemon idle CPU, % | req/s first host | req/s last host |"
             + " last / first |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (Row r : rows) {
       System.out.printf(
-          "| %d | %d | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.0f | %.0f | %.3f |%n",
+          "| %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.0f"
+              + " | %.0f | %.3f |%n",
           r.http(),
           r.readyMs(),
           r.lastHostMs(),
-          r.structuralMs(),
           r.backendMs(),
+          r.backendP99Ms(),
+          r.routeMs(),
+          r.routeP99Ms(),
+          r.structuralMs(),
           r.heapMb(),
           r.rssMb(),
           r.haproxyRssMb(),
@@ -470,6 +503,16 @@ public final class Scale {
           r.firstRps(),
           r.lastRps(),
           r.lastRps() / r.firstRps());
+    }
+    Row base = rows.get(0);
+    for (Row r : rows.subList(1, rows.size())) {
+      System.out.printf(
+          "%d against %d services: backend moved p99 %.2fx, host added p99 %.2fx, start %.2fx%n",
+          r.http(),
+          base.http(),
+          r.backendP99Ms() / base.backendP99Ms(),
+          r.routeP99Ms() / base.routeP99Ms(),
+          (double) r.readyMs() / base.readyMs());
     }
   }
 
@@ -500,9 +543,8 @@ public final class Scale {
             "\n",
             "set terminal png size 1200,400",
             "set output 'bench/scale.png'",
-            "set multiplot layout 1,3 title 'haproxy-confd by number of HTTP services (+"
-                + TCP
-                + " TCP)'",
+            "set multiplot layout 1,3 title 'haproxy-confd by number of HTTP services (+ a tenth"
+                + " as many TCP)'",
             "set logscale x",
             "set xlabel 'HTTP services'",
             "set key top left",
