@@ -15,7 +15,17 @@ import java.util.Set;
  * <p>A request must match one of the hosts (when any are set) and one of the path rules (when any
  * are set).
  */
-public record HttpService(ServiceName name, Routing routing, Policy policy, Upstream upstream) {
+public final class HttpService {
+  private final ServiceName name;
+  private final Routing routing;
+  private final Policy policy;
+  private final Upstream upstream;
+
+  /**
+   * Made once: the parser, the config's own check and the maps all ask for them, and a service is
+   * kept unchanged from pass to pass.
+   */
+  private final List<Route> routes;
 
   /**
    * Which requests reach the service.
@@ -96,15 +106,60 @@ public record HttpService(ServiceName name, Routing routing, Policy policy, Upst
     }
   }
 
-  public HttpService {
-    Objects.requireNonNull(name, "name");
-    Objects.requireNonNull(routing, "routing");
-    Objects.requireNonNull(policy, "policy");
-    Objects.requireNonNull(upstream, "upstream");
+  public HttpService(ServiceName name, Routing routing, Policy policy, Upstream upstream) {
+    this.name = Objects.requireNonNull(name, "name");
+    this.routing = Objects.requireNonNull(routing, "routing");
+    this.policy = Objects.requireNonNull(policy, "policy");
+    this.upstream = Objects.requireNonNull(upstream, "upstream");
     if (routing.hosts().isEmpty() && routing.paths().isEmpty()) {
       throw new IllegalArgumentException(
           "service " + name + " has neither a host nor a path rule: nothing would reach it");
     }
+    this.routes = List.copyOf(makeRoutes());
+  }
+
+  public ServiceName name() {
+    return name;
+  }
+
+  public Routing routing() {
+    return routing;
+  }
+
+  public Policy policy() {
+    return policy;
+  }
+
+  public Upstream upstream() {
+    return upstream;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o == this
+        || (o instanceof HttpService other
+            && name.equals(other.name)
+            && routing.equals(other.routing)
+            && policy.equals(other.policy)
+            && upstream.equals(other.upstream));
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, routing, policy, upstream);
+  }
+
+  @Override
+  public String toString() {
+    return "HttpService[name="
+        + name
+        + ", routing="
+        + routing
+        + ", policy="
+        + policy
+        + ", upstream="
+        + upstream
+        + "]";
   }
 
   /** A service with only the required parts; the rest takes its default. */
@@ -152,6 +207,10 @@ public record HttpService(ServiceName name, Routing routing, Policy policy, Upst
    * are set), but those withheld.
    */
   public List<Route> routes() {
+    return routes;
+  }
+
+  private List<Route> makeRoutes() {
     List<Route> routes = new ArrayList<>();
     List<Optional<HostPattern>> hostChoices =
         hosts().isEmpty() ? List.of(Optional.empty()) : hosts().stream().map(Optional::of).toList();

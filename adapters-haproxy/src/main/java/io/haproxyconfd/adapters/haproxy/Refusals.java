@@ -20,7 +20,7 @@ import java.util.TreeSet;
 final class Refusals {
   /** A refused version, why, and the earlier version serving instead, if HAProxy accepted one. */
   private record Refused(
-      String key, Optional<Record> version, String reason, Optional<ProxyConfig> earlier) {}
+      String key, Optional<Object> version, String reason, Optional<ProxyConfig> earlier) {}
 
   private Map<ServiceName, Refused> refused = Map.of();
 
@@ -94,8 +94,8 @@ final class Refusals {
   }
 
   /** The service of that name in {@code config}, HTTP or TCP, as the version to compare. */
-  static Optional<Record> version(ProxyConfig config, ServiceName name) {
-    Optional<Record> http = config.httpService(name).map(s -> s);
+  static Optional<Object> version(ProxyConfig config, ServiceName name) {
+    Optional<Object> http = config.httpService(name).map(s -> s);
     return http.isPresent() ? http : config.tcpService(name).map(s -> s);
   }
 
