@@ -17,6 +17,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -168,10 +169,11 @@ final class HaproxyConfigurator implements ProxyConfigurator {
   }
 
   /**
-   * New routes of the {@code rerouted} services into the maps; empty when a reload is needed: a
-   * line that {@link RuntimeUpdates#mapCommands} cannot add, or a backend's path rewrites that
-   * change with its path rules. Only those services' map lines are compared; the map files on disk
-   * follow with haproxy.cfg, off the apply path.
+   * New routes of the {@code rerouted} services into the maps: lines deleted and added where their
+   * order does not matter, and a map where it does replaced whole ({@link
+   * RuntimeUpdates#mapChange}). Empty when a reload is needed: HAProxy refused a step, or a
+   * backend's path rewrites change with its path rules. Only those services' map lines are
+   * compared; the map files on disk follow with haproxy.cfg, off the apply path.
    */
   private Optional<String> updateRoutes(ProxyConfig effective, Set<ServiceName> rerouted) {
     List<HttpService> before = new ArrayList<>();
@@ -186,14 +188,26 @@ final class HaproxyConfigurator implements ProxyConfigurator {
       after.add(is);
     }
     Path dir = Generation.dir(settings.stateDir(), generation);
-    Optional<List<String>> commands =
-        RuntimeUpdates.mapCommands(
-            dir.resolve("maps"), Plan.mapContents(before), Plan.mapContents(after));
-    if (commands.isEmpty() || !runtime.send(commands.get())) {
+    Path maps = dir.resolve("maps");
+    RuntimeUpdates.MapChange change =
+        RuntimeUpdates.mapChange(maps, Plan.mapContents(before), Plan.mapContents(after));
+    if (!runtime.send(change.commands())) {
       return Optional.empty();
     }
+    if (!change.replaced().isEmpty()) {
+      Map<String, List<String>> whole = Plan.mapContents(effective);
+      for (String file : change.replaced()) {
+        if (!runtime.replaceMap(maps.resolve(file), whole.get(file))) {
+          return Optional.empty();
+        }
+      }
+    }
     configFile.later(effective, slots, dir);
-    return Optional.of(commands.get().size() + " route(s) changed through the runtime API");
+    return Optional.of(
+        change.commands().size()
+            + " map line(s) changed"
+            + (change.replaced().isEmpty() ? "" : ", " + change.replaced() + " replaced whole,")
+            + " through the runtime API");
   }
 
   /** A rendered, written and checked generation that is not live yet. */

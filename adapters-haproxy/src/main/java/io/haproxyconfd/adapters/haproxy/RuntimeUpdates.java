@@ -51,27 +51,62 @@ final class RuntimeUpdates {
   }
 
   /**
-   * The {@code add map}/{@code del map} commands that turn the maps {@code before} into {@code
-   * after} (file name to lines), for map files in {@code mapsDir}; empty when a line would have to
-   * be added to any map but the exact-host one: HAProxy tries prefix, suffix and regex entries in
-   * file order, and {@code add map} appends.
+   * How maps change at runtime: {@code commands} delete and add lines where order does not matter
+   * (the exact-host map, and lines that only go); the maps in {@code replaced} gain a line where
+   * order decides which entry wins, and are replaced whole ({@link #replaceMap}).
    */
-  static Optional<List<String>> mapCommands(
+  record MapChange(List<String> commands, Set<String> replaced) {}
+
+  static MapChange mapChange(
       Path mapsDir, Map<String, List<String>> before, Map<String, List<String>> after) {
     List<String> commands = new ArrayList<>();
+    Set<String> replaced = new TreeSet<>();
     for (String file : after.keySet()) {
       Set<String> removed = new TreeSet<>(before.get(file));
       removed.removeAll(after.get(file));
       Set<String> added = new TreeSet<>(after.get(file));
       added.removeAll(before.get(file));
       if (!added.isEmpty() && !file.equals(Plan.MapFile.HOST.file)) {
-        return Optional.empty();
+        replaced.add(file);
+        continue;
       }
       removed.forEach(
           line -> commands.add("del map " + mapsDir.resolve(file) + " " + line.split(" ")[0]));
       added.forEach(line -> commands.add("add map " + mapsDir.resolve(file) + " " + line));
     }
-    return Optional.of(commands);
+    return new MapChange(commands, replaced);
+  }
+
+  private static final java.util.regex.Pattern NEW_VERSION =
+      java.util.regex.Pattern.compile("New version created: (\\d+)");
+
+  /**
+   * Replaces a map's whole content atomically, its order included: {@code prepare map} makes a new
+   * version, {@code add map @version} fills it while the live one serves, {@code commit map} swaps
+   * it in. False (and a log line) if HAProxy refused any step; the live map is then unchanged.
+   */
+  boolean replaceMap(Path file, List<String> lines) {
+    String version;
+    try {
+      RuntimeApi.Answer prepared = admin.sendNumbered(List.of("prepare map " + file));
+      Optional<String> found =
+          prepared.lines().stream()
+              .map(l -> NEW_VERSION.matcher(l.text()))
+              .filter(java.util.regex.Matcher::find)
+              .map(m -> m.group(1))
+              .findFirst();
+      if (prepared.refusal().isPresent() || found.isEmpty()) {
+        LOG.warn("HAProxy prepared no new version of {} ({}); reloading instead", file, prepared);
+        return false;
+      }
+      version = found.get();
+    } catch (IOException e) {
+      LOG.warn("runtime API unreachable ({}); reloading instead", e.getMessage());
+      return false;
+    }
+    List<String> adds = new ArrayList<>();
+    lines.forEach(line -> adds.add("add map @" + version + " " + file + " " + line));
+    return send(adds) && send(List.of("commit map @" + version + " " + file));
   }
 
   /**

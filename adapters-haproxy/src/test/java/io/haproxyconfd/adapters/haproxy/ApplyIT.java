@@ -270,6 +270,87 @@ class ApplyIT {
     assertNotEquals(workers, haproxy.workers());
   }
 
+  /**
+   * Routes HAProxy tries in file order, changed at runtime: each such map is replaced whole, most
+   * specific entry first, so a new, narrower wildcard wins over the one that was there (an {@code
+   * add map} would append it behind), and a changed regex takes the old one's place.
+   */
+  @Test
+  void a_narrower_wildcard_or_a_new_regex_is_served_at_runtime_in_its_place() throws Exception {
+    String wa = a.backend().toString();
+    String wb = b.backend().toString();
+    haproxy.apply(
+        "services/wild/domain",
+        "*.example.org",
+        "services/wild/w1",
+        wa,
+        "services/api/domain",
+        "api.test",
+        "services/api/w1",
+        wb,
+        "services/reg/url_reg",
+        "^/old/",
+        "services/reg/w1",
+        wb);
+    List<Long> workers = haproxy.workers();
+    ApplyResult r =
+        haproxy.apply(
+            "services/wild/domain",
+            "*.example.org",
+            "services/wild/w1",
+            wa,
+            "services/api/domain",
+            "api.test,*.api.example.org",
+            "services/api/w1",
+            wb,
+            "services/reg/url_reg",
+            "^/new/",
+            "services/reg/w1",
+            wb);
+    assertEquals(Outcome.RUNTIME_UPDATE, r.outcome(), r.toString());
+    assertEquals(workers, haproxy.workers());
+    assertEquals("backend=b", backendOf("v1.api.example.org"));
+    assertEquals("backend=a", backendOf("shop.example.org"));
+    assertEquals(200, RawHttp.get(haproxy.http(), "x.test", "/new/1").status());
+    assertEquals(503, RawHttp.get(haproxy.http(), "x.test", "/old/1").status());
+  }
+
+  /** A map replacement HAProxy refuses (its commit sent for a version that does not exist). */
+  @Test
+  void a_map_replacement_haproxy_refuses_reloads_instead() throws Exception {
+    String wa = a.backend().toString();
+    String wb = b.backend().toString();
+    haproxy.apply(
+        "services/wild/domain",
+        "*.example.org",
+        "services/wild/w1",
+        wa,
+        "services/api/domain",
+        "api.test",
+        "services/api/w1",
+        wb);
+    List<Long> workers = haproxy.workers();
+    try (SocketRelay relay =
+        adminRelay(cmd -> cmd.replaceAll("commit map @[0-9]+", "commit map @999"))) {
+      ApplyResult r =
+          haproxy.apply(
+              "services/wild/domain",
+              "*.example.org",
+              "services/wild/w1",
+              wa,
+              "services/api/domain",
+              "api.test,*.api.example.org",
+              "services/api/w1",
+              wb);
+      assertTrue(
+          relay.answers().stream().anyMatch(x -> x.contains("[3]:")),
+          "HAProxy refused the commit: " + relay.answers());
+      assertEquals(Outcome.RELOADED, r.outcome(), r.toString());
+    }
+    assertNotEquals(workers, haproxy.workers());
+    assertEquals("backend=b", backendOf("v1.api.example.org"));
+  }
+
   @Test
   void a_new_service_reloads_and_serves() throws Exception {
     haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());

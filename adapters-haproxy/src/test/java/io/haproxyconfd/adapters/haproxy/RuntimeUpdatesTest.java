@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** Which map changes the runtime API can make: pure, no HAProxy. */
@@ -26,12 +25,13 @@ class RuntimeUpdatesTest {
   @Test
   void exact_hosts_are_added_and_any_entry_is_removed() {
     assertEquals(
-        Optional.of(
+        new RuntimeUpdates.MapChange(
             List.of(
                 "del map /state/gen/7/maps/host.map a.example.org",
                 "add map /state/gen/7/maps/host.map b.example.org http-web",
-                "del map /state/gen/7/maps/wildcard.map .example.net")),
-        RuntimeUpdates.mapCommands(
+                "del map /state/gen/7/maps/wildcard.map .example.net"),
+            java.util.Set.of()),
+        RuntimeUpdates.mapChange(
             MAPS,
             maps(List.of("a.example.org http-web"), List.of(".example.net http-web")),
             maps(List.of("b.example.org http-web"), List.of())));
@@ -40,11 +40,12 @@ class RuntimeUpdatesTest {
   @Test
   void a_host_that_moves_to_another_service_is_deleted_before_it_is_added() {
     assertEquals(
-        Optional.of(
+        new RuntimeUpdates.MapChange(
             List.of(
                 "del map /state/gen/7/maps/host.map a.example.org",
-                "add map /state/gen/7/maps/host.map a.example.org http-api")),
-        RuntimeUpdates.mapCommands(
+                "add map /state/gen/7/maps/host.map a.example.org http-api"),
+            java.util.Set.of()),
+        RuntimeUpdates.mapChange(
             MAPS,
             maps(List.of("a.example.org http-web"), List.of()),
             maps(List.of("a.example.org http-api"), List.of())),
@@ -52,7 +53,7 @@ class RuntimeUpdatesTest {
   }
 
   @Test
-  void a_line_added_to_any_map_but_the_exact_host_one_needs_a_reload() {
+  void a_line_added_to_any_map_but_the_exact_host_one_replaces_that_map_whole() {
     for (Plan.MapFile m : Plan.MapFile.values()) {
       if (m == Plan.MapFile.HOST) {
         continue;
@@ -61,9 +62,25 @@ class RuntimeUpdatesTest {
       Map<String, List<String>> after = new LinkedHashMap<>(before);
       after.put(m.file, List.of("key http-web"));
       assertEquals(
-          Optional.empty(),
-          RuntimeUpdates.mapCommands(MAPS, before, after),
+          new RuntimeUpdates.MapChange(List.of(), java.util.Set.of(m.file)),
+          RuntimeUpdates.mapChange(MAPS, before, after),
           m.file + ": add map appends, and an entry's place in the file decides which wins");
     }
+  }
+
+  @Test
+  void a_map_tried_in_order_that_gains_a_line_is_replaced_whole_the_others_changed_by_line() {
+    RuntimeUpdates.MapChange change =
+        RuntimeUpdates.mapChange(
+            MAPS,
+            maps(List.of("a.example.org http-web"), List.of(".example.org http-wild")),
+            maps(List.of("b.example.org http-web"), List.of(".api.example.org http-api")));
+    assertEquals(java.util.Set.of(Plan.MapFile.WILDCARD.file), change.replaced());
+    assertEquals(
+        List.of(
+            "del map /state/gen/7/maps/host.map a.example.org",
+            "add map /state/gen/7/maps/host.map b.example.org http-web"),
+        change.commands(),
+        "no line-by-line change of the map that is replaced whole");
   }
 }
