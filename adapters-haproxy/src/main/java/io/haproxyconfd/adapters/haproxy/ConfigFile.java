@@ -52,6 +52,9 @@ final class ConfigFile implements AutoCloseable {
   /** The newest runtime change not yet in the file, or null. Guarded by {@link #lock}. */
   private Unwritten unwritten;
 
+  /** Whether a retry after a failed write is scheduled. Guarded by {@link #lock}. */
+  private boolean retrying;
+
   /** A state to write, and when the first and last unwritten changes were (nanoTime). */
   private record Unwritten(ProxyConfig config, Slots slots, Path dir, long first, long last) {}
 
@@ -123,12 +126,23 @@ final class ConfigFile implements AutoCloseable {
             RETRY);
         // Kept until written: a restart of HAProxy writes it first (or fails as loudly).
         unwritten = u;
-        try {
-          writer.schedule(this::writeNow, RETRY.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException closing) {
-          // Closing: the close writes it once more itself.
+        if (!retrying) {
+          retrying = true;
+          try {
+            writer.schedule(this::retry, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+          } catch (RejectedExecutionException closing) {
+            LOG.error(
+                "closing with {} unwritten: HAProxy serves the change, a restart would not", file);
+          }
         }
       }
+    }
+  }
+
+  private void retry() {
+    synchronized (lock) {
+      retrying = false;
+      writeNow();
     }
   }
 

@@ -86,6 +86,9 @@ final class RuntimeUpdates {
    * it in. False (and a log line) if HAProxy refused any step; the live map is then unchanged.
    */
   boolean replaceMap(Path file, List<String> lines) {
+    if (!lines.stream().allMatch(RuntimeUpdates::carriable)) {
+      return send(lines); // says why, and asks for the reload
+    }
     String version;
     try {
       RuntimeApi.Answer prepared = admin.sendNumbered(List.of("prepare map " + file));
@@ -114,6 +117,14 @@ final class RuntimeUpdates {
    * line) at the first answer of severity error or worse.
    */
   boolean send(List<String> commands) {
+    Optional<String> unsafe = commands.stream().filter(c -> !carriable(c)).findFirst();
+    if (unsafe.isPresent()) {
+      LOG.info(
+          "a value holds ';' or '\\', which HAProxy's command line would split or unescape ({});"
+              + " reloading instead",
+          unsafe.get());
+      return false;
+    }
     try {
       for (int i = 0; i < commands.size(); i += BATCH) {
         List<String> batch = commands.subList(i, Math.min(commands.size(), i + BATCH));
@@ -131,6 +142,15 @@ final class RuntimeUpdates {
       LOG.warn("runtime API unreachable ({}); reloading instead", e.getMessage());
       return false;
     }
+  }
+
+  /**
+   * Whether a command reaches HAProxy as it was written: its command line ends a command at ';' and
+   * reads '\\' as an escape, and a path or regex from the keys may hold either. Such a change goes
+   * by a reload, where the value is in a file, never on a command line.
+   */
+  static boolean carriable(String command) {
+    return command.indexOf(';') < 0 && command.indexOf('\\') < 0 && command.indexOf('\n') < 0;
   }
 
   private boolean holds(List<Slots.Change> changes) {

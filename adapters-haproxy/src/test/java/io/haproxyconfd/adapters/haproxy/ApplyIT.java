@@ -300,7 +300,7 @@ class ApplyIT {
             "services/wild/w1",
             wa,
             "services/api/domain",
-            "api.test,*.api.example.org",
+            "api.test,*.zz.example.org",
             "services/api/w1",
             wb,
             "services/reg/url_reg",
@@ -309,7 +309,8 @@ class ApplyIT {
             wb);
     assertEquals(Outcome.RUNTIME_UPDATE, r.outcome(), r.toString());
     assertEquals(workers, haproxy.workers());
-    assertEquals("backend=b", backendOf("v1.api.example.org"));
+    // .zz.example.org sorts after .example.org: only the most specific first puts it before.
+    assertEquals("backend=b", backendOf("v1.zz.example.org"));
     assertEquals("backend=a", backendOf("shop.example.org"));
     assertEquals(200, RawHttp.get(haproxy.http(), "x.test", "/new/1").status());
     assertEquals(503, RawHttp.get(haproxy.http(), "x.test", "/old/1").status());
@@ -339,7 +340,7 @@ class ApplyIT {
               "services/wild/w1",
               wa,
               "services/api/domain",
-              "api.test,*.api.example.org",
+              "api.test,*.zz.example.org",
               "services/api/w1",
               wb);
       assertTrue(
@@ -348,7 +349,7 @@ class ApplyIT {
       assertEquals(Outcome.RELOADED, r.outcome(), r.toString());
     }
     assertNotEquals(workers, haproxy.workers());
-    assertEquals("backend=b", backendOf("v1.api.example.org"));
+    assertEquals("backend=b", backendOf("v1.zz.example.org"));
   }
 
   @Test

@@ -83,4 +83,11 @@ class RuntimeUpdatesTest {
         change.commands(),
         "no line-by-line change of the map that is replaced whole");
   }
+
+  @Test
+  void a_value_the_command_line_would_split_or_unescape_is_not_sent() {
+    assertEquals(true, RuntimeUpdates.carriable("add map /m/path.map /a,b=c:d@e http-web"));
+    assertEquals(false, RuntimeUpdates.carriable("add map /m/path.map /a;quit http-web"));
+    assertEquals(false, RuntimeUpdates.carriable("add map /m/path_reg.map ^/a\\d http-web"));
+  }
 }
