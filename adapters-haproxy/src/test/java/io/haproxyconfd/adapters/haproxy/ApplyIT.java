@@ -271,42 +271,39 @@ class ApplyIT {
   }
 
   /**
+   * Service wild on {@code *.example.org} (backend a), service api on {@code apiDomain} (backend
+   * b), and service reg on the path regex {@code regex} when given (backend b).
+   */
+  private static ApplyResult wildApiAndReg(String apiDomain, String regex) throws Exception {
+    String wa = a.backend().toString();
+    String wb = b.backend().toString();
+    List<String> keys =
+        new java.util.ArrayList<>(
+            List.of(
+                "services/wild/domain",
+                "*.example.org",
+                "services/wild/w1",
+                wa,
+                "services/api/domain",
+                apiDomain,
+                "services/api/w1",
+                wb));
+    if (regex != null) {
+      keys.addAll(List.of("services/reg/url_reg", regex, "services/reg/w1", wb));
+    }
+    return haproxy.apply(keys.toArray(String[]::new));
+  }
+
+  /**
    * Routes HAProxy tries in file order, changed at runtime: each such map is replaced whole, most
    * specific entry first, so a new, narrower wildcard wins over the one that was there (an {@code
    * add map} would append it behind), and a changed regex takes the old one's place.
    */
   @Test
   void a_narrower_wildcard_or_a_new_regex_is_served_at_runtime_in_its_place() throws Exception {
-    String wa = a.backend().toString();
-    String wb = b.backend().toString();
-    haproxy.apply(
-        "services/wild/domain",
-        "*.example.org",
-        "services/wild/w1",
-        wa,
-        "services/api/domain",
-        "api.test",
-        "services/api/w1",
-        wb,
-        "services/reg/url_reg",
-        "^/old/",
-        "services/reg/w1",
-        wb);
+    wildApiAndReg("api.test", "^/old/");
     List<Long> workers = haproxy.workers();
-    ApplyResult r =
-        haproxy.apply(
-            "services/wild/domain",
-            "*.example.org",
-            "services/wild/w1",
-            wa,
-            "services/api/domain",
-            "api.test,*.zz.example.org",
-            "services/api/w1",
-            wb,
-            "services/reg/url_reg",
-            "^/new/",
-            "services/reg/w1",
-            wb);
+    ApplyResult r = wildApiAndReg("api.test,*.zz.example.org", "^/new/");
     assertEquals(Outcome.RUNTIME_UPDATE, r.outcome(), r.toString());
     assertEquals(workers, haproxy.workers());
     // .zz.example.org sorts after .example.org: only the most specific first puts it before.
@@ -319,30 +316,11 @@ class ApplyIT {
   /** A map replacement HAProxy refuses (its commit sent for a version that does not exist). */
   @Test
   void a_map_replacement_haproxy_refuses_reloads_instead() throws Exception {
-    String wa = a.backend().toString();
-    String wb = b.backend().toString();
-    haproxy.apply(
-        "services/wild/domain",
-        "*.example.org",
-        "services/wild/w1",
-        wa,
-        "services/api/domain",
-        "api.test",
-        "services/api/w1",
-        wb);
+    wildApiAndReg("api.test", null);
     List<Long> workers = haproxy.workers();
     try (SocketRelay relay =
         adminRelay(cmd -> cmd.replaceAll("commit map @[0-9]+", "commit map @999"))) {
-      ApplyResult r =
-          haproxy.apply(
-              "services/wild/domain",
-              "*.example.org",
-              "services/wild/w1",
-              wa,
-              "services/api/domain",
-              "api.test,*.zz.example.org",
-              "services/api/w1",
-              wb);
+      ApplyResult r = wildApiAndReg("api.test,*.zz.example.org", null);
       assertTrue(
           relay.answers().stream().anyMatch(x -> x.contains("[3]:")),
           "HAProxy refused the commit: " + relay.answers());

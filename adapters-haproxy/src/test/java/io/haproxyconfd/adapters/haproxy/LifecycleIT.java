@@ -41,6 +41,16 @@ class LifecycleIT {
             HaproxyFixture.freePort());
   }
 
+  /** Kills HAProxy's workers and master (SIGKILL); returns the master's PID. */
+  private long killHaproxy() throws Exception {
+    long master = masterPid();
+    for (long worker : haproxy.workers()) {
+      ProcessHandle.of(worker).ifPresent(ProcessHandle::destroyForcibly);
+    }
+    ProcessHandle.of(master).orElseThrow().destroyForcibly();
+    return master;
+  }
+
   private long masterPid() throws Exception {
     return Long.parseLong(Files.readString(haproxy.stateDir().resolve("run/haproxy.pid")).strip());
   }
@@ -91,11 +101,7 @@ class LifecycleIT {
         haproxy.apply(
             "services/web/domain", "example.org", "services/web/w1", b.backend().toString());
     assertEquals(ApplyResult.Outcome.RUNTIME_UPDATE, moved.outcome());
-    long master = masterPid();
-    for (long worker : haproxy.workers()) {
-      ProcessHandle.of(worker).ifPresent(ProcessHandle::destroyForcibly);
-    }
-    ProcessHandle.of(master).orElseThrow().destroyForcibly();
+    long master = killHaproxy();
     Await.until(
         Duration.ofSeconds(5),
         "a new HAProxy serves the moved backend, though haproxy.cfg was not yet written",
@@ -114,11 +120,7 @@ class LifecycleIT {
             "services/web/w1",
             a.backend().toString());
     assertEquals(ApplyResult.Outcome.RUNTIME_UPDATE, added.outcome());
-    long master = masterPid();
-    for (long worker : haproxy.workers()) {
-      ProcessHandle.of(worker).ifPresent(ProcessHandle::destroyForcibly);
-    }
-    ProcessHandle.of(master).orElseThrow().destroyForcibly();
+    long master = killHaproxy();
     Await.until(
         Duration.ofSeconds(5),
         "a new HAProxy serves the new host, though the map files were not yet written",
