@@ -1,6 +1,5 @@
 package io.haproxyconfd.app;
 
-import com.google.inject.Module;
 import io.haproxyconfd.domain.KeyLayout;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.ParseResult;
@@ -10,7 +9,6 @@ import io.haproxyconfd.ports.ProxyException;
 import io.haproxyconfd.ports.StoreException;
 import java.io.PrintWriter;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -44,9 +42,7 @@ final class CheckCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     ProxyId proxy = store.proxyId();
-    List<Module> modules = new ArrayList<>(store.modules());
-    modules.add(new HaproxyModule(listen.settings()));
-    try (Components components = Components.build(modules)) {
+    try (Components components = Components.build(store, listen)) {
       Pipeline.Prepared prepared;
       try {
         prepared =

@@ -25,7 +25,10 @@ final class Components implements AutoCloseable {
     this.proxy = proxy;
   }
 
-  static Components build(List<Module> modules) {
+  /** The store and resolver the options chose, and HAProxy run with {@code proxy}'s settings. */
+  static Components build(StoreOptions store, ProxyOptions proxy) throws java.io.IOException {
+    List<Module> modules = new java.util.ArrayList<>(store.modules());
+    modules.add(new HaproxyModule(proxy.settings()));
     return Guice.createInjector(modules).getInstance(Components.class);
   }
 

@@ -1,13 +1,10 @@
 package io.haproxyconfd.app;
 
-import com.google.inject.Module;
 import io.haproxyconfd.domain.ParseResult;
 import io.haproxyconfd.ports.StoreException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,9 +35,7 @@ final class RenderCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    List<Module> modules = new ArrayList<>(store.modules());
-    modules.add(new HaproxyModule(proxy.settings()));
-    try (Components components = Components.build(modules)) {
+    try (Components components = Components.build(store, proxy)) {
       ParseResult parsed;
       BackendAssignment.Result resolved;
       try {

@@ -1,6 +1,5 @@
 package io.haproxyconfd.app;
 
-import com.google.inject.Module;
 import io.haproxyconfd.domain.ProxyId;
 import io.haproxyconfd.ports.BackendResolver;
 import io.haproxyconfd.ports.KeyValueSource;
@@ -10,8 +9,6 @@ import io.haproxyconfd.ports.StoreException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -81,9 +78,7 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ProxyId id = store.proxyId();
     InetSocketAddress admin = address(adminAddress);
-    List<Module> modules = new ArrayList<>(store.modules());
-    modules.add(new HaproxyModule(proxy.settings()));
-    Components components = Components.build(modules);
+    Components components = Components.build(store, proxy);
     KeyValueSource source = components.source;
     BackendResolver resolver = components.resolver;
     ProxyConfigurator configurator = components.proxy;

@@ -106,14 +106,6 @@ public record ProxyConfig(long revision, List<HttpService> http, List<TcpService
     }
   }
 
-  /** The same structure with every backend list emptied: what a backends-only change leaves. */
-  public ProxyConfig withoutBackends() {
-    return new ProxyConfig(
-        0,
-        http.stream().map(s -> s.withBackends(List.of())).toList(),
-        tcp.stream().map(s -> s.withBackends(List.of())).toList());
-  }
-
   private static <T, K> void requireUnique(List<T> items, Function<T, K> key, String what) {
     Set<K> seen = new HashSet<>();
     for (T item : items) {

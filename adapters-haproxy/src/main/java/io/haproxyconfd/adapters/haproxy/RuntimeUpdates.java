@@ -86,8 +86,13 @@ final class RuntimeUpdates {
    * it in. False (and a log line) if HAProxy refused any step; the live map is then unchanged.
    */
   boolean replaceMap(Path file, List<String> lines) {
-    if (!lines.stream().allMatch(RuntimeUpdates::carriable)) {
-      return send(lines); // says why, and asks for the reload
+    Optional<String> unsafe = lines.stream().filter(l -> !carriable(l)).findFirst();
+    if (unsafe.isPresent()) {
+      LOG.info(
+          "a map line holds ';' or '\\', which HAProxy's command line would split or unescape"
+              + " ({}); reloading instead",
+          unsafe.get());
+      return false;
     }
     String version;
     try {
