@@ -1,10 +1,11 @@
 package io.haproxyconfd.domain;
 
-import java.util.HashMap;
-import java.util.Map;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.BiPredicate;
+import java.util.function.Function;
 
 /**
  * How a desired config differs from the applied one, which decides how it can be applied: a change
@@ -38,48 +39,43 @@ public record ConfigChange(
     servicesWithNewRoutes = Set.copyOf(servicesWithNewRoutes);
   }
 
-  /** Compares service by service; builds no config, so it stays cheap at thousands of services. */
+  /**
+   * Compares service by service, walking both name-sorted lists side by side: a service handed on
+   * as the very same object costs one comparison, so this stays cheap at 10,000 services.
+   */
   public static ConfigChange between(ProxyConfig applied, ProxyConfig desired) {
     Set<ServiceName> changed = new TreeSet<>();
     Set<ServiceName> rerouted = new TreeSet<>();
     boolean structural =
-        applied.http().size() != desired.http().size()
-            || applied.tcp().size() != desired.tcp().size();
-    Map<ServiceName, HttpService> httpBefore = new HashMap<>();
-    applied.http().forEach(s -> httpBefore.put(s.name(), s));
-    for (HttpService s : desired.http()) {
-      HttpService old = httpBefore.remove(s.name());
-      if (old == s) {
-        continue; // the very same service: an unchanged one, handed on as it was
-      }
-      if (old == null || !old.policy().equals(s.policy())) {
-        structural = true;
-      } else if (!old.routing().equals(s.routing())) {
-        rerouted.add(s.name());
-      }
-      if (old == null || !old.backends().equals(s.backends())) {
-        changed.add(s.name());
-      }
-    }
-    changed.addAll(httpBefore.keySet());
-    Map<ServiceName, TcpService> tcpBefore = new HashMap<>();
-    applied.tcp().forEach(s -> tcpBefore.put(s.name(), s));
-    for (TcpService s : desired.tcp()) {
-      TcpService old = tcpBefore.remove(s.name());
-      if (old == s) {
-        continue;
-      }
-      if (old == null
-          || !old.externalPort().equals(s.externalPort())
-          || old.balance() != s.balance()) {
-        structural = true;
-      }
-      if (old == null || !old.backends().equals(s.backends())) {
-        changed.add(s.name());
-      }
-    }
-    changed.addAll(tcpBefore.keySet());
-    structural |= !httpBefore.isEmpty() || !tcpBefore.isEmpty();
+        walk(
+            applied.http(),
+            desired.http(),
+            HttpService::name,
+            (old, s) -> {
+              if (!old.policy().equals(s.policy())) {
+                return true;
+              }
+              if (!old.routing().equals(s.routing())) {
+                rerouted.add(s.name());
+              }
+              if (!old.backends().equals(s.backends())) {
+                changed.add(s.name());
+              }
+              return false;
+            },
+            changed);
+    structural |=
+        walk(
+            applied.tcp(),
+            desired.tcp(),
+            TcpService::name,
+            (old, s) -> {
+              if (!old.backends().equals(s.backends())) {
+                changed.add(s.name());
+              }
+              return !old.externalPort().equals(s.externalPort()) || old.balance() != s.balance();
+            },
+            changed);
     boolean routes = !rerouted.isEmpty();
     structural |= routes && !changed.isEmpty();
     Kind kind =
@@ -87,5 +83,47 @@ public record ConfigChange(
             ? Kind.STRUCTURAL
             : routes ? Kind.ROUTES_ONLY : changed.isEmpty() ? Kind.NONE : Kind.BACKENDS_ONLY;
     return new ConfigChange(kind, changed, rerouted);
+  }
+
+  /**
+   * Walks two name-sorted lists; {@code compare} is given each service present in both as another
+   * object, and says whether the difference is structural. A service on one side only is
+   * structural, and its backends count as changed.
+   *
+   * @return whether anything structural was found
+   */
+  private static <S> boolean walk(
+      List<S> before,
+      List<S> after,
+      Function<S, ServiceName> name,
+      BiPredicate<S, S> compare,
+      Set<ServiceName> changed) {
+    boolean structural = false;
+    int i = 0;
+    int j = 0;
+    while (i < before.size() || j < after.size()) {
+      S old = i < before.size() ? before.get(i) : null;
+      S now = j < after.size() ? after.get(j) : null;
+      if (old != null && old == now) {
+        i++;
+        j++;
+        continue; // the very same service: an unchanged one, handed on as it was
+      }
+      int c = old == null ? 1 : now == null ? -1 : name.apply(old).compareTo(name.apply(now));
+      if (c < 0) {
+        changed.add(name.apply(old)); // gone
+        structural = true;
+        i++;
+      } else if (c > 0) {
+        changed.add(name.apply(now)); // new
+        structural = true;
+        j++;
+      } else {
+        structural |= compare.test(old, now);
+        i++;
+        j++;
+      }
+    }
+    return structural;
   }
 }

@@ -2,8 +2,6 @@ package io.haproxyconfd.domain;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -47,72 +45,40 @@ public final class ConfigParser {
   /**
    * What parsing each service gave, kept from one parse to the next: a service whose keys, last
    * good keys and options are those of the last parse gives what it gave then, so a parse after a
-   * change of a few keys parses only their services. The result is the one a parse without a memo
+   * change of a few keys parses only their services, and checks them for clashes only against the
+   * services that claim the same routes or ports. The result is the one a parse without a memo
    * gives (ConfigParserMemoTest checks it against random changes). Not thread-safe: one per loop.
    */
   public static final class Memo {
-    private Map<String, Built<?>> last = new HashMap<>();
-    private Map<String, Built<?>> now = new HashMap<>();
-    private ParseOptions options;
-    private final Grouping grouping = new Grouping();
-    private int reused;
-    private int parsed;
+    private final ParseState state = new ParseState();
 
-    private void begin(ParseOptions pass) {
-      if (options == null || !options.parsesAs(pass)) {
-        last = new HashMap<>();
-      }
-      options = pass;
-      now = new HashMap<>();
-      reused = 0;
-      parsed = 0;
+    /** Parses a whole snapshot, redoing the services whose keys differ from the last parse's. */
+    public ParseResult parse(KeySnapshot snapshot, ParseOptions options, LastGood lastGood) {
+      return state.parse(snapshot, options, lastGood);
     }
 
-    private Grouping group(SortedMap<String, KeySnapshot.Entry> entries) {
-      grouping.update(entries);
-      return grouping;
+    /**
+     * Parses the keys of the last parse with {@code changes} made to them.
+     *
+     * @throws IllegalStateException when the changes do not start at the revision parsed last
+     */
+    public ParseResult parse(KeyChanges changes, ParseOptions options, LastGood lastGood) {
+      return state.parse(changes, options, lastGood);
     }
 
-    /** What {@code base} gave last time, if it is still what these inputs give. */
-    @SuppressWarnings("unchecked")
-    private <S> Built<S> lookup(
-        String base,
-        SortedMap<String, KeySnapshot.Entry> attrs,
-        Optional<SortedMap<String, KeySnapshot.Entry>> earlier,
-        java.time.Instant at) {
-      Built<?> b = last.get(base);
-      // Parsed at b.at(), it holds until b.until(): a clock set back before it parses again.
-      if (b != null
-          && b.attrs().equals(attrs)
-          && b.earlier().equals(earlier)
-          && !at.isBefore(b.at())
-          && at.isBefore(b.until())) {
-        now.put(base, b);
-        reused++;
-        return (Built<S>) b;
-      }
-      return null;
-    }
-
-    private void store(String base, Built<?> b) {
-      now.put(base, b);
-      parsed++;
-    }
-
-    /** Forgets the services this parse did not see. */
-    private void end() {
-      last = now;
-      now = new HashMap<>();
+    /** The revision of the keys parsed last. */
+    public long revision() {
+      return state.revision();
     }
 
     /** Services the last parse took from the memo, and services it parsed. */
     public String lastParse() {
-      return reused + " reused, " + parsed + " parsed";
+      return state.lastParse();
     }
   }
 
   /** What parsing one service's keys gave, and until when it holds (a certificate's expiry). */
-  private record Built<S>(
+  record Built<S>(
       SortedMap<String, KeySnapshot.Entry> attrs,
       Optional<SortedMap<String, KeySnapshot.Entry>> earlier,
       Optional<Candidate<S>> candidate,
@@ -125,52 +91,7 @@ public final class ConfigParser {
   /** As {@link #parse(KeySnapshot, ParseOptions, LastGood)}, parsing again only what changed. */
   public static ParseResult parse(
       KeySnapshot snapshot, ParseOptions options, LastGood lastGood, Memo memo) {
-    memo.begin(options);
-    Grouping groups = memo.group(snapshot.entries());
-    List<Problem> problems = new ArrayList<>(groups.others.values());
-    Set<ServiceName> leftOut = new HashSet<>();
-    TreeMap<String, SortedMap<String, KeySnapshot.Entry>> nextGood = new TreeMap<>();
-    List<Candidate<HttpService>> http = new ArrayList<>();
-    groups.http.forEach(
-        (name, attrs) ->
-            build(
-                    KeyLayout.HTTP,
-                    name,
-                    attrs,
-                    lastGood,
-                    keys -> httpService(keys, options),
-                    options,
-                    memo,
-                    problems,
-                    leftOut,
-                    nextGood)
-                .ifPresent(http::add));
-    List<Candidate<TcpService>> tcp = new ArrayList<>();
-    groups.tcp.forEach(
-        (name, attrs) ->
-            build(
-                    KeyLayout.TCP,
-                    name,
-                    attrs,
-                    lastGood,
-                    keys -> tcpService(keys, options),
-                    options,
-                    memo,
-                    problems,
-                    leftOut,
-                    nextGood)
-                .ifPresent(tcp::add));
-
-    List<HttpService> goodHttp = withoutRouteClashes(http, problems, leftOut);
-    warnWhereTheSeedRoutedOtherwise(http, goodHttp, problems);
-    List<TcpService> goodTcp = withoutPortClashes(tcp, options, problems, leftOut);
-    problems.sort(Comparator.comparing(Problem::key).thenComparing(Problem::reason));
-    memo.end();
-    return new ParseResult(
-        new ProxyConfig(snapshot.revision(), goodHttp, goodTcp),
-        problems,
-        leftOut,
-        LastGood.sharing(nextGood));
+    return memo.parse(snapshot, options, lastGood);
   }
 
   /**
@@ -179,18 +100,21 @@ public final class ConfigParser {
    * {@link Memo}: the next snapshot is compared key by key, and only the services with a changed
    * key get a new map, so unchanged services keep the very map they had.
    */
-  private static final class Grouping {
-    final TreeMap<String, SortedMap<String, KeySnapshot.Entry>> http = new TreeMap<>();
-    final TreeMap<String, SortedMap<String, KeySnapshot.Entry>> tcp = new TreeMap<>();
-    final TreeMap<String, Problem> others = new TreeMap<>();
+  static final class Grouping {
+    private final TreeMap<String, SortedMap<String, KeySnapshot.Entry>> http = new TreeMap<>();
+    private final TreeMap<String, SortedMap<String, KeySnapshot.Entry>> tcp = new TreeMap<>();
+    private final TreeMap<String, Problem> others = new TreeMap<>();
     private SortedMap<String, KeySnapshot.Entry> entries = Collections.emptySortedMap();
 
-    /** Brings the grouping from the last snapshot's keys to {@code next}. */
-    void update(SortedMap<String, KeySnapshot.Entry> next) {
-      if (next == entries) {
-        return;
-      }
+    /** Whether {@link #entries} is this grouping's own map, which changes apply to in place. */
+    private boolean own;
+
+    /** Brings the grouping from the last snapshot's keys to {@code next}; the folders changed. */
+    Set<String> update(SortedMap<String, KeySnapshot.Entry> next) {
       Set<String> dirty = new TreeSet<>();
+      if (next == entries) {
+        return dirty;
+      }
       Iterator<Map.Entry<String, KeySnapshot.Entry>> was = entries.entrySet().iterator();
       Iterator<Map.Entry<String, KeySnapshot.Entry>> is = next.entrySet().iterator();
       Map.Entry<String, KeySnapshot.Entry> a = was.hasNext() ? was.next() : null;
@@ -211,10 +135,53 @@ public final class ConfigParser {
           b = is.hasNext() ? is.next() : null;
         }
       }
-      for (String folder : dirty) {
-        regroup(folder, next);
-      }
       entries = next;
+      own = false;
+      for (String folder : dirty) {
+        regroup(folder);
+      }
+      return dirty;
+    }
+
+    /** Makes {@code changes} (an empty value: the key went) to the keys; the folders changed. */
+    Set<String> apply(SortedMap<String, Optional<KeySnapshot.Entry>> changes) {
+      if (!own) {
+        entries = new TreeMap<>(entries);
+        own = true;
+      }
+      Set<String> dirty = new TreeSet<>();
+      changes.forEach(
+          (key, entry) -> {
+            if (entry.isPresent()) {
+              entries.put(key, entry.get());
+            } else {
+              entries.remove(key);
+            }
+            changed(key, entry.orElse(null), dirty);
+          });
+      for (String folder : dirty) {
+        regroup(folder);
+      }
+      return dirty;
+    }
+
+    /** Every service folder ({@code services/web}). */
+    Set<String> folders() {
+      Set<String> all = new HashSet<>();
+      http.keySet().forEach(n -> all.add(KeyLayout.HTTP + "/" + n));
+      tcp.keySet().forEach(n -> all.add(KeyLayout.TCP + "/" + n));
+      return all;
+    }
+
+    /** One folder's keys, relative to it. */
+    Optional<SortedMap<String, KeySnapshot.Entry>> attrs(String folder) {
+      String[] parts = folder.split("/", 2);
+      return Optional.ofNullable((parts[0].equals(KeyLayout.HTTP) ? http : tcp).get(parts[1]));
+    }
+
+    /** The problems of keys outside any service. */
+    java.util.Collection<Problem> others() {
+      return others.values();
     }
 
     /**
@@ -233,11 +200,12 @@ public final class ConfigParser {
       }
     }
 
-    /** The keys under one service's folder, as they are in {@code next}. */
-    private void regroup(String folder, SortedMap<String, KeySnapshot.Entry> next) {
+    /** The keys under one service's folder, as they are now. */
+    private void regroup(String folder) {
       String prefix = folder + "/";
       TreeMap<String, KeySnapshot.Entry> attrs = new TreeMap<>();
-      next.subMap(prefix, folder + "0")
+      entries
+          .subMap(prefix, folder + "0")
           .forEach(
               (key, entry) -> {
                 if (key.length() > prefix.length()) {
@@ -285,34 +253,9 @@ public final class ConfigParser {
 
   /**
    * Builds one service from its keys; if they are bad and it has last good keys that differ, from
-   * those instead. Records the keys the service was built from in {@code nextGood}.
+   * those instead.
    */
-  private static <S> Optional<Candidate<S>> build(
-      String folder,
-      String name,
-      SortedMap<String, KeySnapshot.Entry> attrs,
-      LastGood lastGood,
-      Function<ServiceKeys, S> factory,
-      ParseOptions options,
-      Memo memo,
-      List<Problem> problems,
-      Set<ServiceName> leftOut,
-      Map<String, SortedMap<String, KeySnapshot.Entry>> nextGood) {
-    String base = folder + "/" + name;
-    Optional<SortedMap<String, KeySnapshot.Entry>> earlier =
-        lastGood.of(base).filter(m -> !m.equals(attrs));
-    Built<S> b = memo.lookup(base, attrs, earlier, options.now());
-    if (b == null) {
-      b = buildAgain(folder, name, attrs, earlier, factory, options.now());
-      memo.store(base, b);
-    }
-    problems.addAll(b.problems());
-    leftOut.addAll(b.leftOut());
-    b.good().ifPresent(good -> nextGood.put(base, good));
-    return b.candidate();
-  }
-
-  private static <S> Built<S> buildAgain(
+  static <S> Built<S> buildAgain(
       String folder,
       String name,
       SortedMap<String, KeySnapshot.Entry> attrs,
@@ -393,7 +336,7 @@ public final class ConfigParser {
     return "unknown key: not under services/<name>/ or tcp-services/<name>/";
   }
 
-  private static HttpService httpService(ServiceKeys keys, ParseOptions options) {
+  static HttpService httpService(ServiceKeys keys, ParseOptions options) {
     List<HostPattern> hosts =
         keys.parse("domain", List.of("virtual_hosts"), v -> hostList(v)).orElse(List.of());
     List<PathRule> paths = new ArrayList<>();
@@ -456,7 +399,7 @@ public final class ConfigParser {
         new HttpService.Upstream(port, agent.addresses(), agent.names()));
   }
 
-  private static TcpService tcpService(ServiceKeys keys, ParseOptions options) {
+  static TcpService tcpService(ServiceKeys keys, ParseOptions options) {
     // The Kontena fork's template bound each TCP service on its 'ports' key.
     Optional<Port> external = keys.parse("external_port", List.of("ports"), Port::parseListen);
     Optional<Port> internal = keys.parse("internal_port", List.of(), Port::parse);
@@ -529,56 +472,22 @@ public final class ConfigParser {
   }
 
   /**
-   * Earlier services keep their routes; a later one loses only the routes it claims that an earlier
-   * one has, and is left out only when nothing is left. Both services' keys are named.
+   * A route a service claims that an earlier service has: the later one loses only that route, and
+   * is left out when nothing is left. Both services' keys are named.
    */
-  private static List<HttpService> withoutRouteClashes(
-      List<Candidate<HttpService>> candidates, List<Problem> problems, Set<ServiceName> leftOut) {
-    List<HttpService> accepted = new ArrayList<>();
-    // The key a route came from is spelt out only when another service's route clashes with it.
-    Map<Route.Match, Owner> owners = new HashMap<>();
-    for (Candidate<HttpService> c : sorted(candidates, s -> s.name())) {
-      List<Route> routes = c.service.routes();
-      List<Route> clashing = routes.stream().filter(r -> owners.containsKey(r.match())).toList();
-      boolean nothingLeft = !clashing.isEmpty() && clashing.size() == routes.size();
-      for (Route r : clashing) {
-        String key = c.keys.apply(r);
-        problems.add(
-            new Problem(
-                key.split(" \\+ ")[0],
-                "",
-                "route '"
-                    + r.toString().replace(" -> " + r.service(), "")
-                    + "' of "
-                    + key
-                    + " is already served through "
-                    + owners.get(r.match()).key()
-                    + ", which was there first"
-                    + (nothingLeft ? "" : "; only this route is left out"),
-                nothingLeft ? Problem.Effect.SERVICE_LEFT_OUT : Problem.Effect.KEY_IGNORED));
-      }
-      if (nothingLeft) {
-        leftOut.add(c.service.name());
-        continue;
-      }
-      HttpService service =
-          clashing.isEmpty()
-              ? c.service
-              : c.service.withholding(
-                  clashing.stream().map(Route::match).collect(java.util.stream.Collectors.toSet()));
-      for (Route r : clashing.isEmpty() ? routes : service.routes()) {
-        owners.put(r.match(), new Owner(c, r));
-      }
-      accepted.add(service);
-    }
-    return accepted;
-  }
-
-  /** The service a route was given to, and the route: its keys, when a clash must name them. */
-  private record Owner(Candidate<HttpService> candidate, Route route) {
-    String key() {
-      return candidate.keys.apply(route);
-    }
+  static Problem routeClash(String key, Route r, String ownerKey, boolean nothingLeft) {
+    return new Problem(
+        key.split(" \\+ ")[0],
+        "",
+        "route '"
+            + r.toString().replace(" -> " + r.service(), "")
+            + "' of "
+            + key
+            + " is already served through "
+            + ownerKey
+            + ", which was there first"
+            + (nothingLeft ? "" : "; only this route is left out"),
+        nothingLeft ? Problem.Effect.SERVICE_LEFT_OUT : Problem.Effect.KEY_IGNORED);
   }
 
   /**
@@ -588,13 +497,13 @@ public final class ConfigParser {
    * the path-only service, and here they go to the host's service. Says so once per path rule,
    * naming both services and the key that keeps the seed's routing.
    */
-  private static void warnWhereTheSeedRoutedOtherwise(
-      List<Candidate<HttpService>> candidates, List<HttpService> served, List<Problem> problems) {
+  static void warnWhereTheSeedRoutedOtherwise(
+      Map<ServiceName, Candidate<HttpService>> byName,
+      List<HttpService> served,
+      List<Problem> problems) {
     if (served.stream().allMatch(s -> !s.hosts().isEmpty())) {
       return; // no service routes by path alone
     }
-    Map<ServiceName, Candidate<HttpService>> byName = new HashMap<>();
-    candidates.forEach(c -> byName.put(c.service.name(), c));
     List<Route> wholeHosts =
         served.stream()
             .flatMap(s -> s.routes().stream())
@@ -636,53 +545,12 @@ public final class ConfigParser {
     }
   }
 
-  /** Earlier services keep their ports; later ones and those on reserved ports are left out. */
-  private static List<TcpService> withoutPortClashes(
-      List<Candidate<TcpService>> candidates,
-      ParseOptions options,
-      List<Problem> problems,
-      Set<ServiceName> leftOut) {
-    List<TcpService> accepted = new ArrayList<>();
-    Map<Port, ServiceName> owners = new HashMap<>();
-    for (Candidate<TcpService> c : sorted(candidates, s -> s.name())) {
-      Port port = c.service.externalPort();
-      String key = KeyLayout.tcp(c.service.name()) + "/external_port";
-      String reason = null;
-      if (options.reservedPorts().containsKey(port)) {
-        reason = "port " + port + " is " + options.reservedPorts().get(port);
-      } else if (owners.containsKey(port)) {
-        reason =
-            "port "
-                + port
-                + " is already used by TCP service "
-                + owners.get(port)
-                + ", which was there first";
-      }
-      if (reason != null) {
-        problems.add(Problem.leftOut(key, port.toString(), reason));
-        leftOut.add(c.service.name());
-        continue;
-      }
-      owners.put(port, c.service.name());
-      accepted.add(c.service);
-    }
-    return accepted;
-  }
-
-  private static <S> List<Candidate<S>> sorted(
-      List<Candidate<S>> candidates, Function<S, ServiceName> name) {
-    return candidates.stream()
-        .sorted(
-            Comparator.<Candidate<S>>comparingLong(c -> c.createdAt)
-                .thenComparing(c -> name.apply(c.service)))
-        .toList();
-  }
-
   /**
    * A service that parsed, when its keys were first written, and which keys each of its routes
    * comes from.
    */
-  private record Candidate<S>(S service, long createdAt, Function<Route, String> keys) {}
+  record Candidate<S>(
+      S service, ServiceName name, String rawName, long createdAt, Function<Route, String> keys) {}
 
   /** What an agent wrote for one service: addresses, and host names when allowed. */
   private record AgentBackends(List<Backend> addresses, List<NamedEndpoint> names) {
@@ -695,7 +563,7 @@ public final class ConfigParser {
    * The keys of one service while it is being parsed: hands out attributes, records problems, and
    * treats every key it did not hand out as an agent-written backend.
    */
-  private static final class ServiceKeys {
+  static final class ServiceKeys {
     private final String base;
     private final String rawName;
     private final Map<String, KeySnapshot.Entry> attrs;
@@ -752,7 +620,7 @@ public final class ConfigParser {
       }
       long createdAt =
           attrs.values().stream().mapToLong(KeySnapshot.Entry::createRevision).min().orElse(0);
-      return Optional.of(new Candidate<>(service, createdAt, this::keysOf));
+      return Optional.of(new Candidate<>(service, name, rawName, createdAt, this::keysOf));
     }
 
     ServiceName name() {

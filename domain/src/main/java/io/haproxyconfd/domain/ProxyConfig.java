@@ -20,18 +20,87 @@ public record ProxyConfig(long revision, List<HttpService> http, List<TcpService
   public static final ProxyConfig EMPTY = new ProxyConfig(0, List.of(), List.of());
 
   public ProxyConfig {
-    http = http.stream().sorted(Comparator.comparing(HttpService::name)).toList();
-    tcp = tcp.stream().sorted(Comparator.comparing(TcpService::name)).toList();
-    requireUnique(http, HttpService::name, "HTTP service");
-    requireUnique(tcp, TcpService::name, "TCP service");
-    requireUnique(tcp, TcpService::externalPort, "TCP external port");
-    List<Route> all = http.stream().flatMap(s -> s.routes().stream()).toList();
-    Set<Route.Match> matches = new HashSet<>();
-    for (Route r : all) {
-      if (!matches.add(r.match())) {
-        throw new IllegalArgumentException("two services claim the route " + r);
+    // Made by consistent() or withBackends(), which keep what was checked: nothing to redo.
+    if (!(http instanceof Checked<HttpService> && tcp instanceof Checked<TcpService>)) {
+      http = http.stream().sorted(Comparator.comparing(HttpService::name)).toList();
+      tcp = tcp.stream().sorted(Comparator.comparing(TcpService::name)).toList();
+      requireUnique(http, HttpService::name, "HTTP service");
+      requireUnique(tcp, TcpService::name, "TCP service");
+      requireUnique(tcp, TcpService::externalPort, "TCP external port");
+      List<Route> all = http.stream().flatMap(s -> s.routes().stream()).toList();
+      Set<Route.Match> matches = new HashSet<>();
+      for (Route r : all) {
+        if (!matches.add(r.match())) {
+          throw new IllegalArgumentException("two services claim the route " + r);
+        }
       }
     }
+  }
+
+  /**
+   * A list this class made from services it knows to be consistent: sorted by name, names, ports
+   * and routes unique. Only this class makes one, so a config holding two is consistent.
+   */
+  private static final class Checked<T> extends java.util.AbstractList<T>
+      implements java.util.RandomAccess {
+    private final Object[] items;
+
+    Checked(List<T> items) {
+      this.items = items.toArray();
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public T get(int index) {
+      return (T) items[index];
+    }
+
+    @Override
+    public int size() {
+      return items.length;
+    }
+  }
+
+  /**
+   * A config the parser assembled service by service, sorted by name, whose names, TCP ports and
+   * routes it keeps unique itself (its claims bookkeeping), so that a pass over 10,000 services
+   * does not sort and check them all again. The parser's tests check these configs against the
+   * checking constructor.
+   */
+  static ProxyConfig consistent(long revision, List<HttpService> http, List<TcpService> tcp) {
+    return new ProxyConfig(revision, new Checked<>(http), new Checked<>(tcp));
+  }
+
+  /**
+   * This config with other backends for some services: {@code http} and {@code tcp} hold, in this
+   * config's order, each service itself or the same service with other backends. A service in
+   * another place, or with other routes or another TCP port, is refused: what the constructor
+   * checked stays true, so nothing needs checking again.
+   */
+  public ProxyConfig withBackends(List<HttpService> http, List<TcpService> tcp) {
+    requireSame(this.http, http, (a, b) -> a.routes().equals(b.routes()));
+    requireSame(this.tcp, tcp, (a, b) -> a.externalPort().equals(b.externalPort()));
+    return new ProxyConfig(revision, new Checked<>(http), new Checked<>(tcp));
+  }
+
+  private static <T> void requireSame(
+      List<T> mine, List<T> theirs, java.util.function.BiPredicate<T, T> sameRoutes) {
+    if (mine.size() != theirs.size()) {
+      throw new IllegalArgumentException(
+          "backends for " + theirs.size() + " services, not " + mine.size());
+    }
+    for (int i = 0; i < mine.size(); i++) {
+      T a = mine.get(i);
+      T b = theirs.get(i);
+      if (a != b && !(nameOf(a).equals(nameOf(b)) && sameRoutes.test(a, b))) {
+        throw new IllegalArgumentException(
+            "backends for " + nameOf(b) + " in the place of " + nameOf(a));
+      }
+    }
+  }
+
+  private static ServiceName nameOf(Object service) {
+    return service instanceof HttpService h ? h.name() : ((TcpService) service).name();
   }
 
   /** Every HTTP route, most specific first ({@link Route#MOST_SPECIFIC_FIRST}). */
@@ -53,13 +122,19 @@ public record ProxyConfig(long revision, List<HttpService> http, List<TcpService
 
   private static <T> Optional<T> byName(
       List<T> sorted, Function<T, ServiceName> nameOf, ServiceName name) {
+    int i = indexOf(sorted, nameOf, name);
+    return i < 0 ? Optional.empty() : Optional.of(sorted.get(i));
+  }
+
+  private static <T> int indexOf(
+      List<T> sorted, Function<T, ServiceName> nameOf, ServiceName name) {
     int low = 0;
     int high = sorted.size() - 1;
     while (low <= high) {
       int mid = (low + high) >>> 1;
       int c = nameOf.apply(sorted.get(mid)).compareTo(name);
       if (c == 0) {
-        return Optional.of(sorted.get(mid));
+        return mid;
       }
       if (c < 0) {
         low = mid + 1;
@@ -67,7 +142,7 @@ public record ProxyConfig(long revision, List<HttpService> http, List<TcpService
         high = mid - 1;
       }
     }
-    return Optional.empty();
+    return -1;
   }
 
   /** This config without the named services, HTTP or TCP: to set aside a service that breaks. */

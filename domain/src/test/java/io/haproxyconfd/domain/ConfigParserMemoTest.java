@@ -1,11 +1,15 @@
 package io.haproxyconfd.domain;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
@@ -34,10 +38,12 @@ class ConfigParserMemoTest {
     Random random = new Random(17);
     TreeMap<String, KeySnapshot.Entry> keys = new TreeMap<>();
     ConfigParser.Memo memo = new ConfigParser.Memo();
+    ConfigParser.Memo byChanges = new ConfigParser.Memo();
     LastGood good = LastGood.NONE;
     ParseOptions options = Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS);
-    int reused = 0;
+    int parsed = 0;
     for (int revision = 1; revision <= 1000; revision++) {
+      TreeMap<String, KeySnapshot.Entry> before = new TreeMap<>(keys);
       change(random, keys, revision);
       if (revision % 250 == 0) {
         options = options.withCustomSettingsAllowed(!options.customSettingsAllowed());
@@ -54,13 +60,52 @@ class ConfigParserMemoTest {
       ParseResult fresh = ConfigParser.parse(snapshot, at, good);
       ParseResult kept = ConfigParser.parse(snapshot, at, good, memo);
       assertEquals(fresh, kept, "after change " + revision + " to " + keys);
-      reused += Integer.parseInt(memo.lastParse().split(" ")[0]);
+      parsed += Integer.parseInt(memo.lastParse().split(" ")[2]);
+      ParseResult changed =
+          revision == 1
+              ? byChanges.parse(snapshot, at, good)
+              : byChanges.parse(changes(revision - 1, revision, before, keys), at, good);
+      assertEquals(fresh, changed, "by changes, after change " + revision + " to " + keys);
+      // What the memo assembles without checking passes the checks.
+      ProxyConfig c = kept.config();
+      assertEquals(
+          c, new ProxyConfig(c.revision(), new ArrayList<>(c.http()), new ArrayList<>(c.tcp())));
       // The loop keeps the last good keys only when the proxy took the config; and a daemon that
       // lost its last-good file starts from none.
       int fate = random.nextInt(40);
       good = fate == 0 ? LastGood.NONE : fate < 8 ? good : kept.lastGood();
     }
-    assertTrue(reused > 10_000, "the memo was used: " + reused + " services reused");
+    // A change of one key parses its own service again: not the 40 there are, nor the four
+    // resets when the options change.
+    assertTrue(parsed < 1000 + 4 * 40 + 200, "services parsed in 1,000 changes: " + parsed);
+  }
+
+  /** What changed from {@code before} to {@code after}, as a watch would tell it. */
+  private static KeyChanges changes(
+      long from,
+      long to,
+      SortedMap<String, KeySnapshot.Entry> before,
+      SortedMap<String, KeySnapshot.Entry> after) {
+    TreeMap<String, Optional<KeySnapshot.Entry>> changed = new TreeMap<>();
+    before.keySet().stream()
+        .filter(k -> !after.containsKey(k))
+        .forEach(k -> changed.put(k, Optional.empty()));
+    after.forEach(
+        (k, e) -> {
+          if (!e.equals(before.get(k))) {
+            changed.put(k, Optional.of(e));
+          }
+        });
+    return new KeyChanges(from, to, changed);
+  }
+
+  @Test
+  void changes_that_do_not_follow_the_last_parse_are_refused() {
+    ConfigParser.Memo memo = new ConfigParser.Memo();
+    KeyChanges changes = new KeyChanges(4, 5, new TreeMap<>());
+    assertThrows(IllegalStateException.class, () -> memo.parse(changes, Keys.DNS, LastGood.NONE));
+    memo.parse(KeySnapshot.empty(3), Keys.DNS, LastGood.NONE);
+    assertThrows(IllegalStateException.class, () -> memo.parse(changes, Keys.DNS, LastGood.NONE));
   }
 
   /** Keys outside any service: folder markers, the seed's certificate folder, unknown keys. */
