@@ -19,6 +19,23 @@ public interface BackendResolver extends AutoCloseable {
   Map<BackendQuery, Resolution> resolve(Set<BackendQuery> queries);
 
   /**
+   * Resolves {@code asked} only: the queries that are new or changed since the last call. {@code
+   * interest} is the full interest as in {@link #resolve(Set)}, a view the caller keeps changing
+   * (read it during the call only); the caller keeps the earlier answers for the rest. An adapter
+   * that keeps no state per service answers {@code asked} alone; the default resolves the whole
+   * interest and answers from that.
+   *
+   * @return one resolution per query of {@code asked}
+   */
+  default Map<BackendQuery, Resolution> resolve(
+      Set<BackendQuery> interest, Set<BackendQuery> asked) {
+    Map<BackendQuery, Resolution> all = resolve(interest);
+    Map<BackendQuery, Resolution> answers = new java.util.HashMap<>();
+    asked.forEach(q -> answers.put(q, all.get(q)));
+    return answers;
+  }
+
+  /**
    * Asks to be told when a resolution may have changed (a TTL ran out and the answer differed, the
    * catalog changed). Signals come only for services in the last {@link #resolve} call.
    */

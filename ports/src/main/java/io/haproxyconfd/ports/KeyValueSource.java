@@ -1,7 +1,9 @@
 package io.haproxyconfd.ports;
 
+import io.haproxyconfd.domain.KeyChanges;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.ProxyId;
+import java.util.Optional;
 
 /**
  * Where the keys of a proxy live: etcd or Consul. Each adapter knows its own prefix convention for
@@ -20,6 +22,17 @@ public interface KeyValueSource extends AutoCloseable {
    *     the credentials ({@link StoreException#isPermanent()})
    */
   KeySnapshot read(ProxyId proxy) throws StoreException;
+
+  /**
+   * The keys that changed after {@code revision}, when the adapter knows them without reading the
+   * store: its watch mirrors the prefix from that revision on. Empty when it does not (no watch
+   * yet, a watch that failed, a revision it did not see): then {@link #read} the keys.
+   *
+   * @param revision the revision of the keys the caller holds, read from this source
+   */
+  default Optional<KeyChanges> changesSince(ProxyId proxy, long revision) {
+    return Optional.empty();
+  }
 
   /**
    * Watches the proxy's keys for changes made after {@code revision}. Every change, and every event

@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.haproxyconfd.domain.Await;
+import io.haproxyconfd.domain.KeyChanges;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.ProxyId;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -175,6 +177,71 @@ public abstract class KeyValueSourceContract {
     }
     // The closed watch ran on a stream of its own: give a late signal a moment to show.
     assertNull(closed.poll(1, TimeUnit.SECONDS), "a closed watch still signalled");
+  }
+
+  /**
+   * Whether the source must know the changes since a read while it watches ({@link
+   * KeyValueSource#changesSince}); a source that does not answers empty, and that is all.
+   */
+  protected boolean knowsChanges() {
+    return false;
+  }
+
+  @Test
+  void changes_since_a_read_bring_what_it_read_to_what_a_read_gives_now() throws Exception {
+    put(proxy, "services/web/domain", "example.org");
+    put(proxy, "services/web/port", "80");
+    put(proxy, "services/old/port", "1");
+    KeySnapshot first = source.read(proxy);
+    LinkedBlockingQueue<String> signals = new LinkedBlockingQueue<>();
+    try (Subscription watch = source.watch(proxy, first.revision(), signals::add)) {
+      put(proxy, "services/web/port", "81");
+      put(proxy, "services/api/domain", "api.example.org");
+      deleteFolder(proxy, "services/old/");
+      put(proxy, "services/web/port", "82");
+      Map<String, String> expected =
+          Map.of(
+              "services/web/domain", "example.org",
+              "services/web/port", "82",
+              "services/api/domain", "api.example.org");
+      Await.until(
+          DEADLINE,
+          () -> "the watch saw every change",
+          () -> {
+            Optional<KeyChanges> c = source.changesSince(proxy, first.revision());
+            return knowsChanges()
+                ? c.isPresent() && applied(first, c.get()).values().equals(expected)
+                : source.read(proxy).values().equals(expected);
+          });
+      KeySnapshot now = source.read(proxy);
+      Optional<KeyChanges> changes = source.changesSince(proxy, first.revision());
+      assertEquals(knowsChanges(), changes.isPresent(), "changes known: " + changes);
+      if (changes.isPresent()) {
+        assertEquals(first.revision(), changes.get().fromRevision());
+        assertEquals(now, applied(first, changes.get()), "the changes, applied, give a read");
+        // Asked from where it is now: nothing more to tell.
+        KeyChanges none = source.changesSince(proxy, now.revision()).orElseThrow();
+        assertEquals(Map.of(), none.keys());
+        // Asked from further back than a caller has asked since: never a wrong answer.
+        Optional<KeyChanges> back = source.changesSince(proxy, first.revision());
+        back.ifPresent(b -> assertEquals(now, applied(first, b)));
+      }
+    }
+  }
+
+  private static KeySnapshot applied(KeySnapshot snapshot, KeyChanges changes) {
+    TreeMap<String, KeySnapshot.Entry> entries = new TreeMap<>(snapshot.entries());
+    changes
+        .keys()
+        .forEach(
+            (k, e) -> {
+              if (e.isPresent()) {
+                entries.put(k, e.get());
+              } else {
+                entries.remove(k);
+              }
+            });
+    return new KeySnapshot(changes.revision(), entries);
   }
 
   @Test

@@ -13,6 +13,7 @@ import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
 import io.grpc.Status;
+import io.haproxyconfd.domain.KeyChanges;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.ProxyId;
 import io.haproxyconfd.ports.Backoff;
@@ -124,6 +125,26 @@ final class EtcdKeyValueSource implements KeyValueSource {
     lastRead.put(prefix, snapshot);
     return snapshot;
   }
+
+  @Override
+  public Optional<KeyChanges> changesSince(ProxyId proxy, long revision) {
+    String prefix = prefix(proxy);
+    for (EtcdSubscription s : subscriptions) {
+      if (s.prefix.equals(prefix)) {
+        Optional<KeyChanges> changes = s.changesSince(revision);
+        if (changes.isPresent()) {
+          return changes;
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Changes a mirror remembers for a caller that has not asked yet; beyond this many, the caller
+   * reads the whole prefix again instead.
+   */
+  static final int MAX_LOGGED_CHANGES = 100_000;
 
   /** Keys asked for per range read; fewer when a page would not fit in one gRPC message. */
   static final int PAGE_KEYS = 1000;
@@ -262,6 +283,9 @@ final class EtcdKeyValueSource implements KeyValueSource {
    * number; callbacks from a watcher that was already replaced are ignored, and at most one
    * re-watch is pending at a time.
    */
+  /** One key the mirror changed, at the revision of that change. */
+  private record Change(long revision, String key) {}
+
   private final class EtcdSubscription implements Subscription {
     private final String prefix;
     private final ChangeListener listener;
@@ -277,6 +301,14 @@ final class EtcdKeyValueSource implements KeyValueSource {
 
     private long mirrorRevision;
 
+    /**
+     * The keys the mirror changed, in order, with the revision of each change: complete from {@link
+     * #loggedFrom} on. Guarded by this subscription's lock.
+     */
+    private final java.util.ArrayDeque<Change> log = new java.util.ArrayDeque<>();
+
+    private long loggedFrom = -1;
+
     EtcdSubscription(String prefix, ChangeListener listener) {
       this.prefix = prefix;
       this.listener = listener;
@@ -290,6 +322,8 @@ final class EtcdKeyValueSource implements KeyValueSource {
       long gen = ++generation;
       mirror = seed == null ? null : new TreeMap<>(seed.entries());
       mirrorRevision = seed == null ? 0 : seed.revision();
+      log.clear();
+      loggedFrom = seed == null ? -1 : seed.revision();
       watcher =
           client
               .getWatchClient()
@@ -333,10 +367,34 @@ final class EtcdKeyValueSource implements KeyValueSource {
             default -> mirror = null; // not a kind this knows: reads go to etcd again
           }
           mirrorRevision = Math.max(mirrorRevision, kv.getModRevision());
+          log.add(new Change(kv.getModRevision(), relative(kv, prefix)));
+        }
+        if (log.size() > MAX_LOGGED_CHANGES) {
+          log.clear();
+          loggedFrom = mirrorRevision; // a caller further back reads the prefix
         }
       }
       failures.set(0);
       listener.changed("etcd: " + response.getEvents().size() + " key event(s) under " + prefix);
+    }
+
+    /**
+     * The keys changed after {@code revision}, with their values now, when the mirror is whole and
+     * has logged every change since. What the caller then holds is forgotten: it asks from there.
+     */
+    synchronized Optional<KeyChanges> changesSince(long revision) {
+      if (mirror == null || closed || revision < loggedFrom || revision > mirrorRevision) {
+        return Optional.empty();
+      }
+      while (!log.isEmpty() && log.peekFirst().revision() <= revision) {
+        log.removeFirst();
+      }
+      loggedFrom = revision;
+      TreeMap<String, Optional<KeySnapshot.Entry>> keys = new TreeMap<>();
+      for (Change c : log) {
+        keys.put(c.key(), Optional.ofNullable(mirror.get(c.key())));
+      }
+      return Optional.of(new KeyChanges(revision, mirrorRevision, keys));
     }
 
     private void onEnd(long gen, String why) {

@@ -22,6 +22,12 @@ class EtcdV3ContractIT extends KeyValueSourceContract {
     return EtcdStore.connect(EtcdSettings.of(etcd.endpoints()));
   }
 
+  /** Its watch mirrors the prefix, and knows which keys changed. */
+  @Override
+  protected boolean knowsChanges() {
+    return true;
+  }
+
   @Override
   protected void put(ProxyId proxy, String key, String value) throws Exception {
     writer
