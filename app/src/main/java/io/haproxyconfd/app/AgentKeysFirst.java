@@ -6,6 +6,7 @@ import io.haproxyconfd.ports.ChangeListener;
 import io.haproxyconfd.ports.Resolution;
 import io.haproxyconfd.ports.Subscription;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -31,6 +32,30 @@ final class AgentKeysFirst implements BackendResolver {
             .collect(Collectors.partitioningBy(BackendQuery::declaredByAgent, Collectors.toSet()));
     Map<BackendQuery, Resolution> result = new HashMap<>(discovery.resolve(split.get(false)));
     split.get(true).forEach(q -> result.put(q, AgentKeysResolver.fromAgent(q, names)));
+    return result;
+  }
+
+  /**
+   * Agent-written services are answered here; discovery is asked only when a service it resolves is
+   * among {@code asked}, so a change of agent keys costs no discovery work.
+   */
+  @Override
+  public Map<BackendQuery, Resolution> resolve(
+      Set<BackendQuery> interest, Set<BackendQuery> asked) {
+    Map<BackendQuery, Resolution> result = new HashMap<>();
+    Set<BackendQuery> discovered = new HashSet<>();
+    for (BackendQuery q : asked) {
+      if (q.declaredByAgent()) {
+        result.put(q, AgentKeysResolver.fromAgent(q, names));
+      } else {
+        discovered.add(q);
+      }
+    }
+    if (!discovered.isEmpty()) {
+      Set<BackendQuery> discoveryInterest =
+          interest.stream().filter(q -> !q.declaredByAgent()).collect(Collectors.toSet());
+      result.putAll(discovery.resolve(discoveryInterest, discovered));
+    }
     return result;
   }
 

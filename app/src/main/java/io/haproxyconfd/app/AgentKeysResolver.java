@@ -42,6 +42,13 @@ final class AgentKeysResolver implements BackendResolver {
     return result;
   }
 
+  /** Nothing is kept per service: the services asked are all there is to answer. */
+  @Override
+  public Map<BackendQuery, Resolution> resolve(
+      Set<BackendQuery> interest, Set<BackendQuery> asked) {
+    return resolve(asked);
+  }
+
   /** The agent's addresses and the addresses of the hosts it named. */
   static Resolution fromAgent(BackendQuery q, AgentNames names) {
     List<String> warnings = new ArrayList<>();

@@ -3,23 +3,30 @@ package io.haproxyconfd.app;
 import io.haproxyconfd.domain.HttpService;
 import io.haproxyconfd.domain.KeyLayout;
 import io.haproxyconfd.domain.ProxyConfig;
+import io.haproxyconfd.domain.ServiceName;
 import io.haproxyconfd.domain.TcpService;
 import io.haproxyconfd.ports.BackendQuery;
 import io.haproxyconfd.ports.BackendResolver;
 import io.haproxyconfd.ports.Resolution;
 import io.haproxyconfd.ports.StoreException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /** Asks the resolver for every service's backends and puts them into the config. */
 final class BackendAssignment {
   private BackendAssignment() {}
 
-  /** The config with backends, and the resolver's warnings ("web: DNS timed out; ..."). */
-  record Result(ProxyConfig config, List<String> warnings) {}
+  /** The config with backends, and the resolver's warnings ("services/web: DNS timed out; ..."). */
+  record Result(ProxyConfig config, List<String> warnings, Map<String, String> byService) {
+    Result(ProxyConfig config, List<String> warnings) {
+      this(config, warnings, Map.of());
+    }
+  }
 
   /**
    * @throws StoreException refused, when the resolver could not answer for a service because its
@@ -33,11 +40,12 @@ final class BackendAssignment {
     Map<BackendQuery, Resolution> answers = resolver.resolve(queries);
     List<String> warnings = new ArrayList<>();
     List<String> refusals = new ArrayList<>();
+    Map<String, String> byService = new HashMap<>();
     List<HttpService> http = new ArrayList<>();
     for (int i = 0; i < httpQueries.size(); i++) {
       HttpService s = config.http().get(i);
       Resolution r = answers.get(httpQueries.get(i));
-      note(KeyLayout.http(s.name()), r, warnings, refusals);
+      note(KeyLayout.http(s.name()), r, warnings, refusals, byService);
       // The same backends keep the same service: nothing to copy, and quick to compare.
       http.add(r.backends().equals(s.backends()) ? s : s.withBackends(r.backends()));
     }
@@ -45,21 +53,210 @@ final class BackendAssignment {
     for (int i = 0; i < tcpQueries.size(); i++) {
       TcpService s = config.tcp().get(i);
       Resolution r = answers.get(tcpQueries.get(i));
-      note(KeyLayout.tcp(s.name()), r, warnings, refusals);
+      note(KeyLayout.tcp(s.name()), r, warnings, refusals, byService);
       tcp.add(r.backends().equals(s.backends()) ? s : s.withBackends(r.backends()));
     }
+    throwIfRefused(refusals);
+    return new Result(config.withBackends(http, tcp), warnings, byService);
+  }
+
+  private static void throwIfRefused(List<String> refusals) throws StoreException {
     if (!refusals.isEmpty()) {
       throw StoreException.refused(
           refusals.get(0)
               + (refusals.size() > 1 ? " (and " + (refusals.size() - 1) + " more)" : ""),
           null);
     }
-    return new Result(new ProxyConfig(config.revision(), http, tcp), warnings);
+  }
+
+  /**
+   * Keeps each service's answer from one pass to the next, so that a pass asks the resolver only
+   * for the services that changed: a service the parser handed over as the very object it handed
+   * over last time keeps the backends it was given then. After a signal from the resolver (an
+   * answer may have changed), every service is asked again. Not thread-safe: one per loop.
+   */
+  static final class Memo {
+    private ProxyConfig lastParsed;
+    private ProxyConfig lastAssigned;
+    private final Map<BackendQuery, Integer> interest = new HashMap<>();
+    private final TreeMap<ServiceName, String> httpWarnings = new TreeMap<>();
+    private final TreeMap<ServiceName, String> tcpWarnings = new TreeMap<>();
+    private int asked;
+
+    /**
+     * @param everything ask the resolver for every service, not only for those that changed
+     */
+    Result assign(ProxyConfig parsed, BackendResolver resolver, boolean everything)
+        throws StoreException {
+      if (everything || lastParsed == null) {
+        lastParsed = null;
+        return remember(parsed, BackendAssignment.assign(parsed, resolver));
+      }
+      Walk<HttpService> h =
+          walk(lastParsed.http(), parsed.http(), HttpService::name, BackendAssignment::query);
+      Walk<TcpService> t =
+          walk(lastParsed.tcp(), parsed.tcp(), TcpService::name, BackendAssignment::query);
+      Set<BackendQuery> ask = new HashSet<>(h.asked);
+      ask.addAll(t.asked);
+      // Changed in place: a pass that fails leaves a full pass to the next one.
+      lastParsed = null;
+      for (Walk<?> w : List.of(h, t)) {
+        w.gone.forEach(q -> interest.computeIfPresent(q, (k, n) -> n == 1 ? null : n - 1));
+        w.asked.forEach(q -> interest.merge(q, 1, Integer::sum));
+      }
+      h.goneNames.forEach(httpWarnings::remove);
+      t.goneNames.forEach(tcpWarnings::remove);
+      Map<BackendQuery, Resolution> answers =
+          ask.isEmpty() ? Map.of() : resolver.resolve(interest.keySet(), ask);
+      List<String> refusals = new ArrayList<>();
+      List<HttpService> http = new ArrayList<>(parsed.http().size());
+      for (int i = 0; i < parsed.http().size(); i++) {
+        HttpService s = parsed.http().get(i);
+        int was = h.was[i];
+        if (was >= 0) {
+          http.add(lastAssigned.http().get(was));
+          continue;
+        }
+        Resolution r = answers.get(h.queries[i]);
+        note(KeyLayout.http(s.name()), s.name(), r, httpWarnings, refusals);
+        http.add(r.backends().equals(s.backends()) ? s : s.withBackends(r.backends()));
+      }
+      List<TcpService> tcp = new ArrayList<>(parsed.tcp().size());
+      for (int i = 0; i < parsed.tcp().size(); i++) {
+        TcpService s = parsed.tcp().get(i);
+        int was = t.was[i];
+        if (was >= 0) {
+          tcp.add(lastAssigned.tcp().get(was));
+          continue;
+        }
+        Resolution r = answers.get(t.queries[i]);
+        note(KeyLayout.tcp(s.name()), s.name(), r, tcpWarnings, refusals);
+        tcp.add(r.backends().equals(s.backends()) ? s : s.withBackends(r.backends()));
+      }
+      throwIfRefused(refusals);
+      asked = ask.size();
+      lastAssigned = parsed.withBackends(http, tcp);
+      lastParsed = parsed;
+      return new Result(lastAssigned, warnings());
+    }
+
+    /** How many services the last pass asked the resolver about. */
+    int lastAsked() {
+      return asked;
+    }
+
+    private Result remember(ProxyConfig parsed, Result full) {
+      interest.clear();
+      parsed.http().forEach(s -> interest.merge(query(s), 1, Integer::sum));
+      parsed.tcp().forEach(s -> interest.merge(query(s), 1, Integer::sum));
+      httpWarnings.clear();
+      tcpWarnings.clear();
+      full.byService()
+          .forEach(
+              (key, w) -> {
+                ServiceName n = ServiceName.of(key.substring(key.indexOf('/') + 1));
+                (key.startsWith(KeyLayout.HTTP + "/") ? httpWarnings : tcpWarnings).put(n, w);
+              });
+      asked = interest.size();
+      lastParsed = parsed;
+      lastAssigned = full.config();
+      return full;
+    }
+
+    private List<String> warnings() {
+      List<String> all = new ArrayList<>();
+      httpWarnings.forEach((n, w) -> all.add(KeyLayout.http(n) + ": " + w));
+      tcpWarnings.forEach((n, w) -> all.add(KeyLayout.tcp(n) + ": " + w));
+      return all;
+    }
+
+    private static void note(
+        String key,
+        ServiceName name,
+        Resolution r,
+        Map<ServiceName, String> warnings,
+        List<String> refusals) {
+      warnings.remove(name);
+      r.warning()
+          .ifPresent(
+              w -> {
+                if (r.refused()) {
+                  refusals.add(key + ": " + w);
+                } else {
+                  warnings.put(name, w);
+                }
+              });
+    }
+  }
+
+  /**
+   * Two name-sorted lists side by side: for each service of {@code now}, where it was in {@code
+   * before} if it is the very same object there (else -1, and its query is asked), and the queries
+   * of services that changed or went.
+   */
+  private static final class Walk<S> {
+    int[] was;
+    BackendQuery[] queries;
+    final List<BackendQuery> asked = new ArrayList<>();
+    final List<BackendQuery> gone = new ArrayList<>();
+    final List<ServiceName> goneNames = new ArrayList<>();
+  }
+
+  private static <S> Walk<S> walk(
+      List<S> before,
+      List<S> now,
+      java.util.function.Function<S, ServiceName> nameOf,
+      java.util.function.Function<S, BackendQuery> queryOf) {
+    Walk<S> w = new Walk<>();
+    w.was = new int[now.size()];
+    w.queries = new BackendQuery[now.size()];
+    int j = 0;
+    for (int i = 0; i < now.size(); i++) {
+      S s = now.get(i);
+      if (j < before.size() && before.get(j) == s) {
+        w.was[i] = j++;
+        continue;
+      }
+      ServiceName name = nameOf.apply(s);
+      while (j < before.size() && nameOf.apply(before.get(j)).compareTo(name) < 0) {
+        w.gone.add(queryOf.apply(before.get(j)));
+        w.goneNames.add(nameOf.apply(before.get(j)));
+        j++;
+      }
+      if (j < before.size() && before.get(j) == s) {
+        w.was[i] = j++;
+        continue;
+      }
+      if (j < before.size() && nameOf.apply(before.get(j)).equals(name)) {
+        w.gone.add(queryOf.apply(before.get(j))); // changed: its old query goes
+        j++;
+      }
+      w.was[i] = -1;
+      w.queries[i] = queryOf.apply(s);
+      w.asked.add(w.queries[i]);
+    }
+    for (; j < before.size(); j++) {
+      w.gone.add(queryOf.apply(before.get(j)));
+      w.goneNames.add(nameOf.apply(before.get(j)));
+    }
+    return w;
   }
 
   /** A resolution's warning, or its refusal, under the service's key. */
-  private static void note(String key, Resolution r, List<String> warnings, List<String> refusals) {
-    r.warning().ifPresent(w -> (r.refused() ? refusals : warnings).add(key + ": " + w));
+  private static void note(
+      String key,
+      Resolution r,
+      List<String> warnings,
+      List<String> refusals,
+      Map<String, String> byService) {
+    r.warning()
+        .ifPresent(
+            w -> {
+              (r.refused() ? refusals : warnings).add(key + ": " + w);
+              if (!r.refused()) {
+                byService.put(key, w);
+              }
+            });
   }
 
   private static BackendQuery query(HttpService s) {

@@ -15,11 +15,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -41,8 +41,14 @@ final class LastGoodFile implements AutoCloseable {
 
   private final Path file;
   private final AtomicReference<LastGood> pending = new AtomicReference<>();
-  private final ExecutorService writer =
-      Executors.newSingleThreadExecutor(DaemonThreads.named("last-good-writer"));
+  private final ScheduledThreadPoolExecutor writer =
+      new ScheduledThreadPoolExecutor(1, DaemonThreads.named("last-good-writer"));
+
+  /**
+   * A write waits this long for the changes after it: at 10,000 services the file is megabytes, and
+   * a deploy that moves backends every few hundred milliseconds should not rewrite it each time.
+   */
+  static final Duration COALESCE = Duration.ofSeconds(1);
 
   LastGoodFile(Path stateDir) {
     this.file = stateDir.resolve("last-good.json");
@@ -65,10 +71,14 @@ final class LastGoodFile implements AutoCloseable {
     }
   }
 
-  /** Writes {@code lastGood} soon, on the writer's thread; never blocks. */
+  /** Writes {@code lastGood} within {@link #COALESCE}, on the writer's thread; never blocks. */
   void save(LastGood lastGood) {
     if (pending.getAndSet(lastGood) == null) {
-      writer.execute(this::writePending);
+      try {
+        writer.schedule(this::writePending, COALESCE.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException closed) {
+        writePending(); // closing: written at once
+      }
     }
   }
 
@@ -99,6 +109,8 @@ final class LastGoodFile implements AutoCloseable {
   /** Writes what is pending, then stops the writer. */
   @Override
   public void close() {
+    // A write under way finishes; one still waiting is made here, at once.
+    writer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     writer.shutdown();
     try {
       writer.awaitTermination(10, TimeUnit.SECONDS);

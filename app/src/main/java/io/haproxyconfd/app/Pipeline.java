@@ -29,15 +29,7 @@ final class Pipeline {
       KeyValueSource source, ProxyId proxy, ParseOptions options, BackendResolver resolver)
       throws StoreException {
     KeySnapshot snapshot = source.read(proxy);
-    return from(snapshot, ConfigParser.parse(snapshot, options), resolver);
-  }
-
-  /**
-   * Resolves what {@code parsed} holds, parsed from {@code snapshot}: for the daemon's loop, which
-   * parses against the last good versions and reuses a parse when only backends moved.
-   */
-  static Prepared from(KeySnapshot snapshot, ParseResult parsed, BackendResolver resolver)
-      throws StoreException {
+    ParseResult parsed = ConfigParser.parse(snapshot, options);
     return new Prepared(snapshot, parsed, BackendAssignment.assign(parsed.config(), resolver));
   }
 }

@@ -2,6 +2,7 @@ package io.haproxyconfd.app;
 
 import io.haproxyconfd.domain.ConfigChange;
 import io.haproxyconfd.domain.ConfigParser;
+import io.haproxyconfd.domain.KeyChanges;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.LastGood;
 import io.haproxyconfd.domain.ParseOptions;
@@ -9,6 +10,7 @@ import io.haproxyconfd.domain.ParseResult;
 import io.haproxyconfd.domain.Problem;
 import io.haproxyconfd.domain.ProxyConfig;
 import io.haproxyconfd.domain.ProxyId;
+import io.haproxyconfd.domain.ServiceName;
 import io.haproxyconfd.ports.ApplyResult;
 import io.haproxyconfd.ports.BackendResolver;
 import io.haproxyconfd.ports.Backoff;
@@ -23,6 +25,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,14 +34,19 @@ import org.slf4j.LoggerFactory;
 /**
  * The reconcile loop. A signal (a key changed, a DNS answer changed) only marks the state dirty;
  * after a quiet period with no further signal (but never later than the maximum delay after the
- * first), the loop reads the whole prefix, parses it, resolves backends and hands the result to the
+ * first), the loop reads the keys, parses them, resolves backends and hands the result to the
  * configurator, which applies only the difference. A failure is retried with back-off while the
- * last good config keeps serving. A periodic full pass covers any event that was ever missed.
+ * last good config keeps serving.
  *
  * <p>The quiet period exists so that a service written key by key is reloaded once, complete. A
- * change that moves only backends needs no reload and has no half-written state to wait out, so the
- * first signal after a quiet spell is read at once: if all it changed is backends, it is applied
- * without waiting; otherwise what was read is kept for the pass after the quiet period.
+ * change that moves only backends or hosts needs no reload and has no half-written state to wait
+ * out, so the first signal after a quiet spell is read at once: if all it changed is backends or
+ * hosts, it is applied without waiting; otherwise (a new service, a path rule, which often comes
+ * with {@code keep_path}) what was read is kept for the pass after the quiet period.
+ *
+ * <p>Each pass costs what changed: the keys the store's watch saw change, the services they belong
+ * to, and the backends of the services whose parse changed. A periodic full pass reads, parses and
+ * resolves everything, and covers any event that was ever missed.
  *
  * <p>Threading: {@link #changed} may be called from any thread and never blocks; all work happens
  * on the loop's own thread.
@@ -92,6 +101,12 @@ final class Reconciler implements AutoCloseable {
    */
   private long keySignals;
 
+  /** Counts the resolver's signals: while it stands still, only changed services are resolved. */
+  private long resolverSignals;
+
+  /** Whether the next read is a full one: every key read, every service resolved. */
+  private boolean fullReadDue = true;
+
   /** Whether the current batch of signals has had its at-once read. */
   private boolean readAtOnce;
 
@@ -99,13 +114,16 @@ final class Reconciler implements AutoCloseable {
   private Instant lastPassEnded = Instant.EPOCH;
   private ProxyConfig lastHanded;
   private Prepared prepared;
-  private KeySnapshot lastSnapshot;
   private ParseResult lastParsed;
   private LastGood lastParsedWith;
   private long keySignalsAtLastRead = -1;
+  private long resolverSignalsAtLastRead = -1;
 
   /** Each service's parse, so that a pass parses only the services whose keys changed. */
-  private final ConfigParser.Memo memo = new ConfigParser.Memo();
+  private ConfigParser.Memo memo = new ConfigParser.Memo();
+
+  /** Each service's backends, so that a pass resolves only the services that changed. */
+  private final BackendAssignment.Memo assignment = new BackendAssignment.Memo();
 
   /** Each service's last good keys, as of the last apply; what a bad key falls back to. */
   private LastGood lastGood;
@@ -141,7 +159,7 @@ final class Reconciler implements AutoCloseable {
 
   /** Starts the loop; the first pass runs at once. */
   void start() {
-    resolverWatch = resolver.onChange(this::backendsChanged);
+    resolverWatch = resolver.onChange(this::resolverChanged);
     changed("start");
     thread.start();
   }
@@ -154,7 +172,14 @@ final class Reconciler implements AutoCloseable {
     backendsChanged(reason);
   }
 
-  /** Marks the state dirty: only the resolver's answers changed, the keys did not. */
+  /** Marks the state dirty: the resolver's answers may have changed, the keys did not. */
+  private void resolverChanged(String reason) {
+    synchronized (lock) {
+      resolverSignals++;
+    }
+    backendsChanged(reason);
+  }
+
   private void backendsChanged(String reason) {
     synchronized (lock) {
       Instant now = clock.instant();
@@ -178,7 +203,7 @@ final class Reconciler implements AutoCloseable {
   private record Prepared(
       long signalsSeen,
       Instant started,
-      KeySnapshot snapshot,
+      long revision,
       ParseResult parsed,
       BackendAssignment.Result resolved,
       Steps took) {}
@@ -259,6 +284,7 @@ final class Reconciler implements AutoCloseable {
           long waitMs = timing.resync().toMillis();
           lock.wait(waitMs);
           if (firstSignal == null && !closed) {
+            fullReadDue = true;
             changed("periodic resync");
           }
           continue;
@@ -302,10 +328,12 @@ final class Reconciler implements AutoCloseable {
       p = read(work.signalsSeen());
     }
     if (work.atOnce()) {
-      // Routes are keys an operator writes, often several for one change (url_beg, keep_path):
-      // like a new service, they wait for the quiet period.
-      ConfigChange.Kind kind = ConfigChange.between(lastHanded, p.resolved().config()).kind();
-      if (kind == ConfigChange.Kind.STRUCTURAL || kind == ConfigChange.Kind.ROUTES_ONLY) {
+      // Path rules are keys an operator writes with others (url_beg, keep_path): like a new
+      // service, they wait for the quiet period. A host is one key, applied at once.
+      ConfigChange change = ConfigChange.between(lastHanded, p.resolved().config());
+      if (change.kind() == ConfigChange.Kind.STRUCTURAL
+          || (change.kind() == ConfigChange.Kind.ROUTES_ONLY
+              && pathsChanged(change, lastHanded, p.resolved().config()))) {
         prepared = p;
         return;
       }
@@ -332,7 +360,7 @@ final class Reconciler implements AutoCloseable {
     if (result.outcome() != ApplyResult.Outcome.UNCHANGED) {
       LOG.info(
           "revision {}: {} ({}) in {} ms (read {} ms: {}; apply {} ms) after {}",
-          p.snapshot().revision(),
+          p.revision(),
           result.outcome().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '),
           result.detail(),
           took.toMillis(),
@@ -343,40 +371,81 @@ final class Reconciler implements AutoCloseable {
     }
   }
 
+  /** Whether a rerouted service's path rules changed, not only its hosts. */
+  private static boolean pathsChanged(ConfigChange change, ProxyConfig before, ProxyConfig after) {
+    for (ServiceName name : change.servicesWithNewRoutes()) {
+      if (!before
+          .httpService(name)
+          .orElseThrow()
+          .paths()
+          .equals(after.httpService(name).orElseThrow().paths())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Reads the keys, parses them and resolves their backends, each step in proportion to what
+   * changed: the keys the store's watch saw change since the last read (all of them on a full
+   * read), the services whose keys changed, the services whose parse changed (all of them after a
+   * signal from the resolver).
+   */
   private Prepared read(long signalsSeen) throws StoreException {
     Instant started = clock.instant();
     long keysNow;
+    long resolverNow;
     synchronized (lock) {
       keysNow = keySignals;
+      resolverNow = resolverSignals;
     }
+    boolean full = fullReadDue || storeLost || lastParsed == null;
+    fullReadDue = true; // until this read is through: a read that fails leaves a full one
     // Only backends moved since the last read: its keys are still the keys (any key signal since
     // bumps the count, and the read it asks for sees the change).
-    boolean sameKeys = keysNow == keySignalsAtLastRead && lastSnapshot != null && !storeLost;
-    KeySnapshot snapshot = sameKeys ? lastSnapshot : source.read(proxy);
+    boolean sameKeys = !full && keysNow == keySignalsAtLastRead;
+    Optional<KeyChanges> changes =
+        full
+            ? Optional.empty()
+            : sameKeys
+                ? Optional.of(new KeyChanges(memo.revision(), memo.revision(), new TreeMap<>()))
+                : source.changesSince(proxy, memo.revision());
+    KeySnapshot snapshot = changes.isPresent() ? null : source.read(proxy);
     Instant keysRead = clock.instant();
-    lastSnapshot = snapshot;
     keySignalsAtLastRead = keysNow;
     if (storeLost) {
       storeLost = false;
       status.reconnected();
       LOG.info("the key-value store answers again");
     }
-    ensureWatching(snapshot.revision());
-    // The same keys against the same last good versions parse the same.
-    ParseResult parsed =
-        sameKeys && lastParsed != null && lastParsedWith == lastGood
-            ? lastParsed
-            : ConfigParser.parse(snapshot, options.apply(started), lastGood, memo);
+    ParseResult parsed;
+    if (sameKeys && lastParsedWith == lastGood) {
+      parsed = lastParsed; // the same keys against the same last good versions parse the same
+    } else {
+      try {
+        parsed =
+            changes.isPresent()
+                ? memo.parse(changes.get(), options.apply(started), lastGood)
+                : memo.parse(snapshot, options.apply(started), lastGood);
+      } catch (RuntimeException e) {
+        memo = new ConfigParser.Memo(); // what it kept may be half-made: parse anew
+        throw e;
+      }
+    }
+    ensureWatching(parsed.config().revision());
     lastParsed = parsed;
     lastParsedWith = lastGood;
     Instant parsedAt = clock.instant();
-    Pipeline.Prepared prepared = Pipeline.from(snapshot, parsed, resolver);
+    boolean resolveAll = full || resolverNow != resolverSignalsAtLastRead;
+    BackendAssignment.Result resolved = assignment.assign(parsed.config(), resolver, resolveAll);
+    resolverSignalsAtLastRead = resolverNow;
+    fullReadDue = false;
     Steps took =
         new Steps(
             Duration.between(started, keysRead),
             Duration.between(keysRead, parsedAt),
             Duration.between(parsedAt, clock.instant()));
-    return new Prepared(signalsSeen, started, snapshot, parsed, prepared.resolved(), took);
+    return new Prepared(signalsSeen, started, parsed.config().revision(), parsed, resolved, took);
   }
 
   /** After an at-once pass: the batch is done unless more signals came while it was read. */

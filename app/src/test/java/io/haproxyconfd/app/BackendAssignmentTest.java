@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.haproxyconfd.domain.Backend;
+import io.haproxyconfd.domain.ConfigParser;
+import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.Keys;
+import io.haproxyconfd.domain.LastGood;
 import io.haproxyconfd.domain.ParseOptions;
 import io.haproxyconfd.domain.ProxyConfig;
 import io.haproxyconfd.domain.ServiceName;
@@ -19,13 +22,27 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 class BackendAssignmentTest {
   /** A discovering resolver that knows one name and records what it was asked. */
   static final class FakeDns implements BackendResolver {
     Set<BackendQuery> asked = Set.of();
+
+    /** The interest given with the last call that asked about some services only. */
+    Set<BackendQuery> interest;
+
+    @Override
+    public Map<BackendQuery, Resolution> resolve(
+        Set<BackendQuery> interest, Set<BackendQuery> asked) {
+      this.interest = Set.copyOf(interest);
+      Map<BackendQuery, Resolution> all = resolve(asked);
+      this.asked = this.interest;
+      return all;
+    }
 
     @Override
     public Map<BackendQuery, Resolution> resolve(Set<BackendQuery> queries) {
@@ -136,5 +153,72 @@ class BackendAssignmentTest {
                     config, new AgentKeysFirst(new FakeDns(), AgentNames.none())));
     assertTrue(e.isPermanent());
     assertEquals("services/hidden: Consul's ACLs hid it: check CONSUL_HTTP_TOKEN", e.getMessage());
+  }
+
+  /**
+   * Assigning only what changed gives what assigning everything gives, after each of 300 random
+   * changes (services with agent keys, with DNS names, a refused one coming and going), while DNS
+   * is always told the whole interest and asked only about what changed.
+   */
+  @Test
+  void an_assignment_of_what_changed_equals_one_of_everything_after_every_change()
+      throws Exception {
+    Random random = new Random(18);
+    TreeMap<String, KeySnapshot.Entry> keys = new TreeMap<>();
+    ConfigParser.Memo parsing = new ConfigParser.Memo();
+    BackendAssignment.Memo memo = new BackendAssignment.Memo();
+    FakeDns dns = new FakeDns();
+    BackendResolver resolver = new AgentKeysFirst(dns, AgentNames.none());
+    int asked = 0;
+    int passes = 0;
+    for (int revision = 1; revision <= 300; revision++) {
+      String folder = (random.nextInt(4) == 0 ? "tcp-services/" : "services/") + name(random);
+      String key = folder + "/" + List.of("w1", "w2", "port", "name").get(random.nextInt(4));
+      if (random.nextInt(5) == 0) {
+        keys.remove(key);
+      } else {
+        keys.put(key, new KeySnapshot.Entry(value(random, key), revision));
+      }
+      keys.put(
+          folder + (folder.startsWith("tcp") ? "/external_port" : "/domain"),
+          new KeySnapshot.Entry(
+              folder.startsWith("tcp")
+                  ? Integer.toString(1000 + Math.abs(folder.hashCode() % 5000))
+                  : folder.substring(9) + ".example.org",
+              1));
+      ProxyConfig config =
+          ConfigParser.parse(new KeySnapshot(revision, keys), Keys.DNS, LastGood.NONE, parsing)
+              .config();
+      dns.interest = null;
+      BackendAssignment.Result everything;
+      try {
+        everything = BackendAssignment.assign(config, resolver);
+      } catch (StoreException refused) {
+        assertThrows(StoreException.class, () -> memo.assign(config, resolver, false));
+        continue;
+      }
+      Set<BackendQuery> fullInterest = dns.asked;
+      BackendAssignment.Result changed = memo.assign(config, resolver, false);
+      assertEquals(everything.config(), changed.config(), "after change " + revision);
+      assertEquals(everything.warnings(), changed.warnings(), "after change " + revision);
+      if (dns.interest != null) {
+        assertEquals(fullInterest, dns.interest, "DNS is told the whole interest");
+      }
+      asked += memo.lastAsked();
+      passes++;
+    }
+    assertTrue(passes > 200, "passes that were not refused: " + passes);
+    assertTrue(asked < 3 * passes, "services asked about in " + passes + " passes: " + asked);
+  }
+
+  private static String name(Random random) {
+    return List.of("myapp", "web", "db", "api", "hidden", "cache").get(random.nextInt(6));
+  }
+
+  private static String value(Random random, String key) {
+    if (key.endsWith("/port")) {
+      return List.of("80", "8080").get(random.nextInt(2));
+    }
+    return List.of("10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:8080").get(random.nextInt(3));
   }
 }

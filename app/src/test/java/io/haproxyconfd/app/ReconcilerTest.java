@@ -181,7 +181,7 @@ class ReconcilerTest {
   }
 
   @Test
-  void a_backend_change_is_applied_at_once_and_a_new_service_or_route_after_the_quiet_period()
+  void a_backend_or_host_change_is_applied_at_once_a_new_service_or_path_after_the_quiet_period()
       throws Exception {
     Duration quiet = Duration.ofSeconds(1);
     store.set(Map.of("services/web/domain", "example.org", "services/web/w1", "10.0.0.1:80"));
@@ -226,6 +226,16 @@ class ReconcilerTest {
       assertTrue(route.compareTo(quiet) >= 0, "new route applied after " + route);
       HttpService web = proxy.applied.get(3).httpService(ServiceName.of("web")).orElseThrow();
       assertTrue(web.policy().keepPath(), "applied once, with both of its keys: " + web);
+      awaitPasses(4);
+
+      // A host is one key, with no companion to wait for: applied at once, like a backend.
+      clock.advance(quiet);
+      start = System.nanoTime();
+      keys.put("services/web/domain", "example.org,www.example.org");
+      store.set(keys);
+      awaitPasses(5);
+      Duration host = Duration.ofNanos(System.nanoTime() - start);
+      assertTrue(host.compareTo(quiet) < 0, "host change waited " + host);
     }
   }
 
