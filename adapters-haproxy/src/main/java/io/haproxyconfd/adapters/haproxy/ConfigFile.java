@@ -46,8 +46,17 @@ final class ConfigFile implements AutoCloseable {
   private final ScheduledExecutorService writer =
       Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("haproxy-cfg-writer"));
 
-  /** Guards the file and {@link #unwritten}. */
+  /** Guards the file, {@link #unwritten} and {@link #commits}. Held briefly, never to render. */
   private final Object lock = new Object();
+
+  /**
+   * Held while a deferred write renders and writes, so that two never overlap (the map files of a
+   * generation among them). Taken before {@link #lock}, never after.
+   */
+  private final Object renderLock = new Object();
+
+  /** How many configs a reload wrote: a render begun before one must not overwrite it. */
+  private long commits;
 
   /** The newest runtime change not yet in the file, or null. Guarded by {@link #lock}. */
   private Unwritten unwritten;
@@ -78,6 +87,7 @@ final class ConfigFile implements AutoCloseable {
   void commit(String text) throws ProxyException {
     synchronized (lock) {
       unwritten = null;
+      commits++;
       try {
         Generation.writeAtomically(file, text);
       } catch (IOException e) {
@@ -96,44 +106,82 @@ final class ConfigFile implements AutoCloseable {
     writer.schedule(this::writeIfDue, QUIET.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * The timer's write. It renders outside {@link #lock}, which the apply path takes to hand over
+   * the next change: at 10,000 services a render takes a hundred milliseconds or more, and a change
+   * must not wait for the render of the one before. The file is written only if no reload committed
+   * a newer one meanwhile.
+   */
   private void writeIfDue() {
-    synchronized (lock) {
-      long now = System.nanoTime();
-      if (unwritten != null
-          && (now - unwritten.last() >= QUIET.toNanos()
-              || now - unwritten.first() >= MAX_DELAY.toNanos())) {
-        writeNow();
+    synchronized (renderLock) {
+      Unwritten u;
+      long commitsSeen;
+      synchronized (lock) {
+        long now = System.nanoTime();
+        u = unwritten;
+        if (u == null
+            || (now - u.last() < QUIET.toNanos() && now - u.first() < MAX_DELAY.toNanos())) {
+          return;
+        }
+        commitsSeen = commits;
+      }
+      String text;
+      try {
+        text = rendering.render(u.config(), u.slots(), u.dir());
+      } catch (IOException | RuntimeException e) {
+        writeNow(); // tries again under the lock, and on failure keeps it for the retry
+        return;
+      }
+      synchronized (lock) {
+        if (commits != commitsSeen) {
+          return; // a reload wrote a newer config
+        }
+        try {
+          Generation.writeAtomically(file, text);
+        } catch (IOException e) {
+          writeNow();
+          return;
+        }
+        if (unwritten == u) {
+          unwritten = null;
+        }
       }
     }
   }
 
   /** Writes the state not yet in the file, if there is one: now, whatever the timers say. */
   void writeNow() {
-    synchronized (lock) {
-      Unwritten u = unwritten;
-      if (u == null) {
-        return;
+    synchronized (renderLock) {
+      synchronized (lock) {
+        writeUnwritten();
       }
-      unwritten = null;
-      try {
-        Generation.writeAtomically(file, rendering.render(u.config(), u.slots(), u.dir()));
-      } catch (IOException | RuntimeException e) {
-        LOG.error(
-            "could not write {} or its maps: {}; HAProxy serves the change, a restart would not;"
-                + " trying again in {}",
-            file,
-            e.getMessage(),
-            RETRY);
-        // Kept until written: a restart of HAProxy writes it first (or fails as loudly).
-        unwritten = u;
-        if (!retrying) {
-          retrying = true;
-          try {
-            writer.schedule(this::retry, RETRY.toMillis(), TimeUnit.MILLISECONDS);
-          } catch (RejectedExecutionException closing) {
-            LOG.error(
-                "closing with {} unwritten: HAProxy serves the change, a restart would not", file);
-          }
+    }
+  }
+
+  private void writeUnwritten() {
+    Unwritten u = unwritten;
+    if (u == null) {
+      return;
+    }
+    unwritten = null;
+    try {
+      Generation.writeAtomically(file, rendering.render(u.config(), u.slots(), u.dir()));
+    } catch (IOException | RuntimeException e) {
+      LOG.error(
+          "could not write {} or its maps: {}; HAProxy serves the change, a restart would not;"
+              + " trying again in {}",
+          file,
+          e.getMessage(),
+          RETRY);
+      // Kept until written: a restart of HAProxy writes it first (or fails as loudly).
+      unwritten = u;
+      if (!retrying) {
+        retrying = true;
+        try {
+          writer.schedule(this::retry, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+          LOG.error(
+              "closing with {} unwritten: HAProxy serves the change, a restart would not", file);
         }
       }
     }
@@ -142,8 +190,8 @@ final class ConfigFile implements AutoCloseable {
   private void retry() {
     synchronized (lock) {
       retrying = false;
-      writeNow();
     }
+    writeNow();
   }
 
   /** Writes what is unwritten and stops the writer. */
