@@ -99,13 +99,21 @@ public final class Scale {
         chart(rows);
       }
       int largest = sizes[sizes.length - 1];
-      for (String interval : CHECK_INTERVALS) {
+      // BENCH_JAVA_OPTS=-Dscale.checks=false: the changes only, for a quicker series of runs.
+      List<String> intervals =
+          Boolean.parseBoolean(System.getProperty("scale.checks", "true"))
+              ? CHECK_INTERVALS
+              : List.of();
+      for (String interval : intervals) {
         checks.add(checkCost(dir, etcd, largest, interval));
       }
     } finally {
       etcd.stop();
       Bench.stop(pidA);
       Bench.stop(pidB);
+    }
+    if (checks.isEmpty()) {
+      return;
     }
     System.out.printf(
         "health checks at %d HTTP (+%d TCP) services, one filled server each: HAProxy's CPU with"
