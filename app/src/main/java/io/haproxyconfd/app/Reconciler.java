@@ -67,10 +67,16 @@ final class Reconciler implements AutoCloseable {
   /** While the store stays unreachable, the warning is repeated this often, not at every retry. */
   private static final Duration STORE_WARNING_EVERY = Duration.ofSeconds(30);
 
-  /** How the loop paces itself. */
-  record Timing(Duration quietPeriod, Duration maxDelay, Duration resync) {
+  /**
+   * How the loop paces itself.
+   *
+   * @param incremental whether a pass may read, parse and resolve only what changed; when false,
+   *     every pass is a full one (for diagnosis, and as the reference the incremental passes are
+   *     tested against)
+   */
+  record Timing(Duration quietPeriod, Duration maxDelay, Duration resync, boolean incremental) {
     static final Timing DEFAULT =
-        new Timing(Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofMinutes(5));
+        new Timing(Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofMinutes(5), true);
   }
 
   private final ProxyId proxy;
@@ -104,7 +110,7 @@ final class Reconciler implements AutoCloseable {
   /** Counts the resolver's signals: while it stands still, only changed services are resolved. */
   private long resolverSignals;
 
-  /** Whether the next read is a full one: every key read, every service resolved. */
+  /** Whether the next read is a full one: every key read, parsed from nothing and resolved. */
   private boolean fullReadDue = true;
 
   /** Whether the current batch of signals has had its at-once read. */
@@ -399,7 +405,7 @@ final class Reconciler implements AutoCloseable {
       keysNow = keySignals;
       resolverNow = resolverSignals;
     }
-    boolean full = fullReadDue || storeLost || lastParsed == null;
+    boolean full = fullReadDue || storeLost || lastParsed == null || !timing.incremental();
     fullReadDue = true; // until this read is through: a read that fails leaves a full one
     // Only backends moved since the last read: its keys are still the keys (any key signal since
     // bumps the count, and the read it asks for sees the change).
@@ -411,6 +417,11 @@ final class Reconciler implements AutoCloseable {
                 ? Optional.of(new KeyChanges(memo.revision(), memo.revision(), new TreeMap<>()))
                 : source.changesSince(proxy, memo.revision());
     KeySnapshot snapshot = changes.isPresent() ? null : source.read(proxy);
+    if (full) {
+      // A full pass parses from nothing: it owes nothing to what the memo kept, and so it is the
+      // reference the incremental passes are held to.
+      memo = new ConfigParser.Memo();
+    }
     Instant keysRead = clock.instant();
     keySignalsAtLastRead = keysNow;
     if (storeLost) {

@@ -67,6 +67,16 @@ final class RunCommand implements Callable<Integer> {
   Duration resync;
 
   @Option(
+      names = "--incremental",
+      negatable = true,
+      defaultValue = "${env:INCREMENTAL:-true}",
+      fallbackValue = "true",
+      description =
+          "Read, parse and resolve only what changed (env INCREMENTAL; default ${DEFAULT-VALUE})."
+              + " --no-incremental makes every pass a full one, as the periodic resync is.")
+  boolean incremental;
+
+  @Option(
       names = "--keep-haproxy-on-exit",
       defaultValue = "${env:KEEP_HAPROXY_ON_EXIT:-false}",
       description =
@@ -120,7 +130,7 @@ final class RunCommand implements Callable<Integer> {
                   store
                       .parseOptions(now, proxy)
                       .withReservedPort(admin.getPort(), "the daemon's admin port (ADMIN_ADDRESS)"),
-              new Reconciler.Timing(quietPeriod, maxDelay, resync),
+              new Reconciler.Timing(quietPeriod, maxDelay, resync, incremental),
               Clock.systemUTC(),
               status,
               new LastGoodFile(proxy.stateDir));

@@ -125,7 +125,7 @@ class ReconcilerTest {
         resolver,
         proxy,
         now -> Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS),
-        new Reconciler.Timing(quiet, maxDelay, Duration.ofMinutes(5)),
+        new Reconciler.Timing(quiet, maxDelay, Duration.ofMinutes(5), true),
         clock,
         status,
         new LastGoodFile(stateDir));
