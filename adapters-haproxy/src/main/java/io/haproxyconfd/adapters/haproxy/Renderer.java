@@ -7,17 +7,26 @@ import freemarker.cache.TemplateLoader;
 import freemarker.ext.beans.ZeroArgumentNonVoidMethodPolicy;
 import freemarker.template.Configuration;
 import freemarker.template.DefaultObjectWrapperBuilder;
+import freemarker.template.Template;
 import freemarker.template.TemplateException;
 import freemarker.template.TemplateExceptionHandler;
+import freemarker.template.TemplateHashModel;
+import freemarker.template.TemplateModel;
+import freemarker.template.TemplateModelException;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** Lays a {@link Plan} out as haproxy.cfg with FreeMarker: an operator's template dir first. */
 final class Renderer {
   static final String TEMPLATE = "haproxy.cfg.ftl";
+  static final String BACKEND_TEMPLATE = "backend.ftl";
   private final Configuration freemarker;
 
   Renderer(Optional<Path> templateDir) {
@@ -47,10 +56,49 @@ final class Renderer {
     }
   }
 
+  /**
+   * Lays out the plan. Each HTTP backend is laid out by {@link #BACKEND_TEMPLATE} and kept: the
+   * next render lays out again only the backends that changed (at 10,000 services, a write after a
+   * runtime change lays out one backend, not 10,000, and makes that much less garbage). Renders may
+   * run on two threads at once (a reload, the deferred write): each reads the kept layouts and
+   * hands on its own.
+   */
   String render(Plan plan) {
     try {
-      StringWriter out = new StringWriter();
-      freemarker.getTemplate(TEMPLATE).process(plan, out);
+      Map<BackendKey, String> before = rendered;
+      Map<BackendKey, String> now = new HashMap<>(plan.backends().size() * 2);
+      List<String> texts = new ArrayList<>(plan.backends().size());
+      Template backend = freemarker.getTemplate(BACKEND_TEMPLATE);
+      int length = 0;
+      for (Plan.HttpBackend b : plan.backends()) {
+        BackendKey key = new BackendKey(b, plan.serving());
+        String text = before.get(key);
+        if (text == null) {
+          StringWriter out = new StringWriter();
+          backend.process(Map.of("b", b, "serving", plan.serving()), out);
+          text = out.toString();
+        }
+        now.put(key, text);
+        texts.add(text);
+        length += text.length();
+      }
+      rendered = now;
+      TemplateHashModel planModel = (TemplateHashModel) freemarker.getObjectWrapper().wrap(plan);
+      TemplateModel backends = freemarker.getObjectWrapper().wrap(texts);
+      TemplateHashModel model =
+          new TemplateHashModel() {
+            @Override
+            public TemplateModel get(String key) throws TemplateModelException {
+              return key.equals("renderedBackends") ? backends : planModel.get(key);
+            }
+
+            @Override
+            public boolean isEmpty() {
+              return false;
+            }
+          };
+      StringWriter out = new StringWriter(length + 64 * 1024);
+      freemarker.getTemplate(TEMPLATE).process(model, out);
       return out.toString();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -59,4 +107,10 @@ final class Renderer {
           "template " + TEMPLATE + " failed: " + e.getMessageWithoutStackTop(), e);
     }
   }
+
+  /** What one backend's layout depends on. */
+  private record BackendKey(Plan.HttpBackend backend, Plan.Serving serving) {}
+
+  /** The layout of each backend of the last render. */
+  private volatile Map<BackendKey, String> rendered = Map.of();
 }

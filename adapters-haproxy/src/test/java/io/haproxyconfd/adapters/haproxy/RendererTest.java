@@ -1,0 +1,93 @@
+package io.haproxyconfd.adapters.haproxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.haproxyconfd.domain.ProxyConfig;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** A renderer that keeps each backend's layout lays a config out as a fresh one does. */
+class RendererTest {
+  private static final String[] BEFORE = {
+    "services/web/domain", "example.org",
+    "services/web/w1", "10.0.0.1:80",
+    "services/api/domain", "api.example.org",
+    "services/api/url_beg", "/api",
+    "services/api/w1", "10.0.0.2:80",
+    "services/shop/domain", "shop.example.org",
+    "services/shop/cookie", "",
+    "services/shop/health_check_uri", "/health",
+    "services/shop/w1", "10.0.0.3:80",
+    "services/old/domain", "old.example.org",
+    "services/old/w1", "10.0.0.4:80",
+    "services/tuned/domain", "tuned.example.org",
+    "services/tuned/custom_settings", "timeout server 5s",
+    "services/tuned/w1", "10.0.0.5:80"
+  };
+
+  private static final String[] AFTER = {
+    "services/web/domain", "example.org",
+    "services/web/w1", "10.0.0.9:80", // a server moved
+    "services/api/domain", "api.example.org",
+    "services/api/url_beg", "/api",
+    "services/api/keep_path", "true", // a policy changed
+    "services/api/w1", "10.0.0.2:80",
+    "services/shop/domain", "shop.example.org",
+    "services/shop/cookie", "",
+    "services/shop/health_check_uri", "/health",
+    "services/shop/w1", "10.0.0.3:80",
+    "services/tuned/domain", "tuned.example.org",
+    "services/tuned/custom_settings", "timeout server 5s",
+    "services/tuned/w1", "10.0.0.5:80",
+    "services/added/domain", "added.example.org", // old went, added came
+    "services/added/w1", "10.0.0.6:80"
+  };
+
+  private static String render(Renderer renderer, ProxyConfig config) {
+    return renderer.render(
+        Plan.build(
+            config,
+            Slots.fresh(Plan.servers(config)),
+            PlanTest.SETTINGS,
+            "0123456789abcdef",
+            1 << 20,
+            Path.of("/state/gen/1")));
+  }
+
+  @Test
+  void layouts_kept_from_the_last_render_give_what_a_fresh_render_gives() {
+    Renderer kept = new Renderer(Optional.empty());
+    ProxyConfig before = HaproxyFixture.config(BEFORE);
+    ProxyConfig after = HaproxyFixture.config(AFTER);
+    assertEquals(render(new Renderer(Optional.empty()), before), render(kept, before));
+    String again = render(kept, after);
+    assertEquals(render(new Renderer(Optional.empty()), after), again);
+    assertTrue(again.contains("server s1 10.0.0.9:80"), again);
+    assertTrue(!again.contains("backend http-old"), again);
+    assertEquals(1, again.split("\nbackend http-added\n", -1).length - 1, again);
+    // Other settings around the same backends: laid out again, not taken from before.
+    String otherKey =
+        new Renderer(Optional.empty())
+            .render(
+                Plan.build(
+                    after,
+                    Slots.fresh(Plan.servers(after)),
+                    PlanTest.SETTINGS,
+                    "fedcba9876543210",
+                    1 << 20,
+                    Path.of("/state/gen/1")));
+    String keptOtherKey =
+        kept.render(
+            Plan.build(
+                after,
+                Slots.fresh(Plan.servers(after)),
+                PlanTest.SETTINGS,
+                "fedcba9876543210",
+                1 << 20,
+                Path.of("/state/gen/1")));
+    assertEquals(otherKey, keptOtherKey);
+    assertTrue(keptOtherKey.contains("dynamic-cookie-key fedcba9876543210"), keptOtherKey);
+  }
+}
