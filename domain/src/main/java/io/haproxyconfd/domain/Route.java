@@ -42,15 +42,45 @@ public record Route(Optional<HostPattern> host, Optional<PathRule> path, Service
     return new Match(host, path);
   }
 
-  public static final Comparator<Route> MOST_SPECIFIC_FIRST =
-      Comparator.comparing(Route::kind)
-          .thenComparing(r -> r.host.map(HostPattern::isWildcard).orElse(false))
-          .thenComparing(r -> -r.host.map(h -> h.value().length()).orElse(0))
-          .thenComparing(r -> r.host.map(HostPattern::value).orElse(""))
-          .thenComparing(r -> r.path.map(p -> p instanceof PathRegex).orElse(false))
-          .thenComparing(r -> -r.path.map(p -> p.value().length()).orElse(0))
-          .thenComparing(r -> r.path.map(PathRule::value).orElse(""))
-          .thenComparing(Route::service);
+  /** Written out rather than chained: sorting 10,000 routes allocates nothing. */
+  public static final Comparator<Route> MOST_SPECIFIC_FIRST = Route::bySpecificity;
+
+  private static int bySpecificity(Route a, Route b) {
+    int c = a.kind().compareTo(b.kind());
+    if (c != 0) {
+      return c;
+    }
+    HostPattern ah = a.host.orElse(null);
+    HostPattern bh = b.host.orElse(null);
+    c = Boolean.compare(ah != null && ah.isWildcard(), bh != null && bh.isWildcard());
+    if (c != 0) {
+      return c;
+    }
+    String ahv = ah == null ? "" : ah.value();
+    String bhv = bh == null ? "" : bh.value();
+    c = Integer.compare(bhv.length(), ahv.length()); // longer first
+    if (c != 0) {
+      return c;
+    }
+    c = ahv.compareTo(bhv);
+    if (c != 0) {
+      return c;
+    }
+    PathRule ap = a.path.orElse(null);
+    PathRule bp = b.path.orElse(null);
+    c = Boolean.compare(ap instanceof PathRegex, bp instanceof PathRegex);
+    if (c != 0) {
+      return c;
+    }
+    String apv = ap == null ? "" : ap.value();
+    String bpv = bp == null ? "" : bp.value();
+    c = Integer.compare(bpv.length(), apv.length());
+    if (c != 0) {
+      return c;
+    }
+    c = apv.compareTo(bpv);
+    return c != 0 ? c : a.service.compareTo(b.service);
+  }
 
   @Override
   public String toString() {

@@ -29,16 +29,23 @@ import org.slf4j.LoggerFactory;
 final class ConfigFile implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigFile.class);
 
-  static final Duration QUIET = Duration.ofMillis(200);
-  static final Duration MAX_DELAY = Duration.ofSeconds(2);
+  /**
+   * Long enough that a deploy moving backends every few hundred milliseconds is written once: at
+   * 10,000 services each write lays out a 2 MB file. HAProxy serves every change at once through
+   * the runtime API; the file only has to be right before HAProxy is started again, and {@link
+   * #writeNow} sees to that.
+   */
+  static final Duration QUIET = Duration.ofSeconds(1);
+
+  static final Duration MAX_DELAY = Duration.ofSeconds(10);
   static final Duration RETRY = Duration.ofSeconds(1);
 
   /**
-   * Writes the files of generation {@code dir} that follow a runtime change (the maps) and renders
-   * the config of a state whose servers sit in {@code slots}.
+   * Renders the config of a state whose servers sit in {@code slots}, and when {@code maps}, first
+   * writes the map files of generation {@code dir} that follow a runtime change of routes.
    */
   interface Rendering {
-    String render(ProxyConfig config, Slots slots, Path dir) throws IOException;
+    String render(ProxyConfig config, Slots slots, Path dir, boolean maps) throws IOException;
   }
 
   private final Path file;
@@ -65,7 +72,8 @@ final class ConfigFile implements AutoCloseable {
   private boolean retrying;
 
   /** A state to write, and when the first and last unwritten changes were (nanoTime). */
-  private record Unwritten(ProxyConfig config, Slots slots, Path dir, long first, long last) {}
+  private record Unwritten(
+      ProxyConfig config, Slots slots, Path dir, boolean maps, long first, long last) {}
 
   ConfigFile(Path file, Rendering rendering) {
     this.file = file;
@@ -96,12 +104,17 @@ final class ConfigFile implements AutoCloseable {
     }
   }
 
-  /** Schedules writing a state HAProxy already serves through the runtime API. */
-  void later(ProxyConfig config, Slots slots, Path dir) {
+  /**
+   * Schedules writing a state HAProxy already serves through the runtime API.
+   *
+   * @param routes whether its routes changed, so that the map files must be written too
+   */
+  void later(ProxyConfig config, Slots slots, Path dir, boolean routes) {
     long now = System.nanoTime();
     synchronized (lock) {
       long first = unwritten == null ? now : unwritten.first();
-      unwritten = new Unwritten(config, slots, dir, first, now);
+      boolean maps = routes || (unwritten != null && unwritten.maps());
+      unwritten = new Unwritten(config, slots, dir, maps, first, now);
     }
     writer.schedule(this::writeIfDue, QUIET.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -127,9 +140,13 @@ final class ConfigFile implements AutoCloseable {
       }
       String text;
       try {
-        text = rendering.render(u.config(), u.slots(), u.dir());
+        text = rendering.render(u.config(), u.slots(), u.dir(), u.maps());
       } catch (IOException | RuntimeException e) {
-        writeNow(); // tries again under the lock, and on failure keeps it for the retry
+        synchronized (lock) {
+          if (commits == commitsSeen && unwritten == u) {
+            failed(e); // kept for the retry; a newer state or a reload's file needs none
+          }
+        }
         return;
       }
       synchronized (lock) {
@@ -139,7 +156,9 @@ final class ConfigFile implements AutoCloseable {
         try {
           Generation.writeAtomically(file, text);
         } catch (IOException e) {
-          writeNow();
+          if (unwritten == u) {
+            failed(e);
+          }
           return;
         }
         if (unwritten == u) {
@@ -163,26 +182,33 @@ final class ConfigFile implements AutoCloseable {
     if (u == null) {
       return;
     }
-    unwritten = null;
     try {
-      Generation.writeAtomically(file, rendering.render(u.config(), u.slots(), u.dir()));
+      Generation.writeAtomically(file, rendering.render(u.config(), u.slots(), u.dir(), u.maps()));
+      unwritten = null;
     } catch (IOException | RuntimeException e) {
-      LOG.error(
-          "could not write {} or its maps: {}; HAProxy serves the change, a restart would not;"
-              + " trying again in {}",
-          file,
-          e.getMessage(),
-          RETRY);
-      // Kept until written: a restart of HAProxy writes it first (or fails as loudly).
-      unwritten = u;
-      if (!retrying) {
-        retrying = true;
-        try {
-          writer.schedule(this::retry, RETRY.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException closing) {
-          LOG.error(
-              "closing with {} unwritten: HAProxy serves the change, a restart would not", file);
-        }
+      failed(e);
+    }
+  }
+
+  /**
+   * A write of {@link #unwritten} failed: it is kept until written (a restart of HAProxy writes it
+   * first, or fails as loudly), and tried again in one chain of retries. Called under {@link
+   * #lock}.
+   */
+  private void failed(Exception e) {
+    LOG.error(
+        "could not write {} or its maps: {}; HAProxy serves the change, a restart would not;"
+            + " trying again in {}",
+        file,
+        e.getMessage(),
+        RETRY);
+    if (!retrying) {
+      retrying = true;
+      try {
+        writer.schedule(this::retry, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException closing) {
+        LOG.error(
+            "closing with {} unwritten: HAProxy serves the change, a restart would not", file);
       }
     }
   }

@@ -73,8 +73,10 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     this.configFile =
         new ConfigFile(
             settings.stateDir().resolve("haproxy.cfg"),
-            (config, slots, dir) -> {
-              Generation.writeMaps(dir, Plan.mapContents(config));
+            (config, slots, dir, maps) -> {
+              if (maps) {
+                Generation.writeMaps(dir, Plan.mapContents(config));
+              }
               return renderer.render(plan(config, slots, cookieKey, dir));
             });
     this.supervisor = new Supervisor(process, configFile);
@@ -163,7 +165,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
       return Optional.empty();
     }
     slots = update.get().slots();
-    configFile.later(effective, slots, Generation.dir(settings.stateDir(), generation));
+    configFile.later(effective, slots, Generation.dir(settings.stateDir(), generation), false);
     return Optional.of(
         update.get().changes().size() + " server slot(s) changed through the runtime API");
   }
@@ -202,7 +204,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
         }
       }
     }
-    configFile.later(effective, slots, dir);
+    configFile.later(effective, slots, dir, true);
     return Optional.of(
         change.commands().size()
             + " map line(s) changed"
@@ -212,7 +214,13 @@ final class HaproxyConfigurator implements ProxyConfigurator {
 
   /** A rendered, written and checked generation that is not live yet. */
   private record Candidate(
-      ProxyConfig config, Slots slots, Path file, String text, HaproxyProcess.Check check) {}
+      ProxyConfig config,
+      Slots slots,
+      Path file,
+      String text,
+      HaproxyProcess.Check check,
+      long renderMs,
+      long checkMs) {}
 
   private Plan plan(ProxyConfig config, Slots slots, String key, Path dir) {
     return Plan.build(config, slots, settings, key, openFilesLimit, dir);
@@ -233,6 +241,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
           fresh.total(),
           openFilesLimit);
     }
+    long started = System.nanoTime();
     String text = renderer.render(plan);
     Path file = dir.resolve("haproxy.cfg");
     try {
@@ -241,7 +250,16 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     } catch (IOException e) {
       throw new ProxyException("cannot write generation " + dir + ": " + e.getMessage(), e);
     }
-    return new Candidate(config, fresh, file, text, process.check(file));
+    long rendered = System.nanoTime();
+    HaproxyProcess.Check check = process.check(file);
+    return new Candidate(
+        config,
+        fresh,
+        file,
+        text,
+        check,
+        (rendered - started) / 1_000_000,
+        (System.nanoTime() - rendered) / 1_000_000);
   }
 
   /**
@@ -294,8 +312,10 @@ final class HaproxyConfigurator implements ProxyConfigurator {
           why);
     }
     Candidate c = last[0];
+    long serving = System.nanoTime();
     configFile.commit(c.text());
     supervisor.serveFile();
+    long servedMs = (System.nanoTime() - serving) / 1_000_000;
     slots = c.slots();
     refusals.record(search, effective, before);
     retried.stream()
@@ -319,7 +339,13 @@ final class HaproxyConfigurator implements ProxyConfigurator {
             + applied.http().size()
             + " HTTP and "
             + applied.tcp().size()
-            + " TCP services");
+            + " TCP services; render "
+            + c.renderMs()
+            + " ms, check "
+            + c.checkMs()
+            + " ms, reload "
+            + servedMs
+            + " ms");
   }
 
   @Override

@@ -244,6 +244,9 @@ public record Plan(
    * them is not a change of maps alone.
    */
   static List<String> rewrites(HttpService s) {
+    if (s.policy().keepPath() || s.paths().isEmpty()) {
+      return List.of(); // most services: nothing to build, at every write of 10,000 backends
+    }
     List<String> rewrites = new ArrayList<>();
     if (!s.policy().keepPath()) {
       s.paths().stream()
@@ -373,15 +376,40 @@ public record Plan(
 
   /** Filled slots serve; empty slots are disabled placeholders the runtime API can fill. */
   private static List<Server> servers(List<Optional<Backend>> slots, boolean checkEmpty) {
-    List<Server> servers = new ArrayList<>();
+    List<Server> servers = new ArrayList<>(slots.size());
     for (int i = 0; i < slots.size(); i++) {
-      String name = "s" + (i + 1);
-      servers.add(
-          slots
-              .get(i)
-              .map(b -> new Server(name, b.hostForUrl(), b.port().value(), true, true))
-              .orElse(new Server(name, "127.0.0.1", 1, false, checkEmpty)));
+      Optional<Backend> slot = slots.get(i);
+      if (slot.isPresent()) {
+        Backend b = slot.get();
+        servers.add(new Server(slotName(i), b.hostForUrl(), b.port().value(), true, true));
+      } else {
+        servers.add(emptySlot(i, checkEmpty));
+      }
     }
     return servers;
+  }
+
+  /** Slot names and empty slots, made once: a write of 44,000 slots makes none of them again. */
+  private static final int KEPT_SLOTS = 64;
+
+  private static final String[] SLOT_NAMES = new String[KEPT_SLOTS];
+  private static final Server[][] EMPTY_SLOTS = new Server[2][KEPT_SLOTS];
+
+  static {
+    for (int i = 0; i < KEPT_SLOTS; i++) {
+      SLOT_NAMES[i] = "s" + (i + 1);
+      EMPTY_SLOTS[0][i] = new Server(SLOT_NAMES[i], "127.0.0.1", 1, false, false);
+      EMPTY_SLOTS[1][i] = new Server(SLOT_NAMES[i], "127.0.0.1", 1, false, true);
+    }
+  }
+
+  private static String slotName(int i) {
+    return i < KEPT_SLOTS ? SLOT_NAMES[i] : "s" + (i + 1);
+  }
+
+  private static Server emptySlot(int i, boolean check) {
+    return i < KEPT_SLOTS
+        ? EMPTY_SLOTS[check ? 1 : 0][i]
+        : new Server(slotName(i), "127.0.0.1", 1, false, check);
   }
 }

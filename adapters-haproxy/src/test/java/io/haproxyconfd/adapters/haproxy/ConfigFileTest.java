@@ -23,14 +23,14 @@ class ConfigFileTest {
     try (ConfigFile config =
         new ConfigFile(
             file,
-            (c, slots, gen) -> {
+            (c, slots, gen, maps) -> {
               if (tries.incrementAndGet() == 1) {
                 throw new IOException("disk full");
               }
               return "revision " + c.revision() + "\n";
             })) {
       config.later(
-          new ProxyConfig(7, java.util.List.of(), java.util.List.of()), Slots.empty(), dir);
+          new ProxyConfig(7, java.util.List.of(), java.util.List.of()), Slots.empty(), dir, false);
       Await.until(
           Duration.ofSeconds(10),
           "haproxy.cfg written after the failure",
