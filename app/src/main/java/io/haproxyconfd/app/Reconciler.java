@@ -134,6 +134,9 @@ final class Reconciler implements AutoCloseable {
   /** Each service's last good keys, as of the last apply; what a bad key falls back to. */
   private LastGood lastGood;
 
+  /** Keys read before the loop started, for its first pass; then null. */
+  private KeySnapshot firstRead;
+
   private Subscription watch;
   private Subscription resolverWatch;
   private List<String> lastReported = List.of();
@@ -165,6 +168,15 @@ final class Reconciler implements AutoCloseable {
 
   /** Starts the loop; the first pass runs at once. */
   void start() {
+    start(null);
+  }
+
+  /**
+   * Starts the loop; the first pass runs at once, on {@code firstRead} when given (keys just read
+   * from the source, which the watch then starts from) rather than reading them again.
+   */
+  void start(KeySnapshot firstRead) {
+    this.firstRead = firstRead;
     resolverWatch = resolver.onChange(this::resolverChanged);
     changed("start");
     thread.start();
@@ -416,7 +428,9 @@ final class Reconciler implements AutoCloseable {
             : sameKeys
                 ? Optional.of(new KeyChanges(memo.revision(), memo.revision(), new TreeMap<>()))
                 : source.changesSince(proxy, memo.revision());
-    KeySnapshot snapshot = changes.isPresent() ? null : source.read(proxy);
+    KeySnapshot snapshot =
+        changes.isPresent() ? null : firstRead != null ? firstRead : source.read(proxy);
+    firstRead = null;
     if (full) {
       // A full pass parses from nothing: it owes nothing to what the memo kept, and so it is the
       // reference the incremental passes are held to.

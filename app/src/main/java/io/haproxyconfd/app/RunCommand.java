@@ -1,5 +1,6 @@
 package io.haproxyconfd.app;
 
+import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.ProxyId;
 import io.haproxyconfd.ports.BackendResolver;
 import io.haproxyconfd.ports.KeyValueSource;
@@ -104,9 +105,10 @@ final class RunCommand implements Callable<Integer> {
     try {
       ForeignSettings.notes(System.getenv()).forEach(note -> LOG.warn("{}", note));
       configurator.start();
+      KeySnapshot first = null;
       try {
-        int keys = source.read(id).entries().size();
-        store.v2Hint(id, keys).ifPresent(hint -> LOG.warn("{}", hint));
+        first = source.read(id);
+        store.v2Hint(id, first.entries().size()).ifPresent(hint -> LOG.warn("{}", hint));
       } catch (StoreException e) {
         if (e.isPermanent()) {
           LOG.error("{}", e.getMessage());
@@ -134,7 +136,7 @@ final class RunCommand implements Callable<Integer> {
               Clock.systemUTC(),
               status,
               new LastGoodFile(proxy.stateDir));
-      reconciler.start();
+      reconciler.start(first); // its first pass parses these keys: 10,000 services are read once
       LOG.info(
           "haproxy-confd running for {}: HTTP {}:{}, admin http://{}:{}/status",
           id,
