@@ -96,8 +96,14 @@ final class BackendAssignment {
           walk(lastParsed.http(), parsed.http(), HttpService::name, BackendAssignment::query);
       Walk<TcpService> t =
           walk(lastParsed.tcp(), parsed.tcp(), TcpService::name, BackendAssignment::query);
+      // A service whose answer carried a warning is asked again at every pass, as before: a name
+      // that did not resolve, or a catalog entry that was missing, may be there now.
+      h.askAgain(parsed.http(), httpWarnings.keySet(), HttpService::name, BackendAssignment::query);
+      t.askAgain(parsed.tcp(), tcpWarnings.keySet(), TcpService::name, BackendAssignment::query);
       Set<BackendQuery> ask = new HashSet<>(h.asked);
       ask.addAll(t.asked);
+      ask.addAll(h.again);
+      ask.addAll(t.again);
       // Changed in place: a pass that fails leaves a full pass to the next one.
       lastParsed = null;
       for (Walk<?> w : List.of(h, t)) {
@@ -200,6 +206,37 @@ final class BackendAssignment {
     final List<BackendQuery> asked = new ArrayList<>();
     final List<BackendQuery> gone = new ArrayList<>();
     final List<ServiceName> goneNames = new ArrayList<>();
+
+    /** Queries of unchanged services asked again; the interest already holds them. */
+    final List<BackendQuery> again = new ArrayList<>();
+
+    /** Marks the unchanged services named in {@code warned} to be asked again. */
+    void askAgain(
+        List<S> now,
+        Set<ServiceName> warned,
+        java.util.function.Function<S, ServiceName> nameOf,
+        java.util.function.Function<S, BackendQuery> queryOf) {
+      for (ServiceName name : warned) {
+        int low = 0;
+        int high = now.size() - 1;
+        while (low <= high) { // the services are sorted by name
+          int mid = (low + high) >>> 1;
+          int c = nameOf.apply(now.get(mid)).compareTo(name);
+          if (c == 0) {
+            if (was[mid] >= 0) {
+              was[mid] = -1;
+              queries[mid] = queryOf.apply(now.get(mid));
+              again.add(queries[mid]);
+            }
+            break;
+          } else if (c < 0) {
+            low = mid + 1;
+          } else {
+            high = mid - 1;
+          }
+        }
+      }
+    }
   }
 
   private static <S> Walk<S> walk(

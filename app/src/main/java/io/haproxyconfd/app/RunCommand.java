@@ -99,12 +99,14 @@ final class RunCommand implements Callable<Integer> {
     Signal.handle(new Signal("INT"), s -> stop.countDown());
 
     Status status = new Status();
+    StartingProxy starting = new StartingProxy(configurator);
     Reconciler reconciler = null;
     AdminServer adminServer = null;
     int exit = ExitCode.OK;
     try {
       ForeignSettings.notes(System.getenv()).forEach(note -> LOG.warn("{}", note));
-      configurator.start();
+      // HAProxy starts while the keys are read and parsed; the first apply waits for it.
+      starting.start();
       KeySnapshot first = null;
       try {
         first = source.read(id);
@@ -112,6 +114,7 @@ final class RunCommand implements Callable<Integer> {
       } catch (StoreException e) {
         if (e.isPermanent()) {
           LOG.error("{}", e.getMessage());
+          starting.awaitStarted(); // a HAProxy that cannot start says so first, as before
           return exit = ExitCode.STORE_REFUSED;
         }
         LOG.warn("{}; serving the last good config and retrying", e.getMessage());
@@ -119,6 +122,7 @@ final class RunCommand implements Callable<Integer> {
       try {
         adminServer = new AdminServer(admin, status);
       } catch (java.io.IOException e) {
+        starting.awaitStarted(); // a HAProxy that cannot start says so first, as before
         LOG.error("cannot listen on the admin address {}: {}", adminAddress, e.getMessage());
         return exit = ExitCode.USAGE;
       }
@@ -127,7 +131,7 @@ final class RunCommand implements Callable<Integer> {
               id,
               source,
               resolver,
-              configurator,
+              starting,
               now ->
                   store
                       .parseOptions(now, proxy)
@@ -137,6 +141,7 @@ final class RunCommand implements Callable<Integer> {
               status,
               new LastGoodFile(proxy.stateDir));
       reconciler.start(first); // its first pass parses these keys: 10,000 services are read once
+      starting.awaitStarted();
       LOG.info(
           "haproxy-confd running for {}: HTTP {}:{}, admin http://{}:{}/status",
           id,
@@ -157,6 +162,7 @@ final class RunCommand implements Callable<Integer> {
       if (adminServer != null) {
         adminServer.close();
       }
+      starting.awaitDone(); // a start still under way would leave a HAProxy behind
       if (!keepHaproxy) {
         configurator.stop();
       }

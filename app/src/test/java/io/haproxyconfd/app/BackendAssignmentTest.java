@@ -221,4 +221,69 @@ class BackendAssignmentTest {
     }
     return List.of("10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:8080").get(random.nextInt(3));
   }
+
+  /**
+   * An answer that carried a warning is asked for again at the next pass, though nothing changed
+   * and the resolver said nothing: a name that did not resolve yet may resolve now. Every service
+   * is asked again when asked for everything.
+   */
+  @Test
+  void a_warned_service_is_asked_again_and_everything_means_everything() throws Exception {
+    ProxyConfig config =
+        Keys.of(
+                "services/myapp/domain", "example.org",
+                "services/myapp/port", "80",
+                "services/late/domain", "late.example.org",
+                "services/late/port", "80")
+            .parse()
+            .config();
+    java.util.concurrent.atomic.AtomicBoolean resolvable =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.List<Set<String>> asked = new java.util.ArrayList<>();
+    BackendResolver dns =
+        new BackendResolver() {
+          @Override
+          public Map<BackendQuery, Resolution> resolve(Set<BackendQuery> queries) {
+            asked.add(
+                new java.util.TreeSet<>(queries.stream().map(q -> q.service().value()).toList()));
+            Map<BackendQuery, Resolution> answers = new HashMap<>();
+            for (BackendQuery q : queries) {
+              answers.put(
+                  q,
+                  q.service().value().equals("late") && !resolvable.get()
+                      ? new Resolution(List.of(), Optional.of("NXDOMAIN"))
+                      : Resolution.of(List.of(Backend.of("10.0.0.7", 80))));
+            }
+            return answers;
+          }
+
+          @Override
+          public Map<BackendQuery, Resolution> resolve(
+              Set<BackendQuery> interest, Set<BackendQuery> queries) {
+            return resolve(queries);
+          }
+
+          @Override
+          public Subscription onChange(ChangeListener listener) {
+            return () -> {};
+          }
+
+          @Override
+          public void close() {}
+        };
+    BackendAssignment.Memo memo = new BackendAssignment.Memo();
+    BackendAssignment.Result first = memo.assign(config, dns, false);
+    assertEquals(List.of("services/late: NXDOMAIN"), first.warnings());
+    resolvable.set(true);
+    BackendAssignment.Result second = memo.assign(config, dns, false);
+    assertEquals(Set.of("late"), asked.get(1), "only the warned service is asked again");
+    assertEquals(List.of(), second.warnings());
+    assertEquals(
+        List.of(Backend.of("10.0.0.7", 80)),
+        second.config().httpService(ServiceName.of("late")).orElseThrow().backends());
+    memo.assign(config, dns, false);
+    assertEquals(2, asked.size(), "nothing warned, nothing changed: nothing asked");
+    memo.assign(config, dns, true);
+    assertEquals(Set.of("late", "myapp"), asked.get(2), "everything");
+  }
 }

@@ -236,6 +236,12 @@ class ReconcilerTest {
       awaitPasses(5);
       Duration host = Duration.ofNanos(System.nanoTime() - start);
       assertTrue(host.compareTo(quiet) < 0, "host change waited " + host);
+      assertEquals(
+          "[example.org, www.example.org]",
+          proxy.applied.get(4).httpService(ServiceName.of("web")).orElseThrow().hosts().stream()
+              .map(h -> h.value())
+              .toList()
+              .toString());
     }
   }
 

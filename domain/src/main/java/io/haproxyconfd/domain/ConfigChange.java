@@ -52,16 +52,13 @@ public record ConfigChange(
             desired.http(),
             HttpService::name,
             (old, s) -> {
-              if (!old.policy().equals(s.policy())) {
-                return true;
-              }
               if (!old.routing().equals(s.routing())) {
                 rerouted.add(s.name());
               }
               if (!old.backends().equals(s.backends())) {
                 changed.add(s.name());
               }
-              return false;
+              return !old.policy().equals(s.policy());
             },
             changed);
     structural |=

@@ -288,13 +288,19 @@ public final class ConfigParser {
         good = earlier;
         out.clear();
       } else {
-        // The last good keys no longer parse either (a setting changed): plain left out.
+        // The last good keys no longer parse either (a setting changed): the keys as they are,
+        // as if there were no last good ones. A bad backend key is then only ignored, and the
+        // service may well be served.
         found.clear();
+        out.clear();
         ServiceKeys plain =
             new ServiceKeys(
                 folder, name, attrs, Optional.empty(), Problem.Effect.SERVICE_LEFT_OUT, found, out);
-        plain.build(factory);
+        built = plain.build(factory);
         until = min(until, plain.until);
+        if (built.isPresent()) {
+          good = Optional.of(attrs);
+        }
       }
     }
     return new Built<>(attrs, earlier, built, List.copyOf(found), Set.copyOf(out), good, at, until);

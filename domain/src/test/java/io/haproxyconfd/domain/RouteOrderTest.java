@@ -26,12 +26,20 @@ class RouteOrderTest {
   void most_specific_first_sorts_as_its_definition_does() {
     Random random = new Random(3);
     List<String> hosts =
-        List.of("a.example.org", "ab.example.org", "*.example.org", "*.b.example.org", "b.org");
+        List.of(
+            "a.example.org",
+            "b.example.org",
+            "ab.example.org",
+            "*.example.org",
+            "*.b.example.org",
+            "*.c.example.org",
+            "b.org");
     List<PathRule> paths =
         List.of(
             new PathPrefix("/"),
             new PathPrefix("/api"),
             new PathPrefix("/apx"),
+            new PathPrefix("/apy"),
             new PathRegex("^/v[0-9]+/"),
             new PathRegex("\\.png$"));
     List<Route> routes = new ArrayList<>();

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,14 +30,75 @@ class ConfigFileTest {
               }
               return "revision " + c.revision() + "\n";
             })) {
-      config.later(
-          new ProxyConfig(7, java.util.List.of(), java.util.List.of()), Slots.empty(), dir, false);
+      config.later(new ProxyConfig(7, List.of(), List.of()), Slots.empty(), dir, false);
       Await.until(
           Duration.ofSeconds(10),
           "haproxy.cfg written after the failure",
           () -> Files.exists(file));
       assertEquals("revision 7\n", Files.readString(file));
       assertEquals(2, tries.get());
+    }
+  }
+
+  /**
+   * A reload that commits while a deferred render is under way wins: the render began before it and
+   * must not overwrite its file. And the render does not hold up the next change handed over.
+   */
+  @Test
+  void a_reload_during_a_deferred_render_is_not_overwritten() throws Exception {
+    Path file = dir.resolve("haproxy.cfg");
+    java.util.concurrent.CountDownLatch rendering = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    try (ConfigFile config =
+        new ConfigFile(
+            file,
+            (c, slots, gen, maps) -> {
+              rendering.countDown();
+              try {
+                release.await();
+              } catch (InterruptedException e) {
+                throw new IOException(e);
+              }
+              return "runtime " + c.revision() + "\n";
+            })) {
+      try {
+        config.later(new ProxyConfig(7, List.of(), List.of()), Slots.empty(), dir, false);
+        Await.until(
+            Duration.ofSeconds(10), "the deferred render began", () -> rendering.getCount() == 0);
+        // The apply path hands over the next change while the render runs: it must not wait.
+        java.util.concurrent.CompletableFuture<Void> next =
+            java.util.concurrent.CompletableFuture.runAsync(
+                () ->
+                    config.later(
+                        new ProxyConfig(8, List.of(), List.of()), Slots.empty(), dir, false));
+        next.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        config.commit("reloaded 9\n");
+      } finally {
+        release.countDown(); // whatever failed, the writer is not left waiting
+      }
+      config.writeNow(); // waits for the deferred write to be over: it holds the render lock
+      // What the reload wrote stays, though the render of revision 7 finished after it.
+      assertEquals("reloaded 9\n", Files.readString(file));
+    }
+  }
+
+  /** Map files are written when any change since the last write moved routes. */
+  @Test
+  void a_route_change_followed_by_a_backend_change_still_writes_the_maps() throws Exception {
+    Path file = dir.resolve("haproxy.cfg");
+    List<Boolean> maps = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (ConfigFile config =
+        new ConfigFile(
+            file,
+            (c, slots, gen, withMaps) -> {
+              maps.add(withMaps);
+              return "revision " + c.revision() + "\n";
+            })) {
+      config.later(new ProxyConfig(1, List.of(), List.of()), Slots.empty(), dir, true);
+      config.later(new ProxyConfig(2, List.of(), List.of()), Slots.empty(), dir, false);
+      Await.until(Duration.ofSeconds(10), "written", () -> Files.exists(file));
+      assertEquals("revision 2\n", Files.readString(file));
+      assertEquals(List.of(true), maps);
     }
   }
 }
