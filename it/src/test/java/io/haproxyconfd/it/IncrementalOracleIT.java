@@ -57,8 +57,8 @@ class IncrementalOracleIT {
     }
     put(client, "tcp-services/t0/external_port", "25000");
     put(client, "tcp-services/t0/w1", address(random));
-    try (DaemonProcess incremental = DaemonProcess.start(env(true));
-        DaemonProcess full = DaemonProcess.start(env(false))) {
+    DaemonProcess full = DaemonProcess.start(env(false));
+    try (DaemonProcess incremental = DaemonProcess.start(env(true))) {
       List<String> kinds = new ArrayList<>();
       for (int change = 1; change <= CHANGES; change++) {
         String what = change(client, random);
@@ -70,21 +70,23 @@ class IncrementalOracleIT {
               () -> "revision " + revision + " applied after " + what + "; " + d.describe(),
               () -> appliedRevision(d) >= revision);
         }
-        HaproxyView a = HaproxyView.of(incremental);
-        HaproxyView b = HaproxyView.of(full);
-        assertEquals(b.servers(), a.servers(), "servers after change " + change + ": " + what);
-        for (String map : b.maps().keySet()) {
-          // The exact-host map is changed line by line, so its order follows its history.
-          if (map.equals("host.map")) {
-            assertEquals(b.map(map), a.map(map), map + " after change " + change + ": " + what);
-          } else {
-            assertEquals(
-                b.maps().get(map),
-                a.maps().get(map),
-                map + " after change " + change + ": " + what);
-          }
+        String after = " after change " + change + ": " + what;
+        assertSame(full, incremental, after);
+        // Every 250 changes, the full daemon stopped and started again: its HAProxy then starts
+        // from a config rendered whole, with nothing changed at runtime. It keeps its state
+        // directory, as a restarted daemon does, for the last good versions of services whose
+        // keys are bad now are part of what it serves.
+        if (change % 250 == 0) {
+          full.close();
+          full = DaemonProcess.restart(full);
+          DaemonProcess restarted = full;
+          Await.until(
+              Duration.ofSeconds(10),
+              () ->
+                  "the restarted daemon applied revision " + revision + "; " + restarted.describe(),
+              () -> appliedRevision(restarted) >= revision);
+          assertSame(full, incremental, after + ", against a restarted daemon");
         }
-        assertEquals(b.maps().keySet(), a.maps().keySet(), "maps after change " + change);
       }
       // The walk covered what it is meant to: every kind of change, many times.
       for (String kind : List.of("backend", "host", "path", "service", "bad", "tcp")) {
@@ -92,7 +94,37 @@ class IncrementalOracleIT {
         assertTrue(n >= 30, kind + " changes: " + n);
       }
       System.out.printf("oracle: %d changes, both HAProxies the same after each%n", CHANGES);
+    } finally {
+      full.close();
     }
+  }
+
+  /**
+   * The two daemons' HAProxies hold the same servers and map entries, and the daemons the same
+   * desired config (hosts, paths, ports, backends) and problems.
+   */
+  private static void assertSame(DaemonProcess expected, DaemonProcess actual, String when)
+      throws Exception {
+    HaproxyView b = HaproxyView.of(expected);
+    HaproxyView a = HaproxyView.of(actual);
+    assertEquals(b.servers(), a.servers(), "servers" + when);
+    for (String map : b.maps().keySet()) {
+      // The exact-host map is changed line by line, so its order follows its history.
+      if (map.equals("host.map")) {
+        assertEquals(b.map(map), a.map(map), map + when);
+      } else {
+        assertEquals(b.maps().get(map), a.maps().get(map), map + when);
+      }
+    }
+    assertEquals(b.maps().keySet(), a.maps().keySet(), "maps" + when);
+    assertEquals(desired(expected), desired(actual), "/status" + when);
+  }
+
+  /** The desired config and the problems, as /status tells them. */
+  private static String desired(DaemonProcess d) throws Exception {
+    String status = d.get("/status").body();
+    int from = status.indexOf("\"http\"");
+    return from < 0 ? status : status.substring(from);
   }
 
   /** One random change, described: its first word is its kind. */
