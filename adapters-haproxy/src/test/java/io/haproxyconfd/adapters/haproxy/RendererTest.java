@@ -46,12 +46,16 @@ class RendererTest {
   };
 
   private static String render(Renderer renderer, ProxyConfig config) {
+    return render(renderer, config, "0123456789abcdef");
+  }
+
+  private static String render(Renderer renderer, ProxyConfig config, String cookieKey) {
     return renderer.render(
         Plan.build(
             config,
             Slots.fresh(Plan.servers(config)),
             PlanTest.SETTINGS,
-            "0123456789abcdef",
+            cookieKey,
             1 << 20,
             Path.of("/state/gen/1")));
   }
@@ -68,25 +72,8 @@ class RendererTest {
     assertTrue(!again.contains("backend http-old"), again);
     assertEquals(1, again.split("\nbackend http-added\n", -1).length - 1, again);
     // Other settings around the same backends: laid out again, not taken from before.
-    String otherKey =
-        new Renderer(Optional.empty())
-            .render(
-                Plan.build(
-                    after,
-                    Slots.fresh(Plan.servers(after)),
-                    PlanTest.SETTINGS,
-                    "fedcba9876543210",
-                    1 << 20,
-                    Path.of("/state/gen/1")));
-    String keptOtherKey =
-        kept.render(
-            Plan.build(
-                after,
-                Slots.fresh(Plan.servers(after)),
-                PlanTest.SETTINGS,
-                "fedcba9876543210",
-                1 << 20,
-                Path.of("/state/gen/1")));
+    String otherKey = render(new Renderer(Optional.empty()), after, "fedcba9876543210");
+    String keptOtherKey = render(kept, after, "fedcba9876543210");
     assertEquals(otherKey, keptOtherKey);
     assertTrue(keptOtherKey.contains("dynamic-cookie-key fedcba9876543210"), keptOtherKey);
   }
