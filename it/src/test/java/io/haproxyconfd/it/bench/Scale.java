@@ -483,8 +483,11 @@ public final class Scale {
     Bench.run("jcmd", Long.toString(pid), "GC.run");
     String info = Bench.run("jcmd", Long.toString(pid), "GC.heap_info");
     long usedKb = 0;
-    // Serial GC prints each generation as "... generation total NK, used NK": their sum.
-    Matcher m = Pattern.compile("generation\\s+total \\d+K, used (\\d+)K").matcher(info);
+    // Serial GC prints each generation as "... generation total NK, used NK": their sum. G1
+    // prints one "garbage-first heap total NK, used NK" (DAEMON_JAVA_OPTS may choose it).
+    Matcher m =
+        Pattern.compile("(?:generation|garbage-first heap)\\s+total \\d+K, used (\\d+)K")
+            .matcher(info);
     while (m.find()) {
       usedKb += Long.parseLong(m.group(1));
     }
