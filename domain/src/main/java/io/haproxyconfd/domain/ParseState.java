@@ -67,8 +67,9 @@ final class ParseState {
 
   private Claims<HttpService, Route.Match> http = new Claims<>();
   private Claims<TcpService, Port> tcp = new Claims<>();
-  private final TreeMap<ServiceName, HttpService> acceptedHttp = new TreeMap<>();
-  private final TreeMap<ServiceName, TcpService> acceptedTcp = new TreeMap<>();
+  // The services served, by folder name: a name's text orders as the name does.
+  private final TreeMap<String, HttpService> acceptedHttp = new TreeMap<>();
+  private final TreeMap<String, TcpService> acceptedTcp = new TreeMap<>();
 
   /** HTTP services served with no host: while there are any, the seed's routing is compared. */
   private int pathOnly;
@@ -81,7 +82,9 @@ final class ParseState {
     final Map<String, ConfigParser.Candidate<S>> candidates = new HashMap<>();
     final Map<K, TreeSet<ConfigParser.Candidate<S>>> claimants = new HashMap<>();
     final Map<String, List<Problem>> problems = new HashMap<>();
-    final Set<String> leftOut = new HashSet<>();
+
+    /** The claimants left out by a clash, by folder name. */
+    final Map<String, ServiceName> leftOut = new HashMap<>();
 
     void claim(ConfigParser.Candidate<S> c, Collection<K> keys) {
       for (K k : keys) {
@@ -316,10 +319,12 @@ final class ParseState {
   /** What one HTTP service keeps of its routes, now that its claims or its rivals' changed. */
   private void settleHttp(String rawName) {
     String folder = KeyLayout.HTTP + "/" + rawName;
-    http.leftOut.remove(folder);
+    http.leftOut.remove(rawName);
+    HttpService was = acceptedHttp.remove(rawName);
+    if (was != null && was.hosts().isEmpty()) {
+      pathOnly--;
+    }
     ConfigParser.Candidate<HttpService> c = http.candidates.get(rawName);
-    ServiceName name = c == null ? null : c.service().name();
-    forgetAccepted(folder, rawName);
     if (c == null) {
       http.problems.remove(folder);
       return;
@@ -345,7 +350,7 @@ final class ParseState {
     }
     file(folder, http.problems, problems);
     if (nothingLeft) {
-      http.leftOut.add(folder);
+      http.leftOut.put(rawName, c.service().name());
       return;
     }
     HttpService service =
@@ -356,39 +361,17 @@ final class ParseState {
                     clashing.stream()
                         .map(Route::match)
                         .collect(java.util.stream.Collectors.toSet()));
-    acceptedHttp.put(name, service);
+    acceptedHttp.put(rawName, service);
     if (service.hosts().isEmpty()) {
       pathOnly++;
-    }
-  }
-
-  private void forgetAccepted(String folder, String rawName) {
-    ServiceName name = nameOf(rawName);
-    if (name == null) {
-      return;
-    }
-    HttpService was = acceptedHttp.remove(name);
-    if (was != null && was.hosts().isEmpty()) {
-      pathOnly--;
-    }
-  }
-
-  private static ServiceName nameOf(String rawName) {
-    try {
-      return new ServiceName(rawName);
-    } catch (IllegalArgumentException e) {
-      return null;
     }
   }
 
   /** Whether one TCP service keeps its port. */
   private void settleTcp(String rawName) {
     String folder = KeyLayout.TCP + "/" + rawName;
-    tcp.leftOut.remove(folder);
-    ServiceName known = nameOf(rawName);
-    if (known != null) {
-      acceptedTcp.remove(known);
-    }
+    tcp.leftOut.remove(rawName);
+    acceptedTcp.remove(rawName);
     ConfigParser.Candidate<TcpService> c = tcp.candidates.get(rawName);
     if (c == null) {
       tcp.problems.remove(folder);
@@ -413,11 +396,11 @@ final class ParseState {
           List.of(
               Problem.leftOut(
                   KeyLayout.tcp(c.service().name()) + "/external_port", port.toString(), reason)));
-      tcp.leftOut.add(folder);
+      tcp.leftOut.put(rawName, c.service().name());
       return;
     }
     tcp.problems.remove(folder);
-    acceptedTcp.put(c.service().name(), c.service());
+    acceptedTcp.put(rawName, c.service());
   }
 
   private static void file(String folder, Map<String, List<Problem>> into, List<Problem> list) {
@@ -446,14 +429,8 @@ final class ParseState {
     problems.sort(PROBLEM_ORDER);
     Set<ServiceName> leftOut = new HashSet<>();
     buildLeftOut.values().forEach(leftOut::addAll);
-    for (Claims<?, ?> claims : List.of(http, tcp)) {
-      for (String folder : claims.leftOut) {
-        ServiceName n = nameOf(folder.substring(folder.indexOf('/') + 1));
-        if (n != null) {
-          leftOut.add(n);
-        }
-      }
-    }
+    leftOut.addAll(http.leftOut.values());
+    leftOut.addAll(tcp.leftOut.values());
     if (goodChanged || produced != lastGoodIn) {
       produced =
           goodChanged || !nextGood.equals(lastGoodIn.services())
