@@ -22,11 +22,7 @@ final class BackendAssignment {
   private BackendAssignment() {}
 
   /** The config with backends, and the resolver's warnings ("services/web: DNS timed out; ..."). */
-  record Result(ProxyConfig config, List<String> warnings, Map<String, String> byService) {
-    Result(ProxyConfig config, List<String> warnings) {
-      this(config, warnings, Map.of());
-    }
-  }
+  record Result(ProxyConfig config, List<String> warnings) {}
 
   /**
    * @throws StoreException refused, when the resolver could not answer for a service because its
@@ -40,12 +36,11 @@ final class BackendAssignment {
     Map<BackendQuery, Resolution> answers = resolver.resolve(queries);
     List<String> warnings = new ArrayList<>();
     List<String> refusals = new ArrayList<>();
-    Map<String, String> byService = new HashMap<>();
     List<HttpService> http = new ArrayList<>();
     for (int i = 0; i < httpQueries.size(); i++) {
       HttpService s = config.http().get(i);
       Resolution r = answers.get(httpQueries.get(i));
-      note(KeyLayout.http(s.name()), r, warnings, refusals, byService);
+      note(KeyLayout.http(s.name()), r, warnings, refusals);
       // The same backends keep the same service: nothing to copy, and quick to compare.
       http.add(r.backends().equals(s.backends()) ? s : s.withBackends(r.backends()));
     }
@@ -53,11 +48,11 @@ final class BackendAssignment {
     for (int i = 0; i < tcpQueries.size(); i++) {
       TcpService s = config.tcp().get(i);
       Resolution r = answers.get(tcpQueries.get(i));
-      note(KeyLayout.tcp(s.name()), r, warnings, refusals, byService);
+      note(KeyLayout.tcp(s.name()), r, warnings, refusals);
       tcp.add(r.backends().equals(s.backends()) ? s : s.withBackends(r.backends()));
     }
     throwIfRefused(refusals);
-    return new Result(config.withBackends(http, tcp), warnings, byService);
+    return new Result(config.withBackends(http, tcp), warnings);
   }
 
   private static void throwIfRefused(List<String> refusals) throws StoreException {
@@ -88,9 +83,14 @@ final class BackendAssignment {
      */
     Result assign(ProxyConfig parsed, BackendResolver resolver, boolean everything)
         throws StoreException {
-      if (everything || lastParsed == null) {
-        lastParsed = null;
-        return remember(parsed, BackendAssignment.assign(parsed, resolver));
+      boolean anew = everything || lastParsed == null;
+      if (anew) {
+        // Everything as new: the whole interest asked, which is what resolve(Set) is told.
+        lastParsed = ProxyConfig.EMPTY;
+        lastAssigned = ProxyConfig.EMPTY;
+        interest.clear();
+        httpWarnings.clear();
+        tcpWarnings.clear();
       }
       Walk<HttpService> h =
           walk(lastParsed.http(), parsed.http(), HttpService::name, BackendAssignment::query);
@@ -113,7 +113,10 @@ final class BackendAssignment {
       h.goneNames.forEach(httpWarnings::remove);
       t.goneNames.forEach(tcpWarnings::remove);
       Map<BackendQuery, Resolution> answers =
-          ask.isEmpty() ? Map.of() : resolver.resolve(interest.keySet(), ask);
+          // Told whenever the interest moved, also when nothing is left to ask about.
+          anew || !ask.isEmpty() || !h.gone.isEmpty() || !t.gone.isEmpty()
+              ? resolver.resolve(interest.keySet(), ask)
+              : Map.of();
       List<String> refusals = new ArrayList<>();
       List<HttpService> http = new ArrayList<>(parsed.http().size());
       for (int i = 0; i < parsed.http().size(); i++) {
@@ -149,24 +152,6 @@ final class BackendAssignment {
     /** How many services the last pass asked the resolver about. */
     int lastAsked() {
       return asked;
-    }
-
-    private Result remember(ProxyConfig parsed, Result full) {
-      interest.clear();
-      parsed.http().forEach(s -> interest.merge(query(s), 1, Integer::sum));
-      parsed.tcp().forEach(s -> interest.merge(query(s), 1, Integer::sum));
-      httpWarnings.clear();
-      tcpWarnings.clear();
-      full.byService()
-          .forEach(
-              (key, w) -> {
-                ServiceName n = ServiceName.of(key.substring(key.indexOf('/') + 1));
-                (key.startsWith(KeyLayout.HTTP + "/") ? httpWarnings : tcpWarnings).put(n, w);
-              });
-      asked = interest.size();
-      lastParsed = parsed;
-      lastAssigned = full.config();
-      return full;
     }
 
     private List<String> warnings() {
@@ -280,20 +265,8 @@ final class BackendAssignment {
   }
 
   /** A resolution's warning, or its refusal, under the service's key. */
-  private static void note(
-      String key,
-      Resolution r,
-      List<String> warnings,
-      List<String> refusals,
-      Map<String, String> byService) {
-    r.warning()
-        .ifPresent(
-            w -> {
-              (r.refused() ? refusals : warnings).add(key + ": " + w);
-              if (!r.refused()) {
-                byService.put(key, w);
-              }
-            });
+  private static void note(String key, Resolution r, List<String> warnings, List<String> refusals) {
+    r.warning().ifPresent(w -> (r.refused() ? refusals : warnings).add(key + ": " + w));
   }
 
   private static BackendQuery query(HttpService s) {
