@@ -79,6 +79,16 @@ final class ProxyOptions {
               + " ${DEFAULT-VALUE}).")
   Duration checkInterval;
 
+  @Option(
+      names = "--spare-backends",
+      defaultValue = "${env:SPARE_BACKENDS:-" + HaproxySettings.DEFAULT_SPARE_BACKENDS + "}",
+      description =
+          "Empty backends each reload prepares: a new service with default settings and up to 4"
+              + " backends takes one and is served without a reload, under the spare's name"
+              + " (spare-N) until the next reload; 0 for none (env SPARE_BACKENDS; default"
+              + " ${DEFAULT-VALUE}).")
+  int spareBackends;
+
   enum AccessLogTarget {
     off,
     stdout
@@ -169,7 +179,8 @@ final class ProxyOptions {
             http2 && kontenaHttp2(System.getenv()),
             acceptProxy || kontenaAcceptProxy(System.getenv()),
             Optional.ofNullable(cookieKey).filter(k -> !k.isEmpty()),
-            Optional.ofNullable(healthUri).filter(u -> !u.isEmpty())));
+            Optional.ofNullable(healthUri).filter(u -> !u.isEmpty())),
+        spareBackends);
   }
 
   /**

@@ -350,6 +350,7 @@ final class Reconciler implements AutoCloseable {
       // service, they wait for the quiet period. A host is one key, applied at once.
       ConfigChange change = ConfigChange.between(lastHanded, p.resolved().config());
       if (change.kind() == ConfigChange.Kind.STRUCTURAL
+          || change.kind() == ConfigChange.Kind.SERVICES_ADDED
           || (change.kind() == ConfigChange.Kind.ROUTES_ONLY
               && pathsChanged(change, lastHanded, p.resolved().config()))) {
         prepared = p;

@@ -11,7 +11,8 @@ import java.util.function.Function;
  * How a desired config differs from the applied one, which decides how it can be applied: a change
  * of backends alone, or of routes alone, may need no reload.
  *
- * @param servicesWithNewBackends the services whose backend set changed (for every kind)
+ * @param servicesWithNewBackends the services whose backend set changed (for every kind); for
+ *     {@link Kind#SERVICES_ADDED}, the new services
  * @param servicesWithNewRoutes the existing HTTP services whose routing changed (for every kind)
  */
 public record ConfigChange(
@@ -29,6 +30,11 @@ public record ConfigChange(
      * were.
      */
     ROUTES_ONLY,
+    /**
+     * Only new HTTP services: every service that was there is as it was, and no TCP service came or
+     * went. A proxy may be able to serve them from capacity prepared ahead.
+     */
+    SERVICES_ADDED,
     /** Services, ports, certificates or options changed, or routes and backends together. */
     STRUCTURAL
   }
@@ -46,6 +52,7 @@ public record ConfigChange(
   public static ConfigChange between(ProxyConfig applied, ProxyConfig desired) {
     Set<ServiceName> changed = new TreeSet<>();
     Set<ServiceName> rerouted = new TreeSet<>();
+    Set<ServiceName> addedHttp = new TreeSet<>();
     boolean structural =
         walk(
             applied.http(),
@@ -60,7 +67,9 @@ public record ConfigChange(
               }
               return !old.policy().equals(s.policy());
             },
-            changed);
+            changed,
+            addedHttp);
+    Set<ServiceName> addedTcp = new TreeSet<>();
     structural |=
         walk(
             applied.tcp(),
@@ -72,9 +81,18 @@ public record ConfigChange(
               }
               return !old.externalPort().equals(s.externalPort()) || old.balance() != s.balance();
             },
-            changed);
+            changed,
+            addedTcp);
+    structural |= !addedTcp.isEmpty();
     boolean routes = !rerouted.isEmpty();
     structural |= routes && !changed.isEmpty();
+    if (!structural && !addedHttp.isEmpty()) {
+      // New services alone, or new services beside other changes: the latter is structural.
+      structural = routes || changed.size() > addedHttp.size();
+      if (!structural) {
+        return new ConfigChange(Kind.SERVICES_ADDED, addedHttp, Set.of());
+      }
+    }
     Kind kind =
         structural
             ? Kind.STRUCTURAL
@@ -84,8 +102,8 @@ public record ConfigChange(
 
   /**
    * Walks two name-sorted lists; {@code compare} is given each service present in both as another
-   * object, and says whether the difference is structural. A service on one side only is
-   * structural, and its backends count as changed.
+   * object, and says whether the difference is structural. A service gone is structural; a new one
+   * goes into {@code added}. Either way its backends count as changed.
    *
    * @return whether anything structural was found
    */
@@ -94,7 +112,8 @@ public record ConfigChange(
       List<S> after,
       Function<S, ServiceName> name,
       BiPredicate<S, S> compare,
-      Set<ServiceName> changed) {
+      Set<ServiceName> changed,
+      Set<ServiceName> added) {
     boolean structural = false;
     int i = 0;
     int j = 0;
@@ -113,7 +132,7 @@ public record ConfigChange(
         i++;
       } else if (c > 0) {
         changed.add(name.apply(now)); // new
-        structural = true;
+        added.add(name.apply(now));
         j++;
       } else {
         structural |= compare.test(old, now);

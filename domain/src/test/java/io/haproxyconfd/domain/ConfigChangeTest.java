@@ -19,22 +19,22 @@ class ConfigChangeTest {
 
   private static final ProxyConfig BASE = parse();
 
-  /** The base keys with these keys set (added, or changed). */
+  /** The base keys with these keys set (added, or changed) at a later revision. */
   private static ProxyConfig parse(String... changes) {
-    java.util.Map<String, String> keys = new java.util.LinkedHashMap<>();
+    java.util.Map<String, String> base = new java.util.LinkedHashMap<>();
     for (int i = 0; i < BASE_KEYS.size(); i += 2) {
-      keys.put(BASE_KEYS.get(i), BASE_KEYS.get(i + 1));
+      base.put(BASE_KEYS.get(i), BASE_KEYS.get(i + 1));
     }
     for (int i = 0; i < changes.length; i += 2) {
-      keys.put(changes[i], changes[i + 1]);
+      base.remove(changes[i]);
     }
     List<String> flat = new java.util.ArrayList<>();
-    keys.forEach(
+    base.forEach(
         (k, v) -> {
           flat.add(k);
           flat.add(v);
         });
-    return Keys.of(flat.toArray(String[]::new)).parse().config();
+    return Keys.of(flat.toArray(String[]::new)).put(changes).parse().config();
   }
 
   @Test
@@ -90,9 +90,67 @@ class ConfigChangeTest {
   }
 
   @Test
+  void new_http_services_alone_are_services_added() {
+    ProxyConfig more =
+        parse(
+            "services/api/domain", "api.example.org",
+            "services/api/w-1", "10.0.0.3:80",
+            "services/blog/domain", "blog.example.org",
+            "services/blog/port", "80");
+    assertEquals(
+        new ConfigChange(
+            Kind.SERVICES_ADDED, Set.of(ServiceName.of("api"), ServiceName.of("blog")), Set.of()),
+        ConfigChange.between(BASE, more));
+    ProxyConfig sameHost =
+        parse(
+            "services/api/domain", "example.org,api.example.org",
+            "services/api/port", "80");
+    assertEquals(
+        BASE.httpService(ServiceName.of("web")).orElseThrow(),
+        sameHost.httpService(ServiceName.of("web")).orElseThrow(),
+        "the host the new service asks for too stays with the service that had it");
+    assertEquals(1, sameHost.httpService(ServiceName.of("api")).orElseThrow().routes().size());
+    assertEquals(Kind.SERVICES_ADDED, ConfigChange.between(BASE, sameHost).kind());
+  }
+
+  @Test
+  void new_services_beside_any_other_change_are_structural() {
+    ProxyConfig moved =
+        parse(
+            "services/api/domain", "api.example.org",
+            "services/api/port", "80",
+            "services/web/w-1", "10.0.0.2:80");
+    assertEquals(Kind.STRUCTURAL, ConfigChange.between(BASE, moved).kind());
+    ProxyConfig rerouted =
+        parse(
+            "services/api/domain", "api.example.org",
+            "services/api/port", "80",
+            "services/web/domain", "www.example.org");
+    assertEquals(Kind.STRUCTURAL, ConfigChange.between(BASE, rerouted).kind());
+    ProxyConfig tcpToo =
+        parse(
+            "services/api/domain", "api.example.org",
+            "services/api/port", "80",
+            "tcp-services/cache/external_port", "6379",
+            "tcp-services/cache/internal_port", "6379");
+    assertEquals(Kind.STRUCTURAL, ConfigChange.between(BASE, tcpToo).kind());
+    ProxyConfig withoutWeb =
+        new ProxyConfig(
+            3,
+            parse("services/api/domain", "api.example.org", "services/api/port", "80")
+                .http()
+                .subList(0, 1),
+            BASE.tcp());
+    assertEquals(Kind.STRUCTURAL, ConfigChange.between(BASE, withoutWeb).kind(), "web is gone");
+  }
+
+  @Test
   void a_new_service_or_a_changed_option_is_structural() {
     assertEquals(Kind.STRUCTURAL, ConfigChange.between(BASE, ProxyConfig.EMPTY).kind());
-    assertEquals(Kind.STRUCTURAL, ConfigChange.between(ProxyConfig.EMPTY, BASE).kind());
+    assertEquals(
+        Kind.STRUCTURAL,
+        ConfigChange.between(ProxyConfig.EMPTY, BASE).kind(),
+        "a TCP service among them");
     ProxyConfig sticky = parse("services/web/balance", "source");
     assertEquals(Kind.STRUCTURAL, ConfigChange.between(BASE, sticky).kind());
     ProxyConfig api = parse("services/web/url_beg", "/api");

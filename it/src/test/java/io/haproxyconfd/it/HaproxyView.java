@@ -17,23 +17,31 @@ import java.util.regex.Pattern;
  * ({@code show servers state}) and the entries of every map ({@code show map}), whatever the daemon
  * says it handed over. Runtime changes are in it; a slot in maintenance is not.
  *
+ * <p>A new service served from a spare backend is shown under its own backend's name, as HAProxy's
+ * {@code spares.map} says ({@code spare-3 http-new}): its servers, and the map entries that lead to
+ * it. Free spares are left out. So a view does not depend on whether a service came by a reload.
+ *
  * @param servers backend name to the endpoints of its filled slots ({@code 10.0.0.1:8080})
  * @param maps map file name ({@code host.map}) to its entries, {@code key value}, in HAProxy's
  *     order
+ * @param spares the backends served from a spare, and the spare ({@code http-new} to {@code
+ *     spare-3})
  */
-public record HaproxyView(Map<String, Set<String>> servers, Map<String, List<String>> maps) {
+public record HaproxyView(
+    Map<String, Set<String>> servers, Map<String, List<String>> maps, Map<String, String> spares) {
   private static final Pattern MAP_FILE = Pattern.compile("^\\d+ \\(([^)]+)\\) .*used by map");
+  private static final String SPARES_MAP = "spares.map";
 
   public static HaproxyView of(Path stateDir) throws IOException {
     HaproxySocket socket = new HaproxySocket(stateDir);
-    Map<String, Set<String>> servers = new TreeMap<>();
+    Map<String, Set<String>> raw = new TreeMap<>();
     for (HaproxySocket.Server s : socket.servers()) {
-      Set<String> filled = servers.computeIfAbsent(s.backend(), b -> new TreeSet<>());
+      Set<String> filled = raw.computeIfAbsent(s.backend(), b -> new TreeSet<>());
       if (s.filled()) {
         filled.add(s.endpoint());
       }
     }
-    Map<String, List<String>> maps = new TreeMap<>();
+    Map<String, List<String>> rawMaps = new TreeMap<>();
     for (String line : socket.send("show map").split("\n")) {
       Matcher m = MAP_FILE.matcher(line);
       if (!m.find()) {
@@ -41,7 +49,7 @@ public record HaproxyView(Map<String, Set<String>> servers, Map<String, List<Str
       }
       String file = m.group(1);
       String name = Path.of(file).getFileName().toString();
-      if (maps.containsKey(name)) {
+      if (rawMaps.containsKey(name)) {
         continue; // one file used by several map converters
       }
       List<String> entries = new ArrayList<>();
@@ -52,9 +60,40 @@ public record HaproxyView(Map<String, Set<String>> servers, Map<String, List<Str
           entries.add(entry.substring(space + 1));
         }
       }
-      maps.put(name, entries);
+      rawMaps.put(name, entries);
     }
-    return new HaproxyView(servers, maps);
+    // spare-3 http-new: the spare's servers and entries are http-new's.
+    Map<String, String> nameOf = new TreeMap<>();
+    Map<String, String> spares = new TreeMap<>();
+    for (String entry : rawMaps.getOrDefault(SPARES_MAP, List.of())) {
+      String[] words = entry.split(" ");
+      nameOf.put(words[0], words[1]);
+      spares.put(words[1], words[0]);
+    }
+    Map<String, Set<String>> servers = new TreeMap<>();
+    raw.forEach(
+        (backend, endpoints) -> {
+          if (nameOf.containsKey(backend)) {
+            servers.put(nameOf.get(backend), endpoints);
+          } else if (!backend.startsWith("spare-")) {
+            servers.put(backend, endpoints);
+          }
+        });
+    Map<String, List<String>> maps = new TreeMap<>();
+    rawMaps.forEach(
+        (file, entries) -> {
+          if (file.equals(SPARES_MAP)) {
+            return;
+          }
+          List<String> named = new ArrayList<>();
+          for (String entry : entries) {
+            int space = entry.lastIndexOf(' ');
+            String value = entry.substring(space + 1);
+            named.add(entry.substring(0, space + 1) + nameOf.getOrDefault(value, value));
+          }
+          maps.put(file, named);
+        });
+    return new HaproxyView(servers, maps, spares);
   }
 
   public static HaproxyView of(DaemonProcess d) throws IOException {

@@ -41,6 +41,8 @@ class IncrementalOracleIT {
     env.put("CONFD_RESOLVER", "keys");
     env.put("QUIET_PERIOD", "5ms");
     env.put("INCREMENTAL", Boolean.toString(incremental));
+    // The reference reloads for every new service; the other serves new services from spares.
+    env.put("SPARE_BACKENDS", incremental ? "32" : "0");
     // Each HAProxy on an address of its own: both listen on the TCP services' ports.
     env.put("BIND_ADDRESS", incremental ? "127.0.0.2" : "127.0.0.3");
     return env;
@@ -60,6 +62,7 @@ class IncrementalOracleIT {
     DaemonProcess full = DaemonProcess.start(env(false));
     try (DaemonProcess incremental = DaemonProcess.start(env(true))) {
       List<String> kinds = new ArrayList<>();
+      int fromSpares = 0;
       for (int change = 1; change <= CHANGES; change++) {
         String what = change(client, random);
         kinds.add(what.substring(0, what.indexOf(' ')));
@@ -71,7 +74,7 @@ class IncrementalOracleIT {
               () -> appliedRevision(d) >= revision);
         }
         String after = " after change " + change + ": " + what;
-        assertSame(full, incremental, after);
+        fromSpares += assertSame(full, incremental, after);
         // Every 250 changes, the full daemon stopped and started again: its HAProxy then starts
         // from a config rendered whole, with nothing changed at runtime. It keeps its state
         // directory, as a restarted daemon does, for the last good versions of services whose
@@ -93,7 +96,11 @@ class IncrementalOracleIT {
         long n = kinds.stream().filter(kind::equals).count();
         assertTrue(n >= 30, kind + " changes: " + n);
       }
-      System.out.printf("oracle: %d changes, both HAProxies the same after each%n", CHANGES);
+      assertTrue(fromSpares >= 30, "changes after which a spare served a service: " + fromSpares);
+      System.out.printf(
+          "oracle: %d changes, both HAProxies the same after each; a spare served a new service"
+              + " after %d%n",
+          CHANGES, fromSpares);
     } finally {
       full.close();
     }
@@ -102,8 +109,10 @@ class IncrementalOracleIT {
   /**
    * The two daemons' HAProxies hold the same servers and map entries, and the daemons the same
    * desired config (hosts, paths, ports, backends) and problems.
+   *
+   * @return 1 if a spare of the {@code actual} HAProxy serves a service, else 0
    */
-  private static void assertSame(DaemonProcess expected, DaemonProcess actual, String when)
+  private static int assertSame(DaemonProcess expected, DaemonProcess actual, String when)
       throws Exception {
     HaproxyView b = HaproxyView.of(expected);
     HaproxyView a = HaproxyView.of(actual);
@@ -118,6 +127,8 @@ class IncrementalOracleIT {
     }
     assertEquals(b.maps().keySet(), a.maps().keySet(), "maps" + when);
     assertEquals(desired(expected), desired(actual), "/status" + when);
+    assertEquals(Map.of(), b.spares(), "the reference has no spares" + when);
+    return a.spares().isEmpty() ? 0 : 1;
   }
 
   /** The desired config and the problems, as /status tells them. */

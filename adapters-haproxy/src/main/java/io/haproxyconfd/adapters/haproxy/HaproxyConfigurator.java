@@ -32,6 +32,9 @@ import org.slf4j.LoggerFactory;
  *   <li>a change of backends alone goes into pre-allocated server slots, and a change of routes
  *       alone that adds only exact-host entries or removes entries goes into the maps, through the
  *       runtime API ({@link RuntimeUpdates}): no reload;
+ *   <li>new services alone, with default settings, each take a spare backend that the last reload
+ *       prepared empty: its slots filled and its routes added through the runtime API; the next
+ *       reload gives them backends of their own names ({@link Slots} knows who is where);
  *   <li>anything else renders a new {@link Generation} (config, maps, certificates), checks it with
  *       {@code haproxy -c}, moves it over haproxy.cfg ({@link ConfigFile}) and reloads ({@link
  *       Supervisor}). A service HAProxy refuses is found ({@link RefusalSearch}) and left out, or
@@ -75,7 +78,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
             settings.stateDir().resolve("haproxy.cfg"),
             (config, slots, dir, maps) -> {
               if (maps) {
-                Generation.writeMaps(dir, Plan.mapContents(config));
+                Generation.writeMaps(dir, Plan.mapContents(config, slots));
               }
               return renderer.render(plan(config, slots, cookieKey, dir));
             });
@@ -140,6 +143,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
             case NONE -> Optional.of("no change");
             case BACKENDS_ONLY -> updateServers(effective, change.servicesWithNewBackends());
             case ROUTES_ONLY -> updateRoutes(effective, change.servicesWithNewRoutes());
+            case SERVICES_ADDED -> addToSpares(effective, change.servicesWithNewBackends());
             case STRUCTURAL -> Optional.empty();
           };
       if (done.isPresent()) {
@@ -160,7 +164,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
 
   /** New server sets of the {@code changed} services into their slots; empty for a reload. */
   private Optional<String> updateServers(ProxyConfig effective, Set<ServiceName> changed) {
-    Optional<Slots.Update> update = slots.update(Plan.servers(effective, changed));
+    Optional<Slots.Update> update = slots.update(Plan.servers(effective, changed, slots));
     if (update.isEmpty() || !runtime.servers(update.get().changes())) {
       return Optional.empty();
     }
@@ -192,17 +196,13 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     Path dir = Generation.dir(settings.stateDir(), generation);
     Path maps = dir.resolve("maps");
     RuntimeUpdates.MapChange change =
-        RuntimeUpdates.mapChange(maps, Plan.mapContents(before), Plan.mapContents(after));
+        RuntimeUpdates.mapChange(
+            maps, Plan.mapContents(before, slots), Plan.mapContents(after, slots));
     if (!runtime.send(change.commands())) {
       return Optional.empty();
     }
-    if (!change.replaced().isEmpty()) {
-      Map<String, List<String>> whole = Plan.mapContents(effective);
-      for (String file : change.replaced()) {
-        if (!runtime.replaceMap(maps.resolve(file), whole.get(file))) {
-          return Optional.empty();
-        }
-      }
+    if (!replaceWhole(maps, change.replaced(), effective, slots)) {
+      return Optional.empty();
     }
     configFile.later(effective, slots, dir, true);
     return Optional.of(
@@ -210,6 +210,78 @@ final class HaproxyConfigurator implements ProxyConfigurator {
             + " map line(s) changed"
             + (change.replaced().isEmpty() ? "" : ", " + change.replaced() + " replaced whole,")
             + " through the runtime API");
+  }
+
+  /** The maps in {@code files} replaced whole by their lines for {@code config}. */
+  private boolean replaceWhole(Path maps, Set<String> files, ProxyConfig config, Slots with) {
+    if (files.isEmpty()) {
+      return true;
+    }
+    Map<String, List<String>> whole = Plan.mapContents(config, with);
+    for (String file : files) {
+      if (!runtime.replaceMap(maps.resolve(file), whole.get(file))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * New services into free spare backends: each spare's slots filled, then its routes added to the
+   * maps, all through the runtime API. Empty for a reload: a service that needs more than a spare
+   * has (settings of its own, a certificate, more servers than a spare's slots), too few spares
+   * left, or a step HAProxy refused. The next reload gives each its own backend.
+   */
+  private Optional<String> addToSpares(ProxyConfig effective, Set<ServiceName> added) {
+    List<String> free = slots.freeSpares();
+    if (added.size() > free.size()) {
+      if (settings.spareBackends() > 0) {
+        LOG.info(
+            "{} new service(s) and {} spare backend(s) left: reloading, which prepares {} again",
+            added.size(),
+            free.size(),
+            settings.spareBackends());
+      }
+      return Optional.empty();
+    }
+    Slots next = slots;
+    List<HttpService> services = new ArrayList<>();
+    Map<String, List<io.haproxyconfd.domain.Backend>> servers = new java.util.TreeMap<>();
+    for (ServiceName name : added) {
+      HttpService s = effective.httpService(name).orElseThrow();
+      if (!Plan.fitsSpare(s)) {
+        return Optional.empty();
+      }
+      String spare = free.get(services.size());
+      next = next.hosting(name, spare);
+      servers.put(spare, s.backends());
+      services.add(s);
+    }
+    Optional<Slots.Update> update = next.update(servers);
+    if (update.isEmpty()
+        || (!update.get().changes().isEmpty() && !runtime.servers(update.get().changes()))) {
+      return Optional.empty();
+    }
+    next = update.get().slots();
+    Path dir = Generation.dir(settings.stateDir(), generation);
+    Path maps = dir.resolve("maps");
+    RuntimeUpdates.MapChange change =
+        RuntimeUpdates.mapChange(
+            maps, Plan.mapContents(List.of(), next), Plan.mapContents(services, next));
+    if (!runtime.send(change.commands())
+        || !replaceWhole(maps, change.replaced(), effective, next)) {
+      return Optional.empty();
+    }
+    slots = next;
+    configFile.later(effective, slots, dir, true);
+    List<String> names = new ArrayList<>();
+    services.forEach(s -> names.add(s.name() + " in " + slots.backendOf(s.name(), "")));
+    return Optional.of(
+        "new service(s) served from spare backends through the runtime API ("
+            + String.join(", ", names)
+            + "; "
+            + (free.size() - services.size())
+            + " spare(s) left until the next reload)");
   }
 
   /** A rendered, written and checked generation that is not live yet. */
@@ -228,7 +300,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
 
   private Candidate prepare(ProxyConfig config, long number) throws ProxyException {
     Path dir = Generation.dir(settings.stateDir(), number);
-    Slots fresh = Slots.fresh(Plan.servers(config));
+    Slots fresh = Slots.fresh(Plan.servers(config), settings.spareBackends());
     Plan plan = plan(config, fresh, cookieKey, dir);
     if (!saidEmptySlotsUnchecked
         && !Plan.canCheckEmptySlots(fresh, config.tcp().size() + 3, openFilesLimit)) {
@@ -350,7 +422,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
 
   @Override
   public String render(ProxyConfig config) {
-    Slots fresh = Slots.fresh(Plan.servers(config));
+    Slots fresh = Slots.fresh(Plan.servers(config), settings.spareBackends());
     return renderer.render(
         plan(config, fresh, renderKey(), Generation.dir(settings.stateDir(), 0)));
   }
@@ -358,7 +430,12 @@ final class HaproxyConfigurator implements ProxyConfigurator {
   @Override
   public Path renderTo(ProxyConfig config, Path dir) throws IOException {
     Files.createDirectories(dir);
-    Plan plan = plan(config, Slots.fresh(Plan.servers(config)), renderKey(), dir.toAbsolutePath());
+    Plan plan =
+        plan(
+            config,
+            Slots.fresh(Plan.servers(config), settings.spareBackends()),
+            renderKey(),
+            dir.toAbsolutePath());
     Generation.writeFiles(dir, plan);
     Path file = dir.resolve("haproxy.cfg");
     Generation.writeAtomically(file, renderer.render(plan));

@@ -21,6 +21,9 @@ import java.util.regex.Pattern;
  * @param hardStopAfter how long old workers may keep serving long-lived connections after a reload
  * @param reloadTimeout how long a reload may take before it counts as failed
  * @param serving health checks, logs and listener options
+ * @param spareBackends how many empty HTTP backends each reload prepares, so that new services with
+ *     default settings are served through the runtime API until the next reload names them; 0 for
+ *     none
  */
 public record HaproxySettings(
     Path binary,
@@ -33,7 +36,11 @@ public record HaproxySettings(
     Optional<String> statsPassword,
     Duration hardStopAfter,
     Duration reloadTimeout,
-    Serving serving) {
+    Serving serving,
+    int spareBackends) {
+
+  /** Spare backends by default: 32 of 4 slots each cost HAProxy about 1 MB. */
+  public static final int DEFAULT_SPARE_BACKENDS = 32;
 
   private static final Pattern PASSWORD = Pattern.compile("[A-Za-z0-9._~!@%^*+=,:/-]{1,128}");
   private static final Pattern ADDRESS = Pattern.compile("[0-9a-fA-F.:*]{1,45}");
@@ -101,6 +108,10 @@ public record HaproxySettings(
     Objects.requireNonNull(binary, "binary");
     Objects.requireNonNull(serving, "serving");
     Objects.requireNonNull(stateDir, "stateDir");
+    if (spareBackends < 0 || spareBackends > 1000) {
+      throw new IllegalArgumentException(
+          "SPARE_BACKENDS must be between 0 and 1000, not " + spareBackends);
+    }
     if (!ADDRESS.matcher(bindAddress).matches()) {
       throw new IllegalArgumentException("bind address '" + bindAddress + "' is not an IP address");
     }
@@ -127,7 +138,8 @@ public record HaproxySettings(
         Optional.empty(),
         Duration.ofSeconds(30),
         Duration.ofSeconds(10),
-        Serving.DEFAULT);
+        Serving.DEFAULT,
+        DEFAULT_SPARE_BACKENDS);
   }
 
   public HaproxySettings withPorts(String address, int http, int https, int stats) {
@@ -142,7 +154,8 @@ public record HaproxySettings(
         statsPassword,
         hardStopAfter,
         reloadTimeout,
-        serving);
+        serving,
+        spareBackends);
   }
 
   public HaproxySettings withStatsPassword(String password) {
@@ -157,7 +170,8 @@ public record HaproxySettings(
         Optional.of(password),
         hardStopAfter,
         reloadTimeout,
-        serving);
+        serving,
+        spareBackends);
   }
 
   public HaproxySettings withServing(Serving newServing) {
@@ -172,7 +186,24 @@ public record HaproxySettings(
         statsPassword,
         hardStopAfter,
         reloadTimeout,
-        newServing);
+        newServing,
+        spareBackends);
+  }
+
+  public HaproxySettings withSpareBackends(int spares) {
+    return new HaproxySettings(
+        binary,
+        stateDir,
+        templateDir,
+        bindAddress,
+        httpPort,
+        httpsPort,
+        statsPort,
+        statsPassword,
+        hardStopAfter,
+        reloadTimeout,
+        serving,
+        spares);
   }
 
   /** The address in HAProxy's bind syntax: IPv6 in brackets. */

@@ -15,6 +15,7 @@ import io.haproxyconfd.domain.TcpService;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +41,7 @@ public record Plan(
     int httpsPort,
     String crtList,
     List<Lookup> lookups,
+    String sparesMap,
     List<HttpBackend> backends,
     List<TcpListen> tcp,
     List<Userlist> userlists,
@@ -203,29 +205,86 @@ public record Plan(
   }
 
   /**
-   * Map file contents for a config: one {@code key backend} line per route, most specific first.
+   * The map of which service each spare backend serves ({@code spare-3 http-web}): HAProxy holds it
+   * for the operator ({@code show map}), and it is not used for routing.
    */
+  static final String SPARES_MAP = "spares.map";
+
+  /**
+   * Map file contents for a config: one {@code key backend} line per route, most specific first,
+   * and the {@link #SPARES_MAP}. A service served from a spare is routed to the spare.
+   */
+  static Map<String, List<String>> mapContents(ProxyConfig config, Slots slots) {
+    return mapLines(config.routes(), slots, config.http());
+  }
+
+  /** Map file contents for a config that no spare serves. */
   static Map<String, List<String>> mapContents(ProxyConfig config) {
-    return mapLines(config.routes());
+    return mapContents(config, Slots.empty());
   }
 
   /** The map lines of these services' routes, in no particular order: to compare, not to write. */
-  static Map<String, List<String>> mapContents(List<HttpService> services) {
+  static Map<String, List<String>> mapContents(List<HttpService> services, Slots slots) {
     List<Route> routes = new ArrayList<>();
     services.forEach(s -> routes.addAll(s.routes()));
-    return mapLines(routes);
+    return mapLines(routes, slots, services);
   }
 
-  private static Map<String, List<String>> mapLines(List<Route> routes) {
+  private static Map<String, List<String>> mapLines(
+      List<Route> routes, Slots slots, List<HttpService> services) {
     Map<String, List<String>> maps = new LinkedHashMap<>();
     for (MapFile m : MapFile.values()) {
       maps.put(m.file, new ArrayList<>());
     }
     for (Route r : routes) {
       var entry = mapEntry(r);
-      maps.get(entry.getKey().file).add(entry.getValue() + " http-" + r.service());
+      maps.get(entry.getKey().file)
+          .add(entry.getValue() + " " + slots.backendOf(r.service(), "http-" + r.service()));
     }
+    List<String> spares = new ArrayList<>();
+    if (!slots.hosted().isEmpty()) {
+      for (HttpService s : services) {
+        String spare = slots.backendOf(s.name(), "");
+        if (!spare.isEmpty()) {
+          spares.add(spare + " " + httpBackendName(s));
+        }
+      }
+    }
+    maps.put(SPARES_MAP, spares);
     return maps;
+  }
+
+  /**
+   * Whether a service can be served from a spare backend: its backend would be laid out as a spare
+   * is (a service with default settings), and it needs nothing else a reload would bring (a
+   * certificate, a user list).
+   */
+  static boolean fitsSpare(HttpService s) {
+    return s.policy().certificate().isEmpty()
+        && s.policy().basicAuth().isEmpty()
+        && httpBackend("", s.policy(), rewrites(s), "", List.of()).equals(SPARE_LAYOUT);
+  }
+
+  private static final HttpBackend SPARE_LAYOUT =
+      httpBackend("", HttpService.Policy.DEFAULT, List.of(), "", List.of());
+
+  private static HttpBackend httpBackend(
+      String name,
+      HttpService.Policy p,
+      List<String> rewrites,
+      String userlist,
+      List<Server> servers) {
+    return new HttpBackend(
+        name,
+        p.balance().keyword(),
+        p.forceHttps(),
+        userlist,
+        rewrites,
+        p.cookie().map(c -> c.directive()).orElse(""),
+        p.healthCheck().map(h -> h.uri()).orElse(""),
+        p.healthCheck().flatMap(h -> h.port()).map(port -> port.value()).orElse(0),
+        p.customSettings().map(c -> c.lines()).orElse(List.of()),
+        servers);
   }
 
   /**
@@ -258,11 +317,17 @@ public record Plan(
     return rewrites;
   }
 
-  /** The servers of the backends and TCP listeners of the {@code named} services only. */
-  static Map<String, List<Backend>> servers(ProxyConfig config, Set<ServiceName> named) {
+  /**
+   * The servers of the backends and TCP listeners of the {@code named} services only, by the name
+   * of the HAProxy backend that serves them now.
+   */
+  static Map<String, List<Backend>> servers(
+      ProxyConfig config, Set<ServiceName> named, Slots slots) {
     Map<String, List<Backend>> servers = new TreeMap<>();
     for (ServiceName name : named) {
-      config.httpService(name).ifPresent(s -> servers.put(httpBackendName(s), s.backends()));
+      config
+          .httpService(name)
+          .ifPresent(s -> servers.put(slots.backendOf(name, httpBackendName(s)), s.backends()));
       config.tcpService(name).ifPresent(s -> servers.put(tcpListenName(s), s.backends()));
     }
     return servers;
@@ -302,7 +367,7 @@ public record Plan(
     List<HttpBackend> backends = new ArrayList<>();
     List<Userlist> userlists = new ArrayList<>();
     for (HttpService s : config.http()) {
-      String name = httpBackendName(s);
+      String name = slots.backendOf(s.name(), httpBackendName(s));
       s.policy().certificate().ifPresent(c -> certs.put(c.fingerprint() + ".pem", c));
       String userlist = "";
       if (s.policy().basicAuth().isPresent()) {
@@ -313,19 +378,24 @@ public record Plan(
         }
         userlists.add(new Userlist(userlist, users));
       }
-      List<String> rewrites = rewrites(s);
       backends.add(
-          new HttpBackend(
-              name,
-              s.policy().balance().keyword(),
-              s.policy().forceHttps(),
-              userlist,
-              rewrites,
-              s.policy().cookie().map(c -> c.directive()).orElse(""),
-              s.policy().healthCheck().map(h -> h.uri()).orElse(""),
-              s.policy().healthCheck().flatMap(h -> h.port()).map(p -> p.value()).orElse(0),
-              s.policy().customSettings().map(c -> c.lines()).orElse(List.of()),
-              servers(slots.of(name), checkEmpty)));
+          httpBackend(
+              name, s.policy(), rewrites(s), userlist, servers(slots.of(name), checkEmpty)));
+    }
+    // The free spares last, laid out as a service with default settings would be.
+    if (!slots.spares().isEmpty()) {
+      Set<String> held = new HashSet<>(slots.hosted().values());
+      for (String spare : slots.spares()) {
+        if (!held.contains(spare)) {
+          backends.add(
+              httpBackend(
+                  spare,
+                  HttpService.Policy.DEFAULT,
+                  List.of(),
+                  "",
+                  servers(slots.of(spare), checkEmpty)));
+        }
+      }
     }
     List<TcpListen> tcp = new ArrayList<>();
     for (TcpService s : config.tcp()) {
@@ -348,12 +418,13 @@ public record Plan(
         settings.httpsPort(),
         generationDir.resolve("certs").resolve("crt-list.txt").toString(),
         lookups,
+        generationDir.resolve("maps").resolve(SPARES_MAP).toString(),
         backends,
         tcp,
         userlists,
         settings.statsPort(),
         settings.statsPassword().orElse(""),
-        mapContents(config),
+        mapContents(config, slots),
         certs,
         serving(settings.serving(), cookieKey));
   }

@@ -57,6 +57,9 @@ final class RuntimeUpdates {
    */
   record MapChange(List<String> commands, Set<String> replaced) {}
 
+  /** Maps of exact keys, where the order of lines decides nothing. */
+  private static final Set<String> UNORDERED = Set.of(Plan.MapFile.HOST.file, Plan.SPARES_MAP);
+
   static MapChange mapChange(
       Path mapsDir, Map<String, List<String>> before, Map<String, List<String>> after) {
     List<String> commands = new ArrayList<>();
@@ -66,7 +69,7 @@ final class RuntimeUpdates {
       removed.removeAll(after.get(file));
       Set<String> added = new TreeSet<>(after.get(file));
       added.removeAll(before.get(file));
-      if (!added.isEmpty() && !file.equals(Plan.MapFile.HOST.file)) {
+      if (!added.isEmpty() && !UNORDERED.contains(file)) {
         replaced.add(file);
         continue;
       }

@@ -1,6 +1,7 @@
 package io.haproxyconfd.adapters.haproxy;
 
 import io.haproxyconfd.domain.Backend;
+import io.haproxyconfd.domain.ServiceName;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -14,18 +15,25 @@ import java.util.TreeMap;
  * Which server slot of which HAProxy backend holds which address. Slots are pre-allocated with
  * headroom, so that scaling up and down is a runtime-API change; a backend keeps its slot while it
  * exists, so unchanged servers are never touched.
+ *
+ * <p>It also holds which services are served from a spare backend ({@code spare-N}, prepared empty
+ * at each reload): a new service takes one through the runtime API and keeps it until the next
+ * reload gives it a backend of its own name.
  */
 final class Slots {
   static final int MIN_SLOTS = 4;
+  static final String SPARE = "spare-";
 
   private final Map<String, List<Optional<Backend>>> table;
+  private final Map<ServiceName, String> hosted;
 
-  private Slots(Map<String, List<Optional<Backend>>> table) {
+  private Slots(Map<String, List<Optional<Backend>>> table, Map<ServiceName, String> hosted) {
     this.table = table;
+    this.hosted = hosted;
   }
 
   static Slots empty() {
-    return new Slots(new TreeMap<>());
+    return new Slots(new TreeMap<>(), Map.of());
   }
 
   /**
@@ -36,8 +44,16 @@ final class Slots {
     return Integer.highestOneBit(wanted - 1) << 1;
   }
 
-  /** A fresh table for a reload: each backend's servers in order, sized with headroom. */
+  /** A fresh table without spares. */
   static Slots fresh(Map<String, List<Backend>> servers) {
+    return fresh(servers, 0);
+  }
+
+  /**
+   * A fresh table for a reload: each backend's servers in order, sized with headroom, and {@code
+   * spares} empty backends of {@link #MIN_SLOTS} slots.
+   */
+  static Slots fresh(Map<String, List<Backend>> servers, int spares) {
     Map<String, List<Optional<Backend>>> table = new TreeMap<>();
     servers.forEach(
         (name, list) -> {
@@ -48,7 +64,52 @@ final class Slots {
           }
           table.put(name, slots);
         });
-    return new Slots(table);
+    for (int i = 1; i <= spares; i++) {
+      table.put(SPARE + i, new ArrayList<>(Collections.nCopies(MIN_SLOTS, Optional.empty())));
+    }
+    return new Slots(table, Map.of());
+  }
+
+  /** The HAProxy backend that serves a service: its spare, or {@code usual}. */
+  String backendOf(ServiceName service, String usual) {
+    String spare = hosted.get(service);
+    return spare != null ? spare : usual;
+  }
+
+  /** The services served from spares, and their spares. */
+  Map<ServiceName, String> hosted() {
+    return hosted;
+  }
+
+  /** The spares no service holds, lowest number first. */
+  List<String> freeSpares() {
+    List<String> free = new ArrayList<>();
+    Set<String> taken = new HashSet<>(hosted.values());
+    for (int i = 1; table.containsKey(SPARE + i); i++) {
+      if (!taken.contains(SPARE + i)) {
+        free.add(SPARE + i);
+      }
+    }
+    return free;
+  }
+
+  /** The spare backends, held or free, lowest number first. */
+  List<String> spares() {
+    List<String> spares = new ArrayList<>();
+    for (int i = 1; table.containsKey(SPARE + i); i++) {
+      spares.add(SPARE + i);
+    }
+    return spares;
+  }
+
+  /** This table with {@code service} served from the free spare {@code spare}. */
+  Slots hosting(ServiceName service, String spare) {
+    if (!table.containsKey(spare) || hosted.containsValue(spare)) {
+      throw new IllegalArgumentException(spare + " is not a free spare");
+    }
+    Map<ServiceName, String> more = new TreeMap<>(hosted);
+    more.put(service, spare);
+    return new Slots(table, Map.copyOf(more));
   }
 
   /** How many slots there are in all, filled or empty. */
@@ -103,7 +164,7 @@ final class Slots {
       freed.forEach(i -> changes.add(new Change(e.getKey(), i, Optional.empty())));
       next.put(e.getKey(), slots);
     }
-    return Optional.of(new Update(new Slots(next), changes));
+    return Optional.of(new Update(new Slots(next, hosted), changes));
   }
 
   record Update(Slots slots, List<Change> changes) {}

@@ -66,6 +66,9 @@ frontend http
   default_backend no-route
 
 backend no-route
+  # Never run: it loads the map that says which service each spare backend serves until the next
+  # reload ('show map ${sparesMap}' on the admin socket).
+  http-request set-var(txn.spare) var(txn.be),map(${sparesMap}) if FALSE
   http-request return status 503 content-type text/plain string "503 Service Unavailable: no service answers this host and path."
 <#list userlists as u>
 

@@ -331,7 +331,7 @@ class ApplyIT {
   }
 
   @Test
-  void a_new_service_reloads_and_serves() throws Exception {
+  void a_new_service_with_settings_of_its_own_reloads_and_serves() throws Exception {
     haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
     List<Long> workers = haproxy.workers();
     ApplyResult r =
@@ -342,11 +342,120 @@ class ApplyIT {
             a.backend().toString(),
             "services/more/domain",
             "more.example.org",
+            "services/more/balance",
+            "source",
             "services/more/w1",
             b.backend().toString());
     assertEquals(Outcome.RELOADED, r.outcome());
     assertEquals("backend=b", backendOf("more.example.org"));
     assertNotEquals(workers, haproxy.workers());
+    assertTrue(
+        new HaproxySocket(haproxy.stateDir())
+            .servers("http-more").stream().anyMatch(s -> s.filled()),
+        "its own backend");
+  }
+
+  /** The service each spare serves, as HAProxy holds it: {@code spare-1 http-more}. */
+  private static java.util.Set<String> spares() throws Exception {
+    java.util.Set<String> lines = new java.util.TreeSet<>();
+    HaproxySocket socket = new HaproxySocket(haproxy.stateDir());
+    for (String line : socket.send("show map").split("\n")) {
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("\\(([^)]*spares\\.map)\\)").matcher(line);
+      if (m.find()) {
+        for (String entry : socket.send("show map " + m.group(1)).split("\n")) {
+          if (entry.startsWith("0x")) {
+            lines.add(entry.substring(entry.indexOf(' ') + 1));
+          }
+        }
+        return lines;
+      }
+    }
+    throw new AssertionError("HAProxy has no spares.map");
+  }
+
+  private static java.util.Set<String> filled(String backend) throws Exception {
+    java.util.Set<String> endpoints = new java.util.TreeSet<>();
+    for (HaproxySocket.Server s : new HaproxySocket(haproxy.stateDir()).servers(backend)) {
+      if (s.filled()) {
+        endpoints.add(s.endpoint());
+      }
+    }
+    return endpoints;
+  }
+
+  @Test
+  void a_new_service_with_default_settings_is_served_from_a_spare_without_a_reload()
+      throws Exception {
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    List<Long> workers = haproxy.workers();
+    assertEquals(java.util.Set.of(), spares());
+    assertEquals(java.util.Set.of(), filled("spare-1"), "spares are prepared empty");
+    String[] keys = {
+      "services/web/domain",
+      "example.org",
+      "services/web/w1",
+      a.backend().toString(),
+      "services/more/domain",
+      "more.example.org",
+      "services/more/w1",
+      b.backend().toString()
+    };
+    ApplyResult r = haproxy.apply(keys);
+    assertEquals(Outcome.RUNTIME_UPDATE, r.outcome(), r.toString());
+    assertEquals("backend=b", backendOf("more.example.org"));
+    assertEquals("backend=a", backendOf("example.org"));
+    assertEquals(workers, haproxy.workers(), "no reload");
+    assertEquals(java.util.Set.of("spare-1 http-more"), spares(), "HAProxy says who it serves");
+    assertEquals(java.util.Set.of(b.backend().toString()), filled("spare-1"));
+
+    // Served from the spare, it changes as any service does: backends and hosts at runtime.
+    keys[7] = c.backend().toString();
+    assertEquals(Outcome.RUNTIME_UPDATE, haproxy.apply(keys).outcome());
+    assertEquals("backend=c", backendOf("more.example.org"));
+    keys[5] = "more.example.org,also.example.org";
+    assertEquals(Outcome.RUNTIME_UPDATE, haproxy.apply(keys).outcome());
+    assertEquals("backend=c", backendOf("also.example.org"));
+    assertEquals(workers, haproxy.workers(), "still no reload");
+
+    // The next reload, for another reason, gives it its own backend and the spares back.
+    String[] more = java.util.Arrays.copyOf(keys, keys.length + 4);
+    more[8] = "services/sticky/domain";
+    more[9] = "sticky.example.org";
+    more[10] = "services/sticky/balance";
+    more[11] = "source";
+    assertEquals(Outcome.RELOADED, haproxy.apply(more).outcome());
+    assertEquals("backend=c", backendOf("also.example.org"));
+    assertEquals(java.util.Set.of(c.backend().toString()), filled("http-more"));
+    assertEquals(java.util.Set.of(), filled("spare-1"));
+    assertEquals(java.util.Set.of(), spares());
+  }
+
+  @Test
+  void new_services_that_do_not_fit_the_spares_reload() throws Exception {
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    List<String> web =
+        List.of("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    List<String> many = new java.util.ArrayList<>(web);
+    for (int i = 1; i <= 5; i++) {
+      many.add("services/big/w" + i);
+      many.add("127.0.0." + i + ":" + a.port());
+    }
+    many.addAll(List.of("services/big/domain", "big.example.org"));
+    assertEquals(
+        Outcome.RELOADED,
+        haproxy.apply(many.toArray(String[]::new)).outcome(),
+        "5 servers, and a spare has 4 slots");
+    assertEquals(java.util.Set.of(), spares());
+
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    List<String> crowd = new java.util.ArrayList<>(web);
+    for (int i = 0; i <= HaproxySettings.DEFAULT_SPARE_BACKENDS; i++) {
+      crowd.addAll(List.of("services/n" + i + "/domain", "n" + i + ".example.org"));
+    }
+    ApplyResult r = haproxy.apply(crowd.toArray(String[]::new));
+    assertEquals(Outcome.RELOADED, r.outcome(), "one more new service than there are spares");
+    assertEquals(java.util.Set.of(), spares());
   }
 
   @Test

@@ -2,12 +2,14 @@ package io.haproxyconfd.adapters.haproxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.ports.ApplyResult;
 import io.haproxyconfd.ports.ProxyConfigurator;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -132,6 +134,40 @@ class LifecycleIT {
   }
 
   @Test
+  void haproxy_killed_after_a_new_service_took_a_spare_comes_back_with_it_in_that_spare()
+      throws Exception {
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    String[] keys = {
+      "services/web/domain",
+      "example.org",
+      "services/web/w1",
+      a.backend().toString(),
+      "services/more/domain",
+      "more.example.org",
+      "services/more/w1",
+      a.backend().toString()
+    };
+    assertEquals(ApplyResult.Outcome.RUNTIME_UPDATE, haproxy.apply(keys).outcome());
+    long master = killHaproxy();
+    Await.until(
+        Duration.ofSeconds(5),
+        "a new HAProxy serves the new service, though haproxy.cfg was not yet written",
+        () ->
+            masterPid() != master
+                && RawHttp.get(haproxy.http(), "more.example.org", "/")
+                    .body()
+                    .startsWith("backend=a"));
+    // Started from a file that names the spare as the running HAProxy did, so the next runtime
+    // change of the service still finds its servers where the configurator put them.
+    Await.until(Duration.ofSeconds(5), "a worker", () -> !haproxy.workers().isEmpty());
+    List<Long> workers = haproxy.workers();
+    keys[7] = b.backend().toString();
+    assertEquals(ApplyResult.Outcome.RUNTIME_UPDATE, haproxy.apply(keys).outcome());
+    assertEquals(workers, haproxy.workers(), "no reload");
+    assertTrue(RawHttp.get(haproxy.http(), "more.example.org", "/").body().startsWith("backend=b"));
+  }
+
+  @Test
   void stopping_stops_haproxy_for_good_no_supervisor_check_starts_it_again() throws Exception {
     java.nio.file.Path state = java.nio.file.Files.createTempDirectory("lifecycle-stop");
     HaproxySettings settings = onFreePorts(state);
@@ -204,7 +240,8 @@ class LifecycleIT {
             real.statsPassword(),
             real.hardStopAfter(),
             real.reloadTimeout(),
-            real.serving());
+            real.serving(),
+            real.spareBackends());
     java.nio.file.Path pidFile = state.resolve("run/haproxy.pid");
     ProxyConfigurator c = HaproxyConfigurators.create(settings);
     c.start();
@@ -218,7 +255,12 @@ class LifecycleIT {
               try {
                 c.apply(
                     HaproxyFixture.config(
-                        "services/web/domain", "example.org", "services/blog/domain", "blog.org"));
+                        "services/web/domain",
+                        "example.org",
+                        "services/blog/domain",
+                        "blog.org",
+                        "services/blog/balance",
+                        "source")); // settings of its own: a reload, not a spare
               } catch (Exception e) {
                 // Refused because HAProxy is being stopped: that is a way to get it right.
               }

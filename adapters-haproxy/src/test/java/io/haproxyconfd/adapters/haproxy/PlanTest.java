@@ -53,6 +53,75 @@ class PlanTest {
   }
 
   @Test
+  void only_a_service_laid_out_as_a_spare_fits_one() {
+    assertTrue(Plan.fitsSpare(service("services/s/domain", "s.org")));
+    assertTrue(
+        Plan.fitsSpare(
+            service(
+                "services/s/domain", "s.org",
+                "services/s/url_beg", "/api",
+                "services/s/keep_path", "true")),
+        "no rewrite when the path is kept");
+    for (String[] own :
+        List.of(
+            new String[] {"services/s/balance", "source"},
+            new String[] {"services/s/url_beg", "/api"},
+            new String[] {"services/s/force_https", "true"},
+            new String[] {"services/s/cookie", ""},
+            new String[] {"services/s/health_check_uri", "/health"},
+            new String[] {"services/s/custom_settings", "timeout server 5s"},
+            new String[] {"services/s/basic_auth", "alice:$6$saltsalt$" + "a".repeat(86)},
+            new String[] {"services/s/cert", TestCertificates.rsa("s.org")})) {
+      HttpServiceKeys keys = new HttpServiceKeys("services/s/domain", "s.org", own[0], own[1]);
+      assertFalse(Plan.fitsSpare(keys.service()), own[0] + " is a setting of its own");
+    }
+  }
+
+  /** Keys of one service, parsed. */
+  private record HttpServiceKeys(String... keyValues) {
+    io.haproxyconfd.domain.HttpService service() {
+      return PlanTest.service(keyValues);
+    }
+  }
+
+  private static io.haproxyconfd.domain.HttpService service(String... keyValues) {
+    return HaproxyFixture.config(keyValues).http().get(0);
+  }
+
+  @Test
+  void a_service_in_a_spare_is_rendered_in_it_and_routed_to_it() {
+    ProxyConfig config =
+        HaproxyFixture.config(
+            "services/web/domain", "example.org",
+            "services/web/w1", "10.0.0.1:80",
+            "services/new/domain", "new.example.org",
+            "services/new/w1", "10.0.0.2:80");
+    Map<String, List<io.haproxyconfd.domain.Backend>> servers = new java.util.TreeMap<>();
+    servers.put("http-web", config.http().get(1).backends());
+    Slots fresh = Slots.fresh(servers, 3);
+    assertEquals(List.of("spare-1", "spare-2", "spare-3"), fresh.freeSpares());
+    Slots held =
+        fresh
+            .hosting(io.haproxyconfd.domain.ServiceName.of("new"), "spare-1")
+            .update(Map.of("spare-1", config.http().get(0).backends()))
+            .orElseThrow()
+            .slots();
+    assertEquals(List.of("spare-2", "spare-3"), held.freeSpares());
+    String text =
+        RENDERER.render(
+            Plan.build(config, held, SETTINGS, "0123456789abcdef", 1 << 20, Path.of("/g/1")));
+    assertTrue(
+        text.contains("backend spare-1\n  balance roundrobin\n  server s1 10.0.0.2:80"), text);
+    assertFalse(text.contains("backend http-new"), text);
+    assertTrue(text.indexOf("backend spare-2") > text.indexOf("backend http-web"), "spares last");
+    assertTrue(text.contains("backend spare-3"), text);
+    Map<String, List<String>> maps = Plan.mapContents(config, held);
+    assertEquals(List.of("new.example.org spare-1", "example.org http-web"), maps.get("host.map"));
+    assertEquals(List.of("spare-1 http-new"), maps.get(Plan.SPARES_MAP));
+    assertTrue(text.contains("map(/g/1/maps/spares.map) if FALSE"), text);
+  }
+
+  @Test
   void servers_fill_slots_with_headroom_and_the_rest_wait_disabled() {
     ProxyConfig config =
         HaproxyFixture.config(

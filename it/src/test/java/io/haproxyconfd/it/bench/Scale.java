@@ -45,12 +45,19 @@ public final class Scale {
   static final int FAST_TRIALS = 100;
 
   static final int TRIALS = 5;
+
+  /** New services with default settings, each taken into a spare: within the 32 spares. */
+  static final int SPARE_TRIALS = 30;
+
   static final List<String> CHECK_INTERVALS = List.of("1h", "10s", "5s", "2s", "1s");
 
   record Row(
       int http,
       long readyMs,
       long lastHostMs,
+      double spareMs,
+      double spareP99Ms,
+      int spareReloads,
       double structuralMs,
       double backendMs,
       double backendP99Ms,
@@ -387,12 +394,27 @@ public final class Scale {
       }
       // Pacing included: what the daemon spent per change, its idle work (about 1%) with it.
       double cpuMsPerChange = (cpuTicks(d.pid()) - cpuBefore) * 10.0 / (2 * FAST_TRIALS);
-      long[] structural = new long[TRIALS];
-      for (int t = 0; t < TRIALS; t++) {
+      // New services with default settings, each served from a spare; whether one reloaded, the
+      // HAProxy workers tell.
+      java.util.Set<Long> workers = d.workers();
+      long[] spare = new long[SPARE_TRIALS];
+      for (int t = 0; t < SPARE_TRIALS; t++) {
         long s = System.nanoTime();
         EtcdWrites.put(client, prefix + "services/new" + t + "/domain", "new" + t + ".example.org");
         EtcdWrites.put(client, prefix + "services/new" + t + "/w1", a);
-        structural[t] = Bench.untilServed(d.http, "new" + t + ".example.org", "backend=a", s);
+        spare[t] = Bench.untilServed(d.http, "new" + t + ".example.org", "backend=a", s);
+        Thread.sleep(200);
+      }
+      int spareReloads = d.workers().equals(workers) ? 0 : 1;
+      // New services with a setting of their own (balance source): a reload each.
+      long[] structural = new long[TRIALS];
+      for (int t = 0; t < TRIALS; t++) {
+        long s = System.nanoTime();
+        String name = prefix + "services/own" + t;
+        EtcdWrites.put(client, name + "/balance", "source");
+        EtcdWrites.put(client, name + "/domain", "own" + t + ".example.org");
+        EtcdWrites.put(client, name + "/w1", a);
+        structural[t] = Bench.untilServed(d.http, "own" + t + ".example.org", "backend=a", s);
         Thread.sleep(200);
       }
 
@@ -418,6 +440,9 @@ public final class Scale {
           size,
           readyMs,
           lastHostMs,
+          Bench.quantileMs(spare, 0.5),
+          Bench.quantileMs(spare, 0.99),
+          spareReloads,
           Bench.quantileMs(structural, 0.5),
           Bench.quantileMs(backend, 0.5),
           Bench.quantileMs(backend, 0.99),
@@ -520,21 +545,24 @@ public final class Scale {
         "scale: HTTP services (+ a tenth as many TCP), daemon started from its entrypoint with"
             + " default JVM options; changes are etcd put to first request served, p50 / p99 of "
             + FAST_TRIALS
-            + " after the first change of each kind (told apart), 200 ms apart (a new service: p50"
-            + " of "
+            + " after the first change of each kind (told apart), 200 ms apart; a new service with"
+            + " default settings: p50 / p99 of "
+            + SPARE_TRIALS
+            + ", and whether HAProxy's workers changed over them (reloads); with a setting of its"
+            + " own (balance source): p50 of "
             + TRIALS
-            + "); daemon CPU per change over those changes, pacing included");
+            + "; daemon CPU per change over the backend and host changes, pacing included");
     System.out.println(
         "| HTTP services | start to first apply, ms | to last host served, ms | backend moved, ms"
-            + " | host added, ms | first change after start (backend / host), ms | new service, ms"
-            + " | daemon CPU per change, ms | daemon heap after GC, MB | daemon RSS (peak), MB |"
+            + " | host added, ms | first change after start (backend / host), ms | new service from a"
+            + " spare, ms (reloads) | new service with own settings (reload), ms | daemon CPU per change, ms | daemon heap after GC, MB | daemon RSS (peak), MB |"
             + " HAProxy RSS, MB | daemon idle CPU, % | req/s first host | req/s last host |"
             + " last / first |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (Row r : rows) {
       System.out.printf(
-          "| %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.1f | %.1f | %.1f | %.1f"
-              + " (%.1f) | %.1f | %.2f | %.0f | %.0f | %.3f |%n",
+          "| %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f (%d) | %.1f |"
+              + " %.1f | %.1f | %.1f (%.1f) | %.1f | %.2f | %.0f | %.0f | %.3f |%n",
           r.http(),
           r.readyMs(),
           r.lastHostMs(),
@@ -544,6 +572,9 @@ public final class Scale {
           r.routeP99Ms(),
           r.firstBackendMs(),
           r.firstRouteMs(),
+          r.spareMs(),
+          r.spareP99Ms(),
+          r.spareReloads(),
           r.structuralMs(),
           r.cpuMsPerChange(),
           r.heapMb(),
@@ -558,11 +589,13 @@ public final class Scale {
     Row base = rows.get(0);
     for (Row r : rows.subList(1, rows.size())) {
       System.out.printf(
-          "%d against %d services: backend moved p99 %.2fx, host added p99 %.2fx, start %.2fx%n",
+          "%d against %d services: backend moved p99 %.2fx, host added p99 %.2fx, new service"
+              + " from a spare p99 %.2fx, start %.2fx%n",
           r.http(),
           base.http(),
           r.backendP99Ms() / base.backendP99Ms(),
           r.routeP99Ms() / base.routeP99Ms(),
+          r.spareP99Ms() / base.spareP99Ms(),
           (double) r.readyMs() / base.readyMs());
     }
   }
