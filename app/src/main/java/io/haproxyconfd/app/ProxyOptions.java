@@ -83,8 +83,8 @@ final class ProxyOptions {
       names = "--spare-backends",
       defaultValue = "${env:SPARE_BACKENDS:-" + HaproxySettings.DEFAULT_SPARE_BACKENDS + "}",
       description =
-          "Empty backends each reload prepares: a new service with default settings and up to 4"
-              + " backends takes one and is served without a reload, under the spare's name"
+          "Empty backends each reload prepares: a new service with default settings takes one"
+              + " and is served without a reload, under the spare's name"
               + " (spare-N) until the next reload; 0 for none (env SPARE_BACKENDS; default"
               + " ${DEFAULT-VALUE}).")
   int spareBackends;

@@ -29,6 +29,22 @@ public final class EtcdWrites {
     client.getKVClient().put(bytes(key), bytes(value)).get(10, TimeUnit.SECONDS);
   }
 
+  /** Writes all pairs in one transaction: one revision, one watch event, as a tool's apply does. */
+  public static void putTogether(Client client, Map<String, String> pairs) throws Exception {
+    List<io.etcd.jetcd.op.Op> puts = new ArrayList<>();
+    pairs.forEach(
+        (k, v) ->
+            puts.add(
+                io.etcd.jetcd.op.Op.put(
+                    bytes(k), bytes(v), io.etcd.jetcd.options.PutOption.DEFAULT)));
+    client
+        .getKVClient()
+        .txn()
+        .Then(puts.toArray(io.etcd.jetcd.op.Op[]::new))
+        .commit()
+        .get(10, TimeUnit.SECONDS);
+  }
+
   /** Deletes every key that starts with {@code prefix} and waits for etcd's answer. */
   public static void deletePrefix(Client client, String prefix) throws Exception {
     client

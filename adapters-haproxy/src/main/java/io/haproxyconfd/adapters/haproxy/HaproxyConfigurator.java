@@ -165,7 +165,8 @@ final class HaproxyConfigurator implements ProxyConfigurator {
   /** New server sets of the {@code changed} services into their slots; empty for a reload. */
   private Optional<String> updateServers(ProxyConfig effective, Set<ServiceName> changed) {
     Optional<Slots.Update> update = slots.update(Plan.servers(effective, changed, slots));
-    if (update.isEmpty() || !runtime.servers(update.get().changes())) {
+    if (update.isEmpty()
+        || !runtime.servers(update.get().changes(), addOptions(effective, changed, slots))) {
       return Optional.empty();
     }
     slots = update.get().slots();
@@ -210,6 +211,10 @@ final class HaproxyConfigurator implements ProxyConfigurator {
             + " map line(s) changed"
             + (change.replaced().isEmpty() ? "" : ", " + change.replaced() + " replaced whole,")
             + " through the runtime API");
+  }
+
+  private Map<String, String> addOptions(ProxyConfig config, Set<ServiceName> named, Slots in) {
+    return Plan.addOptions(config, named, in, settings.serving().checkInterval().toMillis());
   }
 
   /** The maps in {@code files} replaced whole by their lines for {@code config}. */
@@ -259,7 +264,8 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     }
     Optional<Slots.Update> update = next.update(servers);
     if (update.isEmpty()
-        || (!update.get().changes().isEmpty() && !runtime.servers(update.get().changes()))) {
+        || (!update.get().changes().isEmpty()
+            && !runtime.servers(update.get().changes(), addOptions(effective, added, next)))) {
       return Optional.empty();
     }
     next = update.get().slots();
@@ -300,7 +306,8 @@ final class HaproxyConfigurator implements ProxyConfigurator {
 
   private Candidate prepare(ProxyConfig config, long number) throws ProxyException {
     Path dir = Generation.dir(settings.stateDir(), number);
-    Slots fresh = Slots.fresh(Plan.servers(config), settings.spareBackends());
+    Slots fresh =
+        Slots.fresh(Plan.servers(config), Plan.growable(config), settings.spareBackends());
     Plan plan = plan(config, fresh, cookieKey, dir);
     if (!saidEmptySlotsUnchecked
         && !Plan.canCheckEmptySlots(fresh, config.tcp().size() + 3, openFilesLimit)) {
@@ -422,7 +429,8 @@ final class HaproxyConfigurator implements ProxyConfigurator {
 
   @Override
   public String render(ProxyConfig config) {
-    Slots fresh = Slots.fresh(Plan.servers(config), settings.spareBackends());
+    Slots fresh =
+        Slots.fresh(Plan.servers(config), Plan.growable(config), settings.spareBackends());
     return renderer.render(
         plan(config, fresh, renderKey(), Generation.dir(settings.stateDir(), 0)));
   }
@@ -433,7 +441,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     Plan plan =
         plan(
             config,
-            Slots.fresh(Plan.servers(config), settings.spareBackends()),
+            Slots.fresh(Plan.servers(config), Plan.growable(config), settings.spareBackends()),
             renderKey(),
             dir.toAbsolutePath());
     Generation.writeFiles(dir, plan);

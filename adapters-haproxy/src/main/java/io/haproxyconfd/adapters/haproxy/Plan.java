@@ -333,6 +333,63 @@ public record Plan(
     return servers;
   }
 
+  /**
+   * The backends and TCP listeners HAProxy can add servers to at runtime: {@code add server} needs
+   * a dynamic balance, and takes neither a dynamic cookie nor whatever the operator's own lines
+   * would give the servers of the config.
+   */
+  static Set<String> growable(ProxyConfig config) {
+    Set<String> names = new HashSet<>();
+    for (HttpService s : config.http()) {
+      if (dynamic(s.policy().balance())
+          && s.policy().cookie().isEmpty()
+          && s.policy().customSettings().isEmpty()) {
+        names.add(httpBackendName(s));
+      }
+    }
+    for (TcpService s : config.tcp()) {
+      if (dynamic(s.balance())) {
+        names.add(tcpListenName(s));
+      }
+    }
+    return names;
+  }
+
+  /** Balances whose server set HAProxy can change at runtime; the others hash over a fixed map. */
+  private static boolean dynamic(io.haproxyconfd.domain.Balance b) {
+    return switch (b) {
+      case ROUNDROBIN, LEASTCONN, FIRST, RANDOM -> true;
+      case STATIC_RR, SOURCE, URI -> false;
+    };
+  }
+
+  /**
+   * What {@code add server} is told beside the address, for each backend and TCP listener of the
+   * {@code named} services: a server added at runtime takes nothing from {@code default-server}, so
+   * its check is spelled out as the config's is.
+   */
+  static Map<String, String> addOptions(
+      ProxyConfig config, Set<ServiceName> named, Slots slots, long checkIntervalMs) {
+    String check = " check inter " + checkIntervalMs + " fall 3 rise 2";
+    Map<String, String> options = new TreeMap<>();
+    for (ServiceName name : named) {
+      config
+          .httpService(name)
+          .ifPresent(
+              s ->
+                  options.put(
+                      slots.backendOf(name, httpBackendName(s)),
+                      check
+                          + s.policy()
+                              .healthCheck()
+                              .flatMap(h -> h.port())
+                              .map(port -> " port " + port.value())
+                              .orElse("")));
+      config.tcpService(name).ifPresent(s -> options.put(tcpListenName(s), check));
+    }
+    return options;
+  }
+
   /** The servers of each backend ({@code http-<name>}) and TCP listener ({@code tcp-<name>}). */
   static Map<String, List<Backend>> servers(ProxyConfig config) {
     Map<String, List<Backend>> servers = new TreeMap<>();

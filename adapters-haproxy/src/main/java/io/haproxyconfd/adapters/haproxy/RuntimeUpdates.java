@@ -33,13 +33,23 @@ final class RuntimeUpdates {
   /**
    * Gives each changed slot its server ({@code set server addr}, then {@code state ready}) or
    * empties it ({@code state maint}), then reads the slots back: some refusals ({@code Invalid
-   * addr}) come at the same severity as a success, and only HAProxy's own state tells.
+   * addr}) come at the same severity as a success, and only HAProxy's own state tells. A new slot
+   * is added first ({@code add server}, with {@code addOptions} of its backend, and its check
+   * enabled).
    */
-  boolean servers(List<Slots.Change> changes) {
+  boolean servers(List<Slots.Change> changes, Map<String, String> addOptions) {
     List<String> commands = new ArrayList<>();
     for (Slots.Change c : changes) {
       String server = c.backend() + "/" + c.serverName();
-      if (c.server().isPresent()) {
+      if (c.added()) {
+        Backend b = c.server().orElseThrow();
+        String options = addOptions.getOrDefault(c.backend(), "");
+        commands.add("add server " + server + " " + b + options);
+        if (options.contains(" check")) {
+          commands.add("enable health " + server);
+        }
+        commands.add("set server " + server + " state ready");
+      } else if (c.server().isPresent()) {
         Backend b = c.server().get();
         commands.add("set server " + server + " addr " + b.address() + " port " + b.port());
         commands.add("set server " + server + " state ready");

@@ -14,7 +14,10 @@ import java.util.TreeMap;
 /**
  * Which server slot of which HAProxy backend holds which address. Slots are pre-allocated with
  * headroom, so that scaling up and down is a runtime-API change; a backend keeps its slot while it
- * exists, so unchanged servers are never touched.
+ * exists, so unchanged servers are never touched. A backend HAProxy can add servers to at runtime
+ * ({@code add server}: a dynamic balance, no cookie, no lines of the operator's) gets one slot of
+ * headroom and grows by new slots; the others get twice their servers, and a reload when they run
+ * out.
  *
  * <p>It also holds which services are served from a spare backend ({@code spare-N}, prepared empty
  * at each reload): a new service takes one through the runtime API and keeps it until the next
@@ -26,14 +29,19 @@ final class Slots {
 
   private final Map<String, List<Optional<Backend>>> table;
   private final Map<ServiceName, String> hosted;
+  private final Set<String> growable;
 
-  private Slots(Map<String, List<Optional<Backend>>> table, Map<ServiceName, String> hosted) {
+  private Slots(
+      Map<String, List<Optional<Backend>>> table,
+      Map<ServiceName, String> hosted,
+      Set<String> growable) {
     this.table = table;
     this.hosted = hosted;
+    this.growable = growable;
   }
 
   static Slots empty() {
-    return new Slots(new TreeMap<>(), Map.of());
+    return new Slots(new TreeMap<>(), Map.of(), Set.of());
   }
 
   /**
@@ -44,21 +52,30 @@ final class Slots {
     return Integer.highestOneBit(wanted - 1) << 1;
   }
 
-  /** A fresh table without spares. */
+  /** How many slots a backend that can grow gets: one more than its servers, at least 2. */
+  static int sizeFor(int servers, boolean growable) {
+    return growable ? Math.max(2, servers + 1) : sizeFor(servers);
+  }
+
+  /** A fresh table without spares, where no backend grows. */
   static Slots fresh(Map<String, List<Backend>> servers) {
-    return fresh(servers, 0);
+    return fresh(servers, Set.of(), 0);
   }
 
   /**
    * A fresh table for a reload: each backend's servers in order, sized with headroom, and {@code
-   * spares} empty backends of {@link #MIN_SLOTS} slots.
+   * spares} empty backends of {@link #MIN_SLOTS} slots, which can grow.
+   *
+   * @param growable the backends HAProxy can add servers to at runtime
    */
-  static Slots fresh(Map<String, List<Backend>> servers, int spares) {
+  static Slots fresh(Map<String, List<Backend>> servers, Set<String> growable, int spares) {
     Map<String, List<Optional<Backend>>> table = new TreeMap<>();
+    Set<String> grows = new HashSet<>(growable);
     servers.forEach(
         (name, list) -> {
+          int size = sizeFor(list.size(), growable.contains(name));
           List<Optional<Backend>> slots =
-              new ArrayList<>(Collections.nCopies(sizeFor(list.size()), Optional.empty()));
+              new ArrayList<>(Collections.nCopies(size, Optional.empty()));
           for (int i = 0; i < list.size(); i++) {
             slots.set(i, Optional.of(list.get(i)));
           }
@@ -66,8 +83,9 @@ final class Slots {
         });
     for (int i = 1; i <= spares; i++) {
       table.put(SPARE + i, new ArrayList<>(Collections.nCopies(MIN_SLOTS, Optional.empty())));
+      grows.add(SPARE + i);
     }
-    return new Slots(table, Map.of());
+    return new Slots(table, Map.of(), Set.copyOf(grows));
   }
 
   /** The HAProxy backend that serves a service: its spare, or {@code usual}. */
@@ -109,7 +127,7 @@ final class Slots {
     }
     Map<ServiceName, String> more = new TreeMap<>(hosted);
     more.put(service, spare);
-    return new Slots(table, Map.copyOf(more));
+    return new Slots(table, Map.copyOf(more), growable);
   }
 
   /** How many slots there are in all, filled or empty. */
@@ -121,8 +139,16 @@ final class Slots {
     return table.getOrDefault(backend, List.of());
   }
 
-  /** One change of one slot, to be sent through the runtime API. */
-  record Change(String backend, int slot, Optional<Backend> server) {
+  /**
+   * One change of one slot, to be sent through the runtime API.
+   *
+   * @param added whether the slot is new: HAProxy has no such server yet ({@code add server})
+   */
+  record Change(String backend, int slot, Optional<Backend> server, boolean added) {
+    Change(String backend, int slot, Optional<Backend> server) {
+      this(backend, slot, server, false);
+    }
+
     /** The server name in the config: {@code s1} is slot 0. */
     String serverName() {
       return "s" + (slot + 1);
@@ -133,19 +159,23 @@ final class Slots {
    * Moves the backends named in {@code changed} to new server sets, keeping every unchanged server
    * in its slot; the other backends keep theirs. The work is in proportion to {@code changed}.
    *
-   * @return the new table and the slot changes, or empty when a backend has too few slots (then a
-   *     reload with a fresh table is needed) or is unknown
+   * @return the new table and the slot changes, or empty when a backend that cannot grow has too
+   *     few slots (then a reload with a fresh table is needed) or is unknown
    */
   Optional<Update> update(Map<String, List<Backend>> changed) {
     Map<String, List<Optional<Backend>>> next = new TreeMap<>(table);
     List<Change> changes = new ArrayList<>();
     for (var e : changed.entrySet()) {
       List<Optional<Backend>> current = table.get(e.getKey());
-      if (current == null || e.getValue().size() > current.size()) {
+      if (current == null
+          || (e.getValue().size() > current.size() && !growable.contains(e.getKey()))) {
         return Optional.empty();
       }
       Set<Backend> wanted = new HashSet<>(e.getValue());
       List<Optional<Backend>> slots = new ArrayList<>(current);
+      while (slots.size() < e.getValue().size()) {
+        slots.add(Optional.empty()); // new slots, added to HAProxy by the change that fills them
+      }
       List<Integer> freed = new ArrayList<>();
       for (int i = 0; i < slots.size(); i++) {
         if (slots.get(i).isPresent() && !wanted.remove(slots.get(i).get())) {
@@ -158,13 +188,13 @@ final class Slots {
         if (wanted.contains(b)) {
           int slot = freed.isEmpty() ? slots.indexOf(Optional.empty()) : freed.remove(0);
           slots.set(slot, Optional.of(b));
-          changes.add(new Change(e.getKey(), slot, Optional.of(b)));
+          changes.add(new Change(e.getKey(), slot, Optional.of(b), slot >= current.size()));
         }
       }
       freed.forEach(i -> changes.add(new Change(e.getKey(), i, Optional.empty())));
       next.put(e.getKey(), slots);
     }
-    return Optional.of(new Update(new Slots(next, hosted), changes));
+    return Optional.of(new Update(new Slots(next, hosted, growable), changes));
   }
 
   record Update(Slots slots, List<Change> changes) {}

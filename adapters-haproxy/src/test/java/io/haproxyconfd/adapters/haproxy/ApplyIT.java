@@ -1,7 +1,6 @@
 package io.haproxyconfd.adapters.haproxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +10,7 @@ import io.haproxyconfd.ports.ApplyResult;
 import io.haproxyconfd.ports.ApplyResult.Outcome;
 import java.nio.file.Files;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -94,7 +94,7 @@ class ApplyIT {
     // The slot the next backend goes into disappears behind the configurator's back, so HAProxy
     // really refuses the change: "[3]: No such server."
     assertEquals(
-        java.util.Set.of("s1", "s2", "s3", "s4"),
+        java.util.Set.of("s1", "s2"),
         socket.servers("http-web").stream()
             .map(HaproxySocket.Server::name)
             .collect(java.util.stream.Collectors.toSet()));
@@ -175,22 +175,91 @@ class ApplyIT {
   }
 
   @Test
-  void more_servers_than_slots_reload_with_more_slots() throws Exception {
-    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+  void more_servers_than_slots_are_added_at_runtime_checked_as_the_others() throws Exception {
+    haproxy.apply(
+        "services/web/domain",
+        "example.org",
+        "services/web/health_check_uri",
+        "/",
+        "services/web/health_check_port",
+        Integer.toString(a.port()),
+        "services/web/w1",
+        a.backend().toString());
     List<Long> workers = haproxy.workers();
-    String[] keys = new String[2 + 2 * 6];
+    assertEquals(2, new HaproxySocket(haproxy.stateDir()).servers("http-web").size(), "1 + 1");
+    ApplyResult r =
+        haproxy.apply(
+            "services/web/domain", "example.org",
+            "services/web/health_check_uri", "/",
+            "services/web/health_check_port", Integer.toString(a.port()),
+            "services/web/w1", a.backend().toString(),
+            "services/web/w2", b.backend().toString(),
+            "services/web/w3", c.backend().toString());
+    assertEquals(Outcome.RUNTIME_UPDATE, r.outcome(), r.toString());
+    assertEquals(workers, haproxy.workers(), "no reload");
+    java.util.Set<String> seen = new java.util.TreeSet<>();
+    for (int i = 0; i < 6; i++) {
+      seen.add(backendOf("example.org"));
+    }
+    assertEquals(java.util.Set.of("backend=a", "backend=b", "backend=c"), seen);
+    // HAProxy's own record of each server's check: the one added at runtime is checked as the one
+    // from the config is.
+    Map<String, List<String>> state =
+        serverStateColumns("http-web", "srv_check_state", "srv_check_port");
+    assertEquals(Integer.toString(a.port()), state.get("s1").get(1), state.toString());
+    assertEquals(state.get("s1"), state.get("s3"), "s3 was added: " + state);
+    Await.until(
+        java.time.Duration.ofSeconds(5),
+        "haproxy.cfg declares the added server, so a reload or restart keeps it",
+        () -> Files.readString(haproxy.stateDir().resolve("haproxy.cfg")).contains(" s3 "));
+  }
+
+  @Test
+  void more_servers_than_slots_of_a_backend_haproxy_cannot_grow_reload_with_more_slots()
+      throws Exception {
+    haproxy.apply(
+        "services/web/domain", "example.org",
+        "services/web/balance", "source",
+        "services/web/w1", a.backend().toString());
+    List<Long> workers = haproxy.workers();
+    String[] keys = new String[4 + 2 * 6];
     keys[0] = "services/web/domain";
     keys[1] = "example.org";
+    keys[2] = "services/web/balance";
+    keys[3] = "source";
     for (int i = 0; i < 6; i++) {
-      keys[2 + 2 * i] = "services/web/w" + i;
-      keys[3 + 2 * i] = "127.0.0." + (i + 1) + ":" + a.port();
+      keys[4 + 2 * i] = "services/web/w" + i;
+      keys[5 + 2 * i] = "127.0.0." + (i + 1) + ":" + a.port();
     }
     ApplyResult r = haproxy.apply(keys);
     assertEquals(Outcome.RELOADED, r.outcome(), r.toString());
     assertNotEquals(workers, haproxy.workers());
-    assertFalse(
-        Files.readString(haproxy.stateDir().resolve("haproxy.cfg")).contains("'^/api"),
-        "a restart on haproxy.cfg would strip /api again");
+    assertEquals(
+        6,
+        new HaproxySocket(haproxy.stateDir())
+            .servers("http-web").stream().filter(HaproxySocket.Server::filled).count());
+  }
+
+  /** Columns of {@code show servers state} for each server of a backend, by server name. */
+  private static Map<String, List<String>> serverStateColumns(String backend, String... columns)
+      throws Exception {
+    String[] lines =
+        new HaproxySocket(haproxy.stateDir()).send("show servers state " + backend).split("\n");
+    List<String> header = null;
+    Map<String, List<String>> byServer = new java.util.TreeMap<>();
+    for (String line : lines) {
+      if (line.startsWith("# be_id")) {
+        header = List.of(line.substring(2).split(" "));
+      } else if (header != null && !line.isBlank() && !line.startsWith("#")) {
+        List<String> fields = List.of(line.split(" "));
+        List<String> picked = new java.util.ArrayList<>();
+        for (String column : columns) {
+          picked.add(fields.get(header.indexOf(column)));
+        }
+        byServer.put(fields.get(header.indexOf("srv_name")), picked);
+      }
+    }
+    return byServer;
   }
 
   @Test
@@ -432,7 +501,7 @@ class ApplyIT {
   }
 
   @Test
-  void new_services_that_do_not_fit_the_spares_reload() throws Exception {
+  void more_new_services_than_spares_reload_and_a_spare_grows_past_its_slots() throws Exception {
     haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
     List<String> web =
         List.of("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
@@ -442,11 +511,14 @@ class ApplyIT {
       many.add("127.0.0." + i + ":" + a.port());
     }
     many.addAll(List.of("services/big/domain", "big.example.org"));
+    List<Long> workers = haproxy.workers();
     assertEquals(
-        Outcome.RELOADED,
+        Outcome.RUNTIME_UPDATE,
         haproxy.apply(many.toArray(String[]::new)).outcome(),
-        "5 servers, and a spare has 4 slots");
-    assertEquals(java.util.Set.of(), spares());
+        "5 servers, and a spare has 4 slots: it grows");
+    assertEquals(workers, haproxy.workers());
+    assertEquals(java.util.Set.of("spare-1 http-big"), spares());
+    assertEquals(5, filled("spare-1").size());
 
     haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
     List<String> crowd = new java.util.ArrayList<>(web);

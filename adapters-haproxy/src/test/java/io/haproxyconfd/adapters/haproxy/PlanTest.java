@@ -98,7 +98,7 @@ class PlanTest {
             "services/new/w1", "10.0.0.2:80");
     Map<String, List<io.haproxyconfd.domain.Backend>> servers = new java.util.TreeMap<>();
     servers.put("http-web", config.http().get(1).backends());
-    Slots fresh = Slots.fresh(servers, 3);
+    Slots fresh = Slots.fresh(servers, java.util.Set.of(), 3);
     assertEquals(List.of("spare-1", "spare-2", "spare-3"), fresh.freeSpares());
     Slots held =
         fresh
@@ -201,6 +201,37 @@ class PlanTest {
     Slots.Update one = two.update(Map.of("http-api", List.of(c))).orElseThrow();
     assertEquals(List.of(new Slots.Change("http-api", 0, Optional.of(c))), one.changes());
     assertEquals(Optional.of(a), one.slots().of("http-web").get(0), "the other backend keeps its");
+  }
+
+  @Test
+  void a_backend_that_can_grow_gets_one_slot_of_headroom_and_new_slots_past_it() {
+    Backend a = Backend.of("10.0.0.1", 80);
+    Backend b = Backend.of("10.0.0.2", 80);
+    Slots slots = Slots.fresh(Map.of("http-web", List.of(a, b)), java.util.Set.of("http-web"), 0);
+    assertEquals(3, slots.of("http-web").size());
+    List<Backend> four = List.of(a, b, Backend.of("10.0.0.3", 80), Backend.of("10.0.0.4", 80));
+    Slots.Update u = slots.update(Map.of("http-web", four)).orElseThrow();
+    assertEquals(
+        List.of(
+            new Slots.Change("http-web", 2, Optional.of(four.get(2)), false),
+            new Slots.Change("http-web", 3, Optional.of(four.get(3)), true)),
+        u.changes());
+    assertEquals(4, u.slots().of("http-web").size());
+    assertEquals(
+        java.util.Set.of("http-a", "tcp-t"),
+        Plan.growable(
+            HaproxyFixture.config(
+                "services/a/domain", "a.org",
+                "services/b/domain", "b.org",
+                "services/b/balance", "source",
+                "services/c/domain", "c.org",
+                "services/c/cookie", "",
+                "tcp-services/t/external_port", "7000",
+                "tcp-services/t/internal_port", "7000",
+                "tcp-services/u/external_port", "7001",
+                "tcp-services/u/internal_port", "7001",
+                "tcp-services/u/balance", "source")),
+        "a dynamic balance, no cookie");
   }
 
   @Test

@@ -411,13 +411,22 @@ public final class Scale {
       for (int t = 0; t < TRIALS; t++) {
         long s = System.nanoTime();
         String name = prefix + "services/own" + t;
-        EtcdWrites.put(client, name + "/balance", "source");
-        EtcdWrites.put(client, name + "/domain", "own" + t + ".example.org");
-        EtcdWrites.put(client, name + "/w1", a);
+        EtcdWrites.putTogether(
+            client,
+            Map.of(
+                name + "/balance",
+                "source",
+                name + "/domain",
+                "own" + t + ".example.org",
+                name + "/w1",
+                a));
         structural[t] = Bench.untilServed(d.http, "own" + t + ".example.org", "backend=a", s);
         Thread.sleep(200);
       }
 
+      // Idle: after the writes that follow changes (haproxy.cfg at most 10 s later, last good
+      // versions 5 s) are done.
+      Thread.sleep(12_000);
       double idleCpu = idleCpuPercent(d.pid(), Duration.ofSeconds(10));
       double rss = rssMb(d.pid());
       double heap = heapAfterGcMb(d.pid());
@@ -551,7 +560,8 @@ public final class Scale {
             + ", and whether HAProxy's workers changed over them (reloads); with a setting of its"
             + " own (balance source): p50 of "
             + TRIALS
-            + "; daemon CPU per change over the backend and host changes, pacing included");
+            + "; daemon CPU per change over the backend and host changes, pacing included; idle"
+            + " CPU over 10 s from 12 s after the last change");
     System.out.println(
         "| HTTP services | start to first apply, ms | to last host served, ms | backend moved, ms"
             + " | host added, ms | first change after start (backend / host), ms | new service from a"
