@@ -98,6 +98,91 @@ class ConfigParserMemoTest {
     assertTrue(parsed < 1000 + 4 * 40 + 200, "services parsed in 1,000 changes: " + parsed);
   }
 
+  /**
+   * A start or a resync parses thousands of services at once, on all cores: it must give what
+   * parsing them a few hundred at a time gives (one core), bad values, clashes and last good keys
+   * included.
+   */
+  @Test
+  void thousands_of_services_parsed_on_all_cores_equal_them_parsed_a_few_at_a_time() {
+    Random random = new Random(21);
+    ParseOptions options = Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS);
+    // Last good keys from an earlier state of the same services, then the keys now.
+    LastGood good =
+        ConfigParser.parse(new KeySnapshot(8_000, manyServices(random, 1)), options, LastGood.NONE)
+            .lastGood();
+    TreeMap<String, KeySnapshot.Entry> keys = manyServices(random, 8_001);
+    long last = 16_000;
+    ParseResult atOnce = ConfigParser.parse(new KeySnapshot(last, keys), options, good);
+    assertTrue(atOnce.config().http().size() > 300, "services: " + atOnce.config().http().size());
+    assertTrue(atOnce.config().tcp().size() > 200, "TCP services: " + atOnce.config().tcp().size());
+    assertTrue(atOnce.problems().size() > 300, "problems: " + atOnce.problems().size());
+    assertTrue(
+        atOnce.problems().stream().anyMatch(p -> p.effect() == Problem.Effect.LAST_GOOD_KEPT),
+        "some services served from their last good keys");
+
+    // The same keys, handed to a memo 300 folders at a time.
+    TreeMap<String, TreeMap<String, Optional<KeySnapshot.Entry>>> byFolder = new TreeMap<>();
+    keys.forEach(
+        (k, e) -> {
+          int slash = k.indexOf('/', k.indexOf('/') + 1);
+          String folder = slash < 0 ? k : k.substring(0, slash);
+          byFolder.computeIfAbsent(folder, f -> new TreeMap<>()).put(k, Optional.of(e));
+        });
+    List<TreeMap<String, Optional<KeySnapshot.Entry>>> chunks = new ArrayList<>();
+    int n = 0;
+    for (var folder : byFolder.values()) {
+      if (n++ % 300 == 0) {
+        chunks.add(new TreeMap<>());
+      }
+      chunks.get(chunks.size() - 1).putAll(folder);
+    }
+    ConfigParser.Memo memo = new ConfigParser.Memo();
+    long revision = last - chunks.size();
+    memo.parse(KeySnapshot.empty(revision), options, good);
+    ParseResult fewAtATime = null;
+    for (var chunk : chunks) {
+      fewAtATime = memo.parse(new KeyChanges(revision, revision + 1, chunk), options, good);
+      revision++;
+    }
+    assertEquals(atOnce, fewAtATime);
+  }
+
+  /**
+   * 1,500 HTTP and 300 TCP services, most with hosts and ports of their own, some sharing, some
+   * with bad values; created from {@code firstRevision} on, some in one transaction.
+   */
+  private static TreeMap<String, KeySnapshot.Entry> manyServices(
+      Random random, long firstRevision) {
+    TreeMap<String, KeySnapshot.Entry> keys = new TreeMap<>();
+    long revision = firstRevision;
+    for (int i = 0; i < 1_500; i++) {
+      String folder = "services/s" + i + "/";
+      revision += random.nextInt(2);
+      KeySnapshot.Entry own = new KeySnapshot.Entry("s" + i + ".example.org", revision);
+      keys.put(folder + "domain", own);
+      for (String key : HTTP_KEYS) {
+        if (random.nextInt(key.equals("w1") ? 1 : 6) == 0) {
+          List<String> values = VALUES.get(key);
+          keys.put(
+              folder + key,
+              new KeySnapshot.Entry(values.get(random.nextInt(values.size())), revision));
+        }
+      }
+      if (random.nextInt(5) != 0) {
+        keys.put(folder + "domain", own); // most keep a host of their own
+      }
+    }
+    for (int i = 0; i < 300; i++) {
+      String folder = "tcp-services/t" + i + "/";
+      revision += random.nextInt(2);
+      int port = random.nextInt(10) == 0 ? 5432 : 20_000 + i;
+      keys.put(folder + "external_port", new KeySnapshot.Entry(Integer.toString(port), revision));
+      keys.put(folder + "w1", new KeySnapshot.Entry("10.0.0." + (i % 250) + ":5432", revision));
+    }
+    return keys;
+  }
+
   /** What changed from {@code before} to {@code after}, as a watch would tell it. */
   private static KeyChanges changes(
       long from,
@@ -166,6 +251,11 @@ class ConfigParserMemoTest {
    * service.
    */
   private static void change(Random random, Map<String, KeySnapshot.Entry> keys, int revision) {
+    change(random, keys, revision, 30, 10);
+  }
+
+  private static void change(
+      Random random, Map<String, KeySnapshot.Entry> keys, int revision, int http, int tcpCount) {
     if (random.nextInt(10) == 0) {
       String key = OTHER_KEYS.get(random.nextInt(OTHER_KEYS.size()));
       if (random.nextBoolean()) {
@@ -176,7 +266,7 @@ class ConfigParserMemoTest {
       return;
     }
     boolean tcp = random.nextInt(4) == 0;
-    String folder = (tcp ? "tcp-services/t" : "services/s") + random.nextInt(tcp ? 10 : 30);
+    String folder = (tcp ? "tcp-services/t" : "services/s") + random.nextInt(tcp ? tcpCount : http);
     if (random.nextInt(20) == 0) {
       keys.keySet().removeIf(k -> k.startsWith(folder + "/"));
       return;

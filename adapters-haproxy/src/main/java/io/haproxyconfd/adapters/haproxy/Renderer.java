@@ -69,14 +69,25 @@ final class Renderer {
       Map<BackendKey, String> now = new HashMap<>(plan.backends().size() * 2);
       List<String> texts = new ArrayList<>(plan.backends().size());
       Template backend = freemarker.getTemplate(BACKEND_TEMPLATE);
-      int length = 0;
+      List<BackendKey> keys = new ArrayList<>(plan.backends().size());
+      List<BackendKey> missing = new ArrayList<>();
       for (Plan.HttpBackend b : plan.backends()) {
         BackendKey key = new BackendKey(b, plan.serving());
+        keys.add(key);
+        if (!before.containsKey(key)) {
+          missing.add(key);
+        }
+      }
+      // The first render lays out every backend: on all cores, as a template may be processed by
+      // several threads at once.
+      Map<BackendKey, String> laidOut = new java.util.concurrent.ConcurrentHashMap<>();
+      (missing.size() >= PARALLEL_FROM ? missing.parallelStream() : missing.stream())
+          .forEach(key -> laidOut.put(key, layOut(backend, key)));
+      int length = 0;
+      for (BackendKey key : keys) {
         String text = before.get(key);
         if (text == null) {
-          StringWriter out = new StringWriter();
-          backend.process(Map.of("b", b, "serving", plan.serving()), out);
-          text = out.toString();
+          text = laidOut.get(key);
         }
         now.put(key, text);
         texts.add(text);
@@ -106,6 +117,22 @@ final class Renderer {
       throw new IllegalStateException(
           "template " + TEMPLATE + " failed: " + e.getMessageWithoutStackTop(), e);
     }
+  }
+
+  /** Above this many backends to lay out, they are laid out in parallel. */
+  private static final int PARALLEL_FROM = 1_000;
+
+  private static String layOut(Template backend, BackendKey key) {
+    StringWriter out = new StringWriter();
+    try {
+      backend.process(Map.of("b", key.backend(), "serving", key.serving()), out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (TemplateException e) {
+      throw new IllegalStateException(
+          "template " + BACKEND_TEMPLATE + " failed: " + e.getMessageWithoutStackTop(), e);
+    }
+    return out.toString();
   }
 
   /** What one backend's layout depends on. */

@@ -77,4 +77,32 @@ class RendererTest {
     assertEquals(otherKey, keptOtherKey);
     assertTrue(keptOtherKey.contains("dynamic-cookie-key fedcba9876543210"), keptOtherKey);
   }
+
+  /**
+   * A first render lays out thousands of backends on all cores; it must give what laying them out a
+   * few hundred at a time gives (one core), in the same order.
+   */
+  @Test
+  void thousands_of_backends_laid_out_in_parallel_come_out_as_one_by_one() {
+    java.util.List<String> keys = new java.util.ArrayList<>();
+    for (int i = 0; i < 1_500; i++) {
+      String s = "services/s" + i + "/";
+      keys.addAll(java.util.List.of(s + "domain", "s" + i + ".example.org"));
+      keys.addAll(java.util.List.of(s + "w1", "10.0." + (i / 250) + "." + (i % 250) + ":80"));
+      if (i % 3 == 0) {
+        keys.addAll(java.util.List.of(s + "url_beg", "/p" + i));
+      }
+      if (i % 5 == 0) {
+        keys.addAll(java.util.List.of(s + "cookie", ""));
+      }
+    }
+    ProxyConfig all = HaproxyFixture.config(keys.toArray(String[]::new));
+    Renderer stepwise = new Renderer(Optional.empty());
+    for (int n = 300; n < all.http().size(); n += 300) {
+      render(stepwise, new ProxyConfig(1, all.http().subList(0, n), java.util.List.of()));
+    }
+    String parallel = render(new Renderer(Optional.empty()), all);
+    assertEquals(render(stepwise, all), parallel);
+    assertEquals(1_500, parallel.split("\nbackend http-s", -1).length - 1);
+  }
 }
