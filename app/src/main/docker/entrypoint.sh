@@ -32,9 +32,11 @@ eval "set -- $kept"
 if [ "$#" -eq 0 ]; then
   set -- run
 fi
-# The default JVM options keep the daemon small: at 10,000 services it holds ~30 MB of live heap,
+# The default JVM options keep the daemon small: at 10,000 services it holds ~45 MB of live heap,
 # but a heap sized from the machine's RAM grows to hundreds of MB before it collects (RSS 483 MB
-# there against 175 MB with these; bench/run scale). Heap grows from 16 MB and gives back what it
-# does not need; glibc's per-thread malloc arenas are capped. JAVA_OPTS replaces them all.
+# there against ~220 MB with these; bench/run scale). Heap grows from 16 MB and gives back what it
+# does not need, keeping a quarter to a half free: with less, full collections of ~70 ms came every
+# few seconds of changes and made the slowest changes slow. glibc's per-thread malloc arenas are
+# capped. JAVA_OPTS replaces them all.
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
-exec java ${JAVA_OPTS:--XX:+UseSerialGC -Xss512k -XX:MaxRAMPercentage=50 -Xms16m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30} -jar "$jar" "$@"
+exec java ${JAVA_OPTS:--XX:+UseSerialGC -Xss512k -XX:MaxRAMPercentage=50 -Xms16m -XX:MinHeapFreeRatio=25 -XX:MaxHeapFreeRatio=50} -jar "$jar" "$@"

@@ -94,7 +94,13 @@ final class LastGoodFile implements AutoCloseable {
       Files.deleteIfExists(tmp);
       Files.createFile(
           tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(tmp, GSON.toJson(lastGood.services(), SHAPE), StandardCharsets.UTF_8);
+      // Streamed: at 10,000 services the file is megabytes, and a string of it would be garbage
+      // large enough to cost the daemon full collections.
+      try (java.io.Writer out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+        GSON.toJson(lastGood.services(), SHAPE, out);
+      } catch (com.google.gson.JsonIOException e) {
+        throw e.getCause() instanceof IOException io ? io : new IOException(e.getMessage(), e);
+      }
       try {
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {

@@ -76,11 +76,11 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     this.configFile =
         new ConfigFile(
             settings.stateDir().resolve("haproxy.cfg"),
-            (config, slots, dir, maps) -> {
+            (config, slots, dir, maps, out) -> {
               if (maps) {
                 Generation.writeMaps(dir, Plan.mapContents(config, slots));
               }
-              return renderer.render(plan(config, slots, cookieKey, dir));
+              renderer.render(plan(config, slots, cookieKey, dir), out);
             });
     this.supervisor = new Supervisor(process, configFile);
     this.runtime = new RuntimeUpdates(process.admin());

@@ -64,6 +64,13 @@ final class Renderer {
    * hands on its own.
    */
   String render(Plan plan) {
+    StringWriter out = new StringWriter(64 * 1024 + 256 * plan.backends().size());
+    render(plan, out);
+    return out.toString();
+  }
+
+  /** Lays out the plan into {@code out}, as {@link #render(Plan)} does. */
+  void render(Plan plan, java.io.Writer out) {
     try {
       Map<BackendKey, String> before = rendered;
       Map<BackendKey, String> now = new HashMap<>(plan.backends().size() * 2);
@@ -83,7 +90,6 @@ final class Renderer {
       Map<BackendKey, String> laidOut = new java.util.concurrent.ConcurrentHashMap<>();
       (missing.size() >= PARALLEL_FROM ? missing.parallelStream() : missing.stream())
           .forEach(key -> laidOut.put(key, layOut(backend, key)));
-      int length = 0;
       for (BackendKey key : keys) {
         String text = before.get(key);
         if (text == null) {
@@ -91,7 +97,6 @@ final class Renderer {
         }
         now.put(key, text);
         texts.add(text);
-        length += text.length();
       }
       rendered = now;
       TemplateHashModel planModel = (TemplateHashModel) freemarker.getObjectWrapper().wrap(plan);
@@ -108,9 +113,7 @@ final class Renderer {
               return false;
             }
           };
-      StringWriter out = new StringWriter(length + 64 * 1024);
       freemarker.getTemplate(TEMPLATE).process(model, out);
-      return out.toString();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (TemplateException e) {

@@ -24,11 +24,11 @@ class ConfigFileTest {
     try (ConfigFile config =
         new ConfigFile(
             file,
-            (c, slots, gen, maps) -> {
+            (c, slots, gen, maps, out) -> {
               if (tries.incrementAndGet() == 1) {
                 throw new IOException("disk full");
               }
-              return "revision " + c.revision() + "\n";
+              out.write("revision " + c.revision() + "\n");
             })) {
       config.later(new ProxyConfig(7, List.of(), List.of()), Slots.empty(), dir, false);
       Await.until(
@@ -52,14 +52,14 @@ class ConfigFileTest {
     try (ConfigFile config =
         new ConfigFile(
             file,
-            (c, slots, gen, maps) -> {
+            (c, slots, gen, maps, out) -> {
               rendering.countDown();
               try {
                 release.await();
               } catch (InterruptedException e) {
                 throw new IOException(e);
               }
-              return "runtime " + c.revision() + "\n";
+              out.write("runtime " + c.revision() + "\n");
             })) {
       try {
         config.later(new ProxyConfig(7, List.of(), List.of()), Slots.empty(), dir, false);
@@ -90,9 +90,9 @@ class ConfigFileTest {
     try (ConfigFile config =
         new ConfigFile(
             file,
-            (c, slots, gen, withMaps) -> {
+            (c, slots, gen, withMaps, out) -> {
               maps.add(withMaps);
-              return "revision " + c.revision() + "\n";
+              out.write("revision " + c.revision() + "\n");
             })) {
       config.later(new ProxyConfig(1, List.of(), List.of()), Slots.empty(), dir, true);
       config.later(new ProxyConfig(2, List.of(), List.of()), Slots.empty(), dir, false);
