@@ -20,10 +20,12 @@ import java.util.regex.Pattern;
  * tenth as many TCP services written to etcd, then the daemon started from its entrypoint.
  * Measured: start to first applied config and to the last host served; etcd put to first request
  * served for a backend moved and a host added to a service ({@link #FAST_TRIALS} each, median and
- * p99) and for a new service (median of {@link #TRIALS}); the daemon's heap after a full GC and its
- * RSS, and HAProxy's RSS; the daemon's CPU while idle; requests/s through HAProxy for the first and
- * the last host. Prints a table and writes {@code bench/scale.dat} and {@code bench/scale.png}
- * (gnuplot).
+ * p99), for a new service with default settings, served from a spare backend ({@link
+ * #SPARE_TRIALS}, median and p99, and whether any reloaded), and for a new service with a setting
+ * of its own, a reload ({@link #RELOAD_TRIALS}, median and maximum); the daemon's heap after a full
+ * GC and its RSS, and HAProxy's RSS; the daemon's CPU while idle; requests/s through HAProxy for
+ * the first and the last host. Prints a table and writes {@code bench/scale.dat} and {@code
+ * bench/scale.png} (gnuplot).
  *
  * <p>Then, at the largest size, what health checks cost: the daemon restarted on the same keys with
  * each check interval in {@link #CHECK_INTERVALS}, and HAProxy's CPU (master and workers) while no
@@ -49,6 +51,9 @@ public final class Scale {
   /** New services with default settings, each taken into a spare: within the 32 spares. */
   static final int SPARE_TRIALS = 30;
 
+  /** New services with a setting of their own: a reload each. */
+  static final int RELOAD_TRIALS = 10;
+
   static final List<String> CHECK_INTERVALS = List.of("1h", "10s", "5s", "2s", "1s");
 
   record Row(
@@ -59,6 +64,7 @@ public final class Scale {
       double spareP99Ms,
       int spareReloads,
       double structuralMs,
+      double structuralMaxMs,
       double backendMs,
       double backendP99Ms,
       double routeMs,
@@ -407,8 +413,8 @@ public final class Scale {
       }
       int spareReloads = d.workers().equals(workers) ? 0 : 1;
       // New services with a setting of their own (balance source): a reload each.
-      long[] structural = new long[TRIALS];
-      for (int t = 0; t < TRIALS; t++) {
+      long[] structural = new long[RELOAD_TRIALS];
+      for (int t = 0; t < RELOAD_TRIALS; t++) {
         long s = System.nanoTime();
         String name = prefix + "services/own" + t;
         EtcdWrites.putTogether(
@@ -453,6 +459,7 @@ public final class Scale {
           Bench.quantileMs(spare, 0.99),
           spareReloads,
           Bench.quantileMs(structural, 0.5),
+          Bench.quantileMs(structural, 1.0),
           Bench.quantileMs(backend, 0.5),
           Bench.quantileMs(backend, 0.99),
           Bench.quantileMs(route, 0.5),
@@ -558,20 +565,20 @@ public final class Scale {
             + " default settings: p50 / p99 of "
             + SPARE_TRIALS
             + ", and whether HAProxy's workers changed over them (reloads); with a setting of its"
-            + " own (balance source): p50 of "
-            + TRIALS
+            + " own (balance source): p50 / max of "
+            + RELOAD_TRIALS
             + "; daemon CPU per change over the backend and host changes, pacing included; idle"
             + " CPU over 10 s from 12 s after the last change");
     System.out.println(
         "| HTTP services | start to first apply, ms | to last host served, ms | backend moved, ms"
             + " | host added, ms | first change after start (backend / host), ms | new service from a"
-            + " spare, ms (reloads) | new service with own settings (reload), ms | daemon CPU per change, ms | daemon heap after GC, MB | daemon RSS (peak), MB |"
+            + " spare, ms (reloads) | new service with own settings (reload), p50 / max, ms | daemon CPU per change, ms | daemon heap after GC, MB | daemon RSS (peak), MB |"
             + " HAProxy RSS, MB | daemon idle CPU, % | req/s first host | req/s last host |"
             + " last / first |");
     System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (Row r : rows) {
       System.out.printf(
-          "| %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f (%d) | %.1f |"
+          "| %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f (%d) | %.1f / %.1f |"
               + " %.1f | %.1f | %.1f (%.1f) | %.1f | %.2f | %.0f | %.0f | %.3f |%n",
           r.http(),
           r.readyMs(),
@@ -586,6 +593,7 @@ public final class Scale {
           r.spareP99Ms(),
           r.spareReloads(),
           r.structuralMs(),
+          r.structuralMaxMs(),
           r.cpuMsPerChange(),
           r.heapMb(),
           r.rssMb(),
