@@ -69,6 +69,8 @@ public record ConfigChange(
             },
             changed,
             addedHttp);
+    // HTTP and TCP services may share a name: what changed is told apart by kind.
+    Set<ServiceName> changedTcp = new TreeSet<>();
     Set<ServiceName> addedTcp = new TreeSet<>();
     structural |=
         walk(
@@ -77,18 +79,20 @@ public record ConfigChange(
             TcpService::name,
             (old, s) -> {
               if (!old.backends().equals(s.backends())) {
-                changed.add(s.name());
+                changedTcp.add(s.name());
               }
               return !old.externalPort().equals(s.externalPort()) || old.balance() != s.balance();
             },
-            changed,
+            changedTcp,
             addedTcp);
     structural |= !addedTcp.isEmpty();
     boolean routes = !rerouted.isEmpty();
+    boolean httpChangedBeyondAdded = changed.size() > addedHttp.size();
+    changed.addAll(changedTcp);
     structural |= routes && !changed.isEmpty();
     if (!structural && !addedHttp.isEmpty()) {
       // New services alone, or new services beside other changes: the latter is structural.
-      structural = routes || changed.size() > addedHttp.size();
+      structural = routes || httpChangedBeyondAdded || !changedTcp.isEmpty();
       if (!structural) {
         return new ConfigChange(Kind.SERVICES_ADDED, addedHttp, Set.of());
       }

@@ -76,6 +76,7 @@ final class ParseState {
 
   private int reused;
   private int parsed;
+  private boolean parallel;
 
   /** Who claims what, and what each claimant was given (its accepted version and its problems). */
   private static final class Claims<S, K> {
@@ -147,7 +148,7 @@ final class ParseState {
   }
 
   String lastParse() {
-    return reused + " reused, " + parsed + " parsed";
+    return reused + " reused, " + parsed + " parsed" + (parallel ? ", on all cores" : "");
   }
 
   private ParseResult pass(Set<String> changedFolders, ParseOptions pass, LastGood lastGood) {
@@ -214,7 +215,8 @@ final class ParseState {
 
   /** The parses of {@code dirty} folders, made in parallel; empty for a small pass. */
   private Map<String, ConfigParser.Built<?>> parseAhead(Set<String> dirty, LastGood lastGood) {
-    if (dirty.size() < PARALLEL_FROM) {
+    parallel = dirty.size() >= PARALLEL_FROM;
+    if (!parallel) {
       return Map.of();
     }
     Map<String, ConfigParser.Built<?>> made = new java.util.concurrent.ConcurrentHashMap<>();

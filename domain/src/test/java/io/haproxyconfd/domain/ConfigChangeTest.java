@@ -134,6 +134,15 @@ class ConfigChangeTest {
             "tcp-services/cache/external_port", "6379",
             "tcp-services/cache/internal_port", "6379");
     assertEquals(Kind.STRUCTURAL, ConfigChange.between(BASE, tcpToo).kind());
+    ProxyConfig sameNameTcpMoved =
+        parse(
+            "services/db/domain", "db.example.org",
+            "services/db/port", "80",
+            "tcp-services/db/d-1", "10.0.0.8:5432");
+    assertEquals(
+        Kind.STRUCTURAL,
+        ConfigChange.between(BASE, sameNameTcpMoved).kind(),
+        "a new HTTP service db, and the TCP service db moved");
     ProxyConfig withoutWeb =
         new ProxyConfig(
             3,

@@ -113,7 +113,10 @@ class ConfigParserMemoTest {
             .lastGood();
     TreeMap<String, KeySnapshot.Entry> keys = manyServices(random, 8_001);
     long last = 16_000;
-    ParseResult atOnce = ConfigParser.parse(new KeySnapshot(last, keys), options, good);
+    ConfigParser.Memo allCores = new ConfigParser.Memo();
+    ParseResult atOnce = allCores.parse(new KeySnapshot(last, keys), options, good);
+    assertTrue(allCores.lastParse().endsWith("on all cores"), allCores.lastParse());
+    assertEquals(ConfigParser.parse(new KeySnapshot(last, keys), options, good), atOnce);
     assertTrue(atOnce.config().http().size() > 300, "services: " + atOnce.config().http().size());
     assertTrue(atOnce.config().tcp().size() > 200, "TCP services: " + atOnce.config().tcp().size());
     assertTrue(atOnce.problems().size() > 300, "problems: " + atOnce.problems().size());
@@ -143,6 +146,7 @@ class ConfigParserMemoTest {
     ParseResult fewAtATime = null;
     for (var chunk : chunks) {
       fewAtATime = memo.parse(new KeyChanges(revision, revision + 1, chunk), options, good);
+      assertTrue(!memo.lastParse().contains("all cores"), memo.lastParse());
       revision++;
     }
     assertEquals(atOnce, fewAtATime);

@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  *
  * <p>A new service served from a spare backend is shown under its own backend's name, as HAProxy's
  * {@code spares.map} says ({@code spare-3 http-new}): its servers, and the map entries that lead to
- * it. Free spares are left out. So a view does not depend on whether a service came by a reload.
+ * it. Free spares are left out while they hold no server. So a view does not depend on whether a
+ * service came by a reload.
  *
  * @param servers backend name to the endpoints of its filled slots ({@code 10.0.0.1:8080})
  * @param maps map file name ({@code host.map}) to its entries, {@code key value}, in HAProxy's
@@ -75,8 +76,8 @@ public record HaproxyView(
         (backend, endpoints) -> {
           if (nameOf.containsKey(backend)) {
             servers.put(nameOf.get(backend), endpoints);
-          } else if (!backend.startsWith("spare-")) {
-            servers.put(backend, endpoints);
+          } else if (!backend.startsWith("spare-") || !endpoints.isEmpty()) {
+            servers.put(backend, endpoints); // a free spare that holds servers is shown
           }
         });
     Map<String, List<String>> maps = new TreeMap<>();

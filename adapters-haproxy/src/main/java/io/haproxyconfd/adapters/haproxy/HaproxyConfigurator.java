@@ -69,6 +69,18 @@ final class HaproxyConfigurator implements ProxyConfigurator {
   private volatile AccessLog accessLog;
   private boolean saidEmptySlotsUnchecked;
 
+  /**
+   * Set while a runtime change is under way, and left set when it failed partway: HAProxy may then
+   * hold some of its commands (a spare filled, a server added) that {@link #slots} does not know.
+   * Until a reload has served a whole config again, every change is a reload.
+   */
+  private boolean runtimeUnsure;
+
+  /** Whether the config HAProxy serves loads the spares map (an operator's template may not). */
+  private boolean sparesLoaded;
+
+  private boolean saidSparesNotLoaded;
+
   HaproxyConfigurator(HaproxySettings settings) {
     this.settings = settings;
     this.process = new HaproxyProcess(settings);
@@ -136,8 +148,9 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     }
     Set<ServiceName> retried = refusals.forgetChanged(desired);
     ProxyConfig effective = refusals.applyTo(desired);
-    if (applied != null) {
+    if (applied != null && !runtimeUnsure) {
       ConfigChange change = ConfigChange.between(applied, effective);
+      runtimeUnsure = true;
       Optional<String> done =
           switch (change.kind()) {
             case NONE -> Optional.of("no change");
@@ -147,6 +160,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
             case STRUCTURAL -> Optional.empty();
           };
       if (done.isPresent()) {
+        runtimeUnsure = false;
         lastDesired = desired;
         applied = effective;
         return result(
@@ -238,6 +252,16 @@ final class HaproxyConfigurator implements ProxyConfigurator {
    * left, or a step HAProxy refused. The next reload gives each its own backend.
    */
   private Optional<String> addToSpares(ProxyConfig effective, Set<ServiceName> added) {
+    if (!sparesLoaded) {
+      if (settings.spareBackends() > 0 && !saidSparesNotLoaded) {
+        saidSparesNotLoaded = true;
+        LOG.info(
+            "the config HAProxy serves does not load {} (a haproxy.cfg.ftl of your own?): new"
+                + " services are served by a reload",
+            Plan.SPARES_MAP);
+      }
+      return Optional.empty();
+    }
     List<String> free = slots.freeSpares();
     if (added.size() > free.size()) {
       if (settings.spareBackends() > 0) {
@@ -263,21 +287,37 @@ final class HaproxyConfigurator implements ProxyConfigurator {
       services.add(s);
     }
     Optional<Slots.Update> update = next.update(servers);
-    if (update.isEmpty()
-        || (!update.get().changes().isEmpty()
-            && !runtime.servers(update.get().changes(), addOptions(effective, added, next)))) {
+    if (update.isEmpty()) {
       return Optional.empty();
     }
-    next = update.get().slots();
+    Slots filled = update.get().slots();
     Path dir = Generation.dir(settings.stateDir(), generation);
     Path maps = dir.resolve("maps");
     RuntimeUpdates.MapChange change =
         RuntimeUpdates.mapChange(
-            maps, Plan.mapContents(List.of(), next), Plan.mapContents(services, next));
-    if (!runtime.send(change.commands())
-        || !replaceWhole(maps, change.replaced(), effective, next)) {
+            maps, Plan.mapContents(List.of(), filled), Plan.mapContents(services, filled));
+    // What HAProxy's command line cannot carry is known before anything is sent.
+    Map<String, List<String>> whole = Plan.mapContents(effective, filled);
+    if (!change.commands().stream().allMatch(RuntimeUpdates::carriable)
+        || !change.replaced().stream()
+            .allMatch(f -> whole.get(f).stream().allMatch(RuntimeUpdates::carriable))) {
       return Optional.empty();
     }
+    // The servers first, then who the spare serves, and only once HAProxy holds that, the routes
+    // that lead to it: HAProxy goes on with a line's next command after refusing one.
+    List<String> whom = new ArrayList<>();
+    List<String> routes = new ArrayList<>();
+    change
+        .commands()
+        .forEach(c -> (c.contains("/" + Plan.SPARES_MAP + " ") ? whom : routes).add(c));
+    if ((!update.get().changes().isEmpty()
+            && !runtime.servers(update.get().changes(), addOptions(effective, added, filled)))
+        || !runtime.send(whom)
+        || !runtime.send(routes)
+        || !replaceWhole(maps, change.replaced(), effective, filled)) {
+      return Optional.empty();
+    }
+    next = filled;
     slots = next;
     configFile.later(effective, slots, dir, true);
     List<String> names = new ArrayList<>();
@@ -394,6 +434,9 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     long serving = System.nanoTime();
     configFile.commit(c.text());
     supervisor.serveFile();
+    runtimeUnsure = false;
+    sparesLoaded =
+        c.text().contains(c.file().resolveSibling("maps").resolve(Plan.SPARES_MAP) + ")");
     long servedMs = (System.nanoTime() - serving) / 1_000_000;
     slots = c.slots();
     refusals.record(search, effective, before);

@@ -88,8 +88,10 @@ final class Renderer {
       // The first render lays out every backend: on all cores, as a template may be processed by
       // several threads at once.
       Map<BackendKey, String> laidOut = new java.util.concurrent.ConcurrentHashMap<>();
-      (missing.size() >= PARALLEL_FROM ? missing.parallelStream() : missing.stream())
+      boolean parallel = missing.size() >= PARALLEL_FROM;
+      (parallel ? missing.parallelStream() : missing.stream())
           .forEach(key -> laidOut.put(key, layOut(backend, key)));
+      lastInParallel = parallel;
       for (BackendKey key : keys) {
         String text = before.get(key);
         if (text == null) {
@@ -137,6 +139,9 @@ final class Renderer {
     }
     return out.toString();
   }
+
+  /** Whether the last render laid its backends out in parallel: for tests. */
+  volatile boolean lastInParallel;
 
   /** What one backend's layout depends on. */
   private record BackendKey(Plan.HttpBackend backend, Plan.Serving serving) {}

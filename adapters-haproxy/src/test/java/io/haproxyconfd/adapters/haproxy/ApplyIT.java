@@ -500,6 +500,111 @@ class ApplyIT {
     assertEquals(java.util.Set.of(), spares());
   }
 
+  /**
+   * HAProxy is told which service a spare serves before any route leads to it: when it refuses
+   * that, no request ever reaches the spare, and a reload serves the service instead.
+   */
+  @Test
+  void a_spare_is_routed_to_only_once_haproxy_holds_who_it_serves() throws Exception {
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (SocketRelay relay =
+        adminRelay(
+            cmd -> {
+              sent.add(cmd);
+              return cmd.replaceAll("add map [^ ;]*spares\\.map", "add map /nowhere.map");
+            })) {
+      ApplyResult r =
+          haproxy.apply(
+              "services/web/domain",
+              "example.org",
+              "services/web/w1",
+              a.backend().toString(),
+              "services/more/domain",
+              "more.example.org",
+              "services/more/w1",
+              b.backend().toString());
+      assertTrue(
+          relay.answers().stream().anyMatch(x -> x.contains("[3]:")),
+          "HAProxy refused the spares map line: " + relay.answers());
+      assertEquals(Outcome.RELOADED, r.outcome(), r.toString());
+    }
+    assertTrue(
+        sent.stream().noneMatch(c -> c.contains("host.map") && c.contains("spare-")),
+        "no route to a spare was sent: " + sent);
+    assertEquals("backend=b", backendOf("more.example.org"));
+    assertEquals(java.util.Set.of(), spares());
+  }
+
+  @Test
+  void a_service_in_a_spare_that_gets_settings_of_its_own_or_goes_reloads() throws Exception {
+    List<String> web =
+        List.of("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    haproxy.apply(web.toArray(String[]::new));
+    List<String> more = new java.util.ArrayList<>(web);
+    more.addAll(
+        List.of(
+            "services/more/domain",
+            "more.example.org",
+            "services/more/w1",
+            b.backend().toString()));
+    assertEquals(Outcome.RUNTIME_UPDATE, haproxy.apply(more.toArray(String[]::new)).outcome());
+    assertEquals(java.util.Set.of("spare-1 http-more"), spares());
+
+    more.addAll(List.of("services/more/balance", "source"));
+    assertEquals(Outcome.RELOADED, haproxy.apply(more.toArray(String[]::new)).outcome());
+    assertEquals(java.util.Set.of(b.backend().toString()), filled("http-more"));
+    assertEquals(java.util.Set.of(), filled("spare-1"));
+    assertEquals(java.util.Set.of(), spares());
+
+    List<String> other = new java.util.ArrayList<>(more);
+    other.addAll(
+        List.of(
+            "services/other/domain",
+            "other.example.org",
+            "services/other/w1",
+            c.backend().toString()));
+    assertEquals(Outcome.RUNTIME_UPDATE, haproxy.apply(other.toArray(String[]::new)).outcome());
+    assertEquals("backend=c", backendOf("other.example.org"));
+    assertEquals(Outcome.RELOADED, haproxy.apply(more.toArray(String[]::new)).outcome(), "gone");
+    assertEquals("503", backendOf("other.example.org"));
+    assertEquals(java.util.Set.of(), filled("spare-1"));
+    assertEquals(java.util.Set.of(), spares());
+  }
+
+  @Test
+  void a_tcp_service_grows_past_its_slots_at_runtime() throws Exception {
+    String port = Integer.toString(HaproxyFixture.freePort());
+    List<String> keys =
+        new java.util.ArrayList<>(
+            List.of(
+                "services/web/domain",
+                "example.org",
+                "services/web/w1",
+                a.backend().toString(),
+                "tcp-services/raw/external_port",
+                port,
+                "tcp-services/raw/r1",
+                a.backend().toString()));
+    haproxy.apply(keys.toArray(String[]::new));
+    List<Long> workers = haproxy.workers();
+    assertEquals(2, new HaproxySocket(haproxy.stateDir()).servers("tcp-raw").size());
+    keys.addAll(
+        List.of(
+            "tcp-services/raw/r2", b.backend().toString(),
+            "tcp-services/raw/r3", c.backend().toString()));
+    ApplyResult r = haproxy.apply(keys.toArray(String[]::new));
+    assertEquals(Outcome.RUNTIME_UPDATE, r.outcome(), r.toString());
+    assertEquals(workers, haproxy.workers());
+    java.util.Set<String> seen = new java.util.TreeSet<>();
+    for (int i = 0; i < 6; i++) {
+      seen.add(RawHttp.get(Integer.parseInt(port), "raw", "/").body().split(" ")[0]);
+    }
+    assertEquals(java.util.Set.of("backend=a", "backend=b", "backend=c"), seen);
+    Map<String, List<String>> state = serverStateColumns("tcp-raw", "srv_check_state");
+    assertEquals(state.get("s1"), state.get("s3"), "s3 was added: " + state);
+  }
+
   @Test
   void more_new_services_than_spares_reload_and_a_spare_grows_past_its_slots() throws Exception {
     haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());

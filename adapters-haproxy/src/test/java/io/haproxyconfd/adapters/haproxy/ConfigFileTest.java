@@ -20,23 +20,32 @@ class ConfigFileTest {
   @Test
   void a_write_that_fails_is_tried_again_until_it_is_done() throws Exception {
     AtomicInteger tries = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicReference<String> atRetry =
+        new java.util.concurrent.atomic.AtomicReference<>();
     Path file = dir.resolve("haproxy.cfg");
     try (ConfigFile config =
         new ConfigFile(
             file,
             (c, slots, gen, maps, out) -> {
-              if (tries.incrementAndGet() == 1) {
+              int n = tries.incrementAndGet();
+              if (n == 1) {
+                out.write("half of a config that"); // streamed: a part is out when it fails
                 throw new IOException("disk full");
+              }
+              if (n == 2) {
+                atRetry.set(Files.readString(file));
               }
               out.write("revision " + c.revision() + "\n");
             })) {
+      Files.writeString(file, "revision 6\n");
       config.later(new ProxyConfig(7, List.of(), List.of()), Slots.empty(), dir, false);
       Await.until(
           Duration.ofSeconds(10),
           "haproxy.cfg written after the failure",
-          () -> Files.exists(file));
+          () -> Files.readString(file).equals("revision 7\n"));
       assertEquals("revision 7\n", Files.readString(file));
       assertEquals(2, tries.get());
+      assertEquals("revision 6\n", atRetry.get(), "the half-written render was never moved in");
     }
   }
 

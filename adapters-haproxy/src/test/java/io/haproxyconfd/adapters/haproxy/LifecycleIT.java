@@ -145,9 +145,15 @@ class LifecycleIT {
       "services/more/domain",
       "more.example.org",
       "services/more/w1",
-      a.backend().toString()
+      b.backend().toString()
     };
     assertEquals(ApplyResult.Outcome.RUNTIME_UPDATE, haproxy.apply(keys).outcome());
+    String cfg = Files.readString(haproxy.stateDir().resolve("haproxy.cfg"));
+    String spare = cfg.substring(cfg.indexOf("\nbackend spare-1\n"));
+    spare = spare.substring(0, spare.indexOf("\nbackend ", 1));
+    assertFalse(
+        spare.contains(b.backend().toString()),
+        "haproxy.cfg is written a second after a runtime change, not yet: " + spare);
     long master = killHaproxy();
     Await.until(
         Duration.ofSeconds(5),
@@ -156,15 +162,15 @@ class LifecycleIT {
             masterPid() != master
                 && RawHttp.get(haproxy.http(), "more.example.org", "/")
                     .body()
-                    .startsWith("backend=a"));
+                    .startsWith("backend=b"));
     // Started from a file that names the spare as the running HAProxy did, so the next runtime
     // change of the service still finds its servers where the configurator put them.
     Await.until(Duration.ofSeconds(5), "a worker", () -> !haproxy.workers().isEmpty());
     List<Long> workers = haproxy.workers();
-    keys[7] = b.backend().toString();
+    keys[7] = a.backend().toString();
     assertEquals(ApplyResult.Outcome.RUNTIME_UPDATE, haproxy.apply(keys).outcome());
     assertEquals(workers, haproxy.workers(), "no reload");
-    assertTrue(RawHttp.get(haproxy.http(), "more.example.org", "/").body().startsWith("backend=b"));
+    assertTrue(RawHttp.get(haproxy.http(), "more.example.org", "/").body().startsWith("backend=a"));
   }
 
   @Test

@@ -217,6 +217,21 @@ class PlanTest {
             new Slots.Change("http-web", 3, Optional.of(four.get(3)), true)),
         u.changes());
     assertEquals(4, u.slots().of("http-web").size());
+    // Both servers replaced and two more: the freed slots first, then the empty one, then one new.
+    List<Backend> others =
+        List.of(
+            Backend.of("10.0.1.1", 80),
+            Backend.of("10.0.1.2", 80),
+            Backend.of("10.0.1.3", 80),
+            Backend.of("10.0.1.4", 80));
+    Slots.Update replaced = slots.update(Map.of("http-web", others)).orElseThrow();
+    assertEquals(
+        List.of(
+            new Slots.Change("http-web", 0, Optional.of(others.get(0)), false),
+            new Slots.Change("http-web", 1, Optional.of(others.get(1)), false),
+            new Slots.Change("http-web", 2, Optional.of(others.get(2)), false),
+            new Slots.Change("http-web", 3, Optional.of(others.get(3)), true)),
+        replaced.changes());
     assertEquals(
         java.util.Set.of("http-a", "tcp-t"),
         Plan.growable(

@@ -101,8 +101,11 @@ class RendererTest {
     for (int n = 300; n < all.http().size(); n += 300) {
       render(stepwise, new ProxyConfig(1, all.http().subList(0, n), java.util.List.of()));
     }
-    String parallel = render(new Renderer(Optional.empty()), all);
+    Renderer fresh = new Renderer(Optional.empty());
+    String parallel = render(fresh, all);
+    assertTrue(fresh.lastInParallel);
     assertEquals(render(stepwise, all), parallel);
+    assertTrue(!stepwise.lastInParallel);
     assertEquals(1_500, parallel.split("\nbackend http-s", -1).length - 1);
   }
 }
