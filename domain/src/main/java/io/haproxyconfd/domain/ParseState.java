@@ -76,7 +76,6 @@ final class ParseState {
 
   private int reused;
   private int parsed;
-  private boolean parallel;
 
   /** Who claims what, and what each claimant was given (its accepted version and its problems). */
   private static final class Claims<S, K> {
@@ -148,7 +147,7 @@ final class ParseState {
   }
 
   String lastParse() {
-    return reused + " reused, " + parsed + " parsed" + (parallel ? ", on all cores" : "");
+    return reused + " reused, " + parsed + " parsed";
   }
 
   private ParseResult pass(Set<String> changedFolders, ParseOptions pass, LastGood lastGood) {
@@ -198,41 +197,12 @@ final class ParseState {
 
     Set<String> httpAffected = new HashSet<>();
     Set<String> tcpAffected = new HashSet<>();
-    Map<String, ConfigParser.Built<?>> made = parseAhead(dirty, lastGood);
     for (String folder : dirty) {
-      rebuild(folder, lastGood, made, httpAffected, tcpAffected);
+      rebuild(folder, lastGood, httpAffected, tcpAffected);
     }
     httpAffected.forEach(this::settleHttp);
     tcpAffected.forEach(this::settleTcp);
     return result();
-  }
-
-  /**
-   * Above this many folders to redo (a start, a resync), their parses are made ahead on all cores:
-   * each is a function of its own keys alone. Claims are settled afterwards, in one thread.
-   */
-  private static final int PARALLEL_FROM = 1_000;
-
-  /** The parses of {@code dirty} folders, made in parallel; empty for a small pass. */
-  private Map<String, ConfigParser.Built<?>> parseAhead(Set<String> dirty, LastGood lastGood) {
-    parallel = dirty.size() >= PARALLEL_FROM;
-    if (!parallel) {
-      return Map.of();
-    }
-    Map<String, ConfigParser.Built<?>> made = new java.util.concurrent.ConcurrentHashMap<>();
-    dirty.parallelStream()
-        .forEach(
-            folder -> {
-              Optional<SortedMap<String, KeySnapshot.Entry>> attrs = grouping.attrs(folder);
-              if (attrs.isPresent()) {
-                Optional<SortedMap<String, KeySnapshot.Entry>> earlier =
-                    earlier(folder, attrs, lastGood);
-                if (!reusable(built.get(folder), attrs.get(), earlier)) {
-                  made.put(folder, build(folder, attrs.get(), earlier));
-                }
-              }
-            });
-    return made;
   }
 
   private static Optional<SortedMap<String, KeySnapshot.Entry>> earlier(
@@ -267,16 +237,9 @@ final class ParseState {
             parts[0], parts[1], attrs, earlier, keys -> ConfigParser.tcpService(keys, o), o.now());
   }
 
-  /**
-   * Parses one folder again (or reuses its parse, or takes the one made ahead), and re-files its
-   * claims.
-   */
+  /** Parses one folder again (or reuses its parse), and re-files its claims. */
   private void rebuild(
-      String folder,
-      LastGood lastGood,
-      Map<String, ConfigParser.Built<?>> made,
-      Set<String> httpAffected,
-      Set<String> tcpAffected) {
+      String folder, LastGood lastGood, Set<String> httpAffected, Set<String> tcpAffected) {
     String[] parts = folder.split("/", 2);
     boolean isHttp = parts[0].equals(KeyLayout.HTTP);
     Optional<SortedMap<String, KeySnapshot.Entry>> attrs = grouping.attrs(folder);
@@ -284,11 +247,7 @@ final class ParseState {
     ConfigParser.Built<?> next = null;
     if (attrs.isPresent()) {
       Optional<SortedMap<String, KeySnapshot.Entry>> earlier = earlier(folder, attrs, lastGood);
-      ConfigParser.Built<?> ahead = made.get(folder);
-      if (ahead != null) {
-        next = ahead;
-        parsed++;
-      } else if (reusable(old, attrs.get(), earlier)) {
+      if (reusable(old, attrs.get(), earlier)) {
         next = old;
         reused++;
       } else {
