@@ -115,6 +115,8 @@ class SlowFaultsIT {
       try (DaemonProcess d = daemon(id, host, Map.of("STATE_DIR", state.dir.toString()))) {
         Traffic traffic = Traffic.start(d.http, host);
         Undo undo = fault.inject(state);
+        // A setting of its own: the new service needs a reload, which writes a new generation.
+        EtcdWrites.putFresh(etcd.endpoints(), "/haproxy-" + id + "/services/two/balance", "source");
         EtcdWrites.putFresh(
             etcd.endpoints(), "/haproxy-" + id + "/services/two/domain", "two." + host);
         EtcdWrites.putFresh(
