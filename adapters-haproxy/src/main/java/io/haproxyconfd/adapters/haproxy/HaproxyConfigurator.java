@@ -1,5 +1,6 @@
 package io.haproxyconfd.adapters.haproxy;
 
+import io.haproxyconfd.domain.Backend;
 import io.haproxyconfd.domain.ConfigChange;
 import io.haproxyconfd.domain.HttpService;
 import io.haproxyconfd.domain.KeyLayout;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -246,10 +248,10 @@ final class HaproxyConfigurator implements ProxyConfigurator {
   }
 
   /**
-   * New services into free spare backends: each spare's slots filled, then its routes added to the
-   * maps, all through the runtime API. Empty for a reload: a service that needs more than a spare
-   * has (settings of its own, a certificate, more servers than a spare's slots), too few spares
-   * left, or a step HAProxy refused. The next reload gives each its own backend.
+   * New services into free spare backends: each spare's slots filled, then who it serves, then its
+   * routes, all through the runtime API. Empty for a reload: a service that needs more than a spare
+   * gives (settings of its own, a certificate), too few spares left, a value HAProxy's command line
+   * cannot carry, or a step HAProxy refused. The next reload gives each its own backend.
    */
   private Optional<String> addToSpares(ProxyConfig effective, Set<ServiceName> added) {
     if (!sparesLoaded) {
@@ -275,7 +277,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     }
     Slots next = slots;
     List<HttpService> services = new ArrayList<>();
-    Map<String, List<io.haproxyconfd.domain.Backend>> servers = new java.util.TreeMap<>();
+    Map<String, List<Backend>> servers = new TreeMap<>();
     for (ServiceName name : added) {
       HttpService s = effective.httpService(name).orElseThrow();
       if (!Plan.fitsSpare(s)) {
@@ -317,8 +319,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
         || !replaceWhole(maps, change.replaced(), effective, filled)) {
       return Optional.empty();
     }
-    next = filled;
-    slots = next;
+    slots = filled;
     configFile.later(effective, slots, dir, true);
     List<String> names = new ArrayList<>();
     services.forEach(s -> names.add(s.name() + " in " + slots.backendOf(s.name(), "")));

@@ -39,7 +39,7 @@ public record HaproxySettings(
     Serving serving,
     int spareBackends) {
 
-  /** Spare backends by default: 32 of 4 slots each cost HAProxy about 2 MB. */
+  /** Spare backends by default: 32 of 4 slots each, 128 server slots in all. */
   public static final int DEFAULT_SPARE_BACKENDS = 32;
 
   private static final Pattern PASSWORD = Pattern.compile("[A-Za-z0-9._~!@%^*+=,:/-]{1,128}");

@@ -1,6 +1,7 @@
 package io.haproxyconfd.adapters.haproxy;
 
 import io.haproxyconfd.domain.Backend;
+import io.haproxyconfd.domain.Balance;
 import io.haproxyconfd.domain.BasicAuth;
 import io.haproxyconfd.domain.Certificate;
 import io.haproxyconfd.domain.HostPattern;
@@ -356,7 +357,7 @@ public record Plan(
   }
 
   /** Balances whose server set HAProxy can change at runtime; the others hash over a fixed map. */
-  private static boolean dynamic(io.haproxyconfd.domain.Balance b) {
+  private static boolean dynamic(Balance b) {
     return switch (b) {
       case ROUNDROBIN, LEASTCONN, FIRST, RANDOM -> true;
       case STATIC_RR, SOURCE, URI -> false;

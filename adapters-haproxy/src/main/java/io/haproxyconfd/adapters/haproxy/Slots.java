@@ -101,13 +101,8 @@ final class Slots {
 
   /** The spares no service holds, lowest number first. */
   List<String> freeSpares() {
-    List<String> free = new ArrayList<>();
-    Set<String> taken = new HashSet<>(hosted.values());
-    for (int i = 1; table.containsKey(SPARE + i); i++) {
-      if (!taken.contains(SPARE + i)) {
-        free.add(SPARE + i);
-      }
-    }
+    List<String> free = spares();
+    free.removeAll(hosted.values());
     return free;
   }
 
