@@ -65,6 +65,11 @@ final class AgentKeysFirst implements BackendResolver {
   }
 
   @Override
+  public Map<String, Long> counters() {
+    return discovery.counters();
+  }
+
+  @Override
   public void close() {
     discovery.close();
     names.close();

@@ -21,8 +21,16 @@ import java.util.TreeMap;
 final class BackendAssignment {
   private BackendAssignment() {}
 
-  /** The config with backends, and the resolver's warnings ("services/web: DNS timed out; ..."). */
-  record Result(ProxyConfig config, List<String> warnings) {}
+  /**
+   * The config with backends, the resolver's warnings ("services/web: DNS timed out; ..."), and how
+   * many services still wait for the resolver's first answer (the daemon is not ready while any
+   * do).
+   */
+  record Result(ProxyConfig config, List<String> warnings, int waiting) {
+    Result(ProxyConfig config, List<String> warnings) {
+      this(config, warnings, 0);
+    }
+  }
 
   /**
    * @throws StoreException refused, when the resolver could not answer for a service because its
@@ -52,7 +60,8 @@ final class BackendAssignment {
       tcp.add(r.backends().equals(s.backends()) ? s : s.withBackends(r.backends()));
     }
     throwIfRefused(refusals);
-    return new Result(config.withBackends(http, tcp), warnings);
+    int waiting = (int) answers.values().stream().filter(Resolution::pending).count();
+    return new Result(config.withBackends(http, tcp), warnings, waiting);
   }
 
   private static void throwIfRefused(List<String> refusals) throws StoreException {
@@ -146,7 +155,9 @@ final class BackendAssignment {
       asked = ask.size();
       lastAssigned = parsed.withBackends(http, tcp);
       lastParsed = parsed;
-      return new Result(lastAssigned, warnings());
+      // A service still waiting has a warning, and so was asked again in this pass.
+      int waiting = (int) answers.values().stream().filter(Resolution::pending).count();
+      return new Result(lastAssigned, warnings(), waiting);
     }
 
     /** How many services the last pass asked the resolver about. */

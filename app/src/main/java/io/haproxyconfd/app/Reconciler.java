@@ -23,11 +23,14 @@ import io.haproxyconfd.ports.Subscription;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -139,7 +142,7 @@ final class Reconciler implements AutoCloseable {
 
   private Subscription watch;
   private Subscription resolverWatch;
-  private List<String> lastReported = List.of();
+  private Set<String> lastReported = Set.of();
   private boolean storeLost;
   private Instant lastStoreWarning = Instant.EPOCH;
 
@@ -374,7 +377,8 @@ final class Reconciler implements AutoCloseable {
         p.parsed().problems(),
         p.resolved().warnings(),
         result,
-        took);
+        took,
+        p.resolved().waiting());
     report(p.parsed().problems(), p.resolved().warnings(), result);
     if (result.outcome() != ApplyResult.Outcome.UNCHANGED) {
       LOG.info(
@@ -493,18 +497,52 @@ final class Reconciler implements AutoCloseable {
     }
   }
 
+  /** How many new problems one pass logs line by line; /status lists them all. */
+  static final int REPORT_LINES = 20;
+
   /** Logs problems when they change, one line each, so that a steady state is quiet. */
   private void report(List<Problem> problems, List<String> warnings, ApplyResult result) {
-    List<String> lines = new java.util.ArrayList<>();
+    Set<String> lines = new LinkedHashSet<>();
     problems.forEach(p -> lines.add(p.toString()));
     result.problems().forEach(p -> lines.add(p.toString()));
     lines.addAll(warnings);
-    if (!Objects.equals(lines, lastReported)) {
-      lines.stream().filter(l -> !lastReported.contains(l)).forEach(l -> LOG.warn("{}", l));
-      lastReported.stream()
-          .filter(l -> !lines.contains(l))
-          .forEach(l -> LOG.info("no longer a problem: {}", l));
-      lastReported = List.copyOf(lines);
+    if (!lines.equals(lastReported)) {
+      logAtMost(
+          lines,
+          lastReported,
+          l -> LOG.warn("{}", l),
+          n -> LOG.warn("and {} more problem(s) (see /status)", n));
+      logAtMost(
+          lastReported,
+          lines,
+          l -> LOG.info("no longer a problem: {}", l),
+          n -> LOG.info("and {} more no longer a problem", n));
+      lastReported = lines;
+    }
+  }
+
+  /**
+   * Logs the lines of {@code now} not in {@code before}, at most {@link #REPORT_LINES} of them and
+   * then one line that counts the rest: when DNS fails for 10,000 services at once, the log says so
+   * in a screenful and /status has the full list.
+   */
+  static void logAtMost(
+      Set<String> now, Set<String> before, Consumer<String> log, IntConsumer rest) {
+    int shown = 0;
+    int more = 0;
+    for (String line : now) {
+      if (before.contains(line)) {
+        continue;
+      }
+      if (shown < REPORT_LINES) {
+        log.accept(line);
+        shown++;
+      } else {
+        more++;
+      }
+    }
+    if (more > 0) {
+      rest.accept(more);
     }
   }
 

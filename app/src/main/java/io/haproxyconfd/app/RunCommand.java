@@ -99,6 +99,7 @@ final class RunCommand implements Callable<Integer> {
     Signal.handle(new Signal("INT"), s -> stop.countDown());
 
     Status status = new Status();
+    status.resolverCounters(resolver::counters);
     StartingProxy starting = new StartingProxy(configurator);
     Reconciler reconciler = null;
     AdminServer adminServer = null;

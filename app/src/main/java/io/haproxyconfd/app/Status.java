@@ -30,6 +30,8 @@ final class Status {
   private ProxyConfig config = ProxyConfig.EMPTY;
   private List<String> problems = List.of();
   private ApplyResult lastResult;
+  private int waiting;
+  private java.util.function.Supplier<Map<String, Long>> resolverCounters = Map::of;
 
   synchronized void signalled(Instant at) {
     signals++;
@@ -44,7 +46,9 @@ final class Status {
       List<Problem> parseProblems,
       List<String> warnings,
       ApplyResult result,
-      Duration took) {
+      Duration took,
+      int waitingForResolver) {
+    waiting = waitingForResolver;
     applies.merge(result.outcome(), 1L, Long::sum);
     if (result.outcome() != ApplyResult.Outcome.REJECTED) {
       lastApplied = at;
@@ -87,9 +91,17 @@ final class Status {
     lastError = error;
   }
 
-  /** Ready once a config from the store has been applied. */
+  /** Where /metrics finds the resolver's counters ({@code dns_lookups_total}, ...). */
+  synchronized void resolverCounters(java.util.function.Supplier<Map<String, Long>> counters) {
+    resolverCounters = counters;
+  }
+
+  /**
+   * Ready once a config from the store has been applied with every service's first answer from the
+   * resolver in it: a proxy that serves half its services while DNS still answers is not ready.
+   */
   synchronized boolean ready() {
-    return lastApplied != null;
+    return lastApplied != null && waiting == 0;
   }
 
   synchronized String prometheus() {
@@ -146,10 +158,26 @@ final class Status {
     out.append("haproxy_confd_change_to_apply_seconds_count ").append(latencyCount).append('\n');
     gauge(
         out,
+        "haproxy_confd_services_waiting_for_resolver",
+        "gauge",
+        "Services whose backends the resolver has not answered yet.",
+        waiting);
+    gauge(
+        out,
         "haproxy_confd_ready",
         "gauge",
-        "1 once a config from the store is applied.",
+        "1 once a config from the store is applied and no service waits for the resolver.",
         ready() ? 1 : 0);
+    // Read outside this lock's work: the resolver answers from its own state.
+    new java.util.TreeMap<>(resolverCounters.get())
+        .forEach(
+            (name, value) ->
+                gauge(
+                    out,
+                    "haproxy_confd_" + name,
+                    name.endsWith("_total") ? "counter" : "gauge",
+                    "From the backend resolver.",
+                    value));
     return out.toString();
   }
 
@@ -168,6 +196,7 @@ final class Status {
     s.put("lastOutcome", lastResult == null ? null : lastResult.outcome().name());
     s.put("lastDetail", lastResult == null ? null : lastResult.detail());
     s.put("lastError", lastError);
+    s.put("waitingForResolver", waiting);
     List<Map<String, Object>> http = new ArrayList<>();
     for (HttpService svc : config.http()) {
       Map<String, Object> m = new LinkedHashMap<>();

@@ -149,6 +149,43 @@ final class StoreOptions {
   boolean dnsSrv;
 
   @Option(
+      names = "--dns-records",
+      defaultValue = "${env:DNS_RECORDS:-both}",
+      converter = RecordsConverter.class,
+      description =
+          "Address records to ask for: A, AAAA or both; an IPv4-only site halves its queries with A"
+              + " (env DNS_RECORDS; default ${DEFAULT-VALUE}).")
+  DnsSettings.Records dnsRecords;
+
+  @Option(
+      names = "--dns-nxdomain-grace",
+      defaultValue = "${env:DNS_NXDOMAIN_GRACE:-30s}",
+      converter = DurationConverter.class,
+      description =
+          "How long a name that stops resolving (NXDOMAIN) keeps its last addresses, so that a"
+              + " redeploy's gap in DNS does not empty the backend (env DNS_NXDOMAIN_GRACE; default"
+              + " ${DEFAULT-VALUE}).")
+  Duration dnsNxdomainGrace;
+
+  @Option(
+      names = "--dns-start-timeout",
+      defaultValue = "${env:DNS_START_TIMEOUT:-30s}",
+      converter = DurationConverter.class,
+      description =
+          "How long the first config waits for every name's first answer; names still unanswered"
+              + " then start without backends and the daemon stays not ready until they answer"
+              + " (env DNS_START_TIMEOUT; default ${DEFAULT-VALUE}).")
+  Duration dnsStartTimeout;
+
+  @Option(
+      names = "--dns-max-in-flight",
+      defaultValue = "${env:DNS_MAX_IN_FLIGHT:-64}",
+      description =
+          "Most DNS lookups running at once; the rest wait their turn, first lookups ahead of"
+              + " refreshes (env DNS_MAX_IN_FLIGHT; default ${DEFAULT-VALUE}).")
+  int dnsMaxInFlight;
+
+  @Option(
       names = "--agent-host-names",
       defaultValue = "${env:AGENT_HOST_NAMES:-false}",
       description =
@@ -305,6 +342,30 @@ final class StoreOptions {
         dnsServers == null || dnsServers.isBlank()
             ? DnsSettings.fromResolvConf(Path.of("/etc/resolv.conf"))
             : DnsSettings.ofServers(dnsServers).withSearchOf(Path.of("/etc/resolv.conf"));
-    return s.withSrv(dnsSrv);
+    if (dnsMaxInFlight < 1 || dnsMaxInFlight > 4096) {
+      throw new IllegalArgumentException(
+          "--dns-max-in-flight (DNS_MAX_IN_FLIGHT) " + dnsMaxInFlight + ": expected 1 to 4096");
+    }
+    if (dnsStartTimeout.isZero()) {
+      throw new IllegalArgumentException(
+          "--dns-start-timeout (DNS_START_TIMEOUT) must be more than 0");
+    }
+    return s.withSrv(dnsSrv)
+        .withNxdomainGrace(dnsNxdomainGrace)
+        .withLoad(dnsRecords, dnsMaxInFlight, dnsStartTimeout);
+  }
+
+  /** {@code A}, {@code AAAA} or {@code both}, with picocli's error naming the option. */
+  static final class RecordsConverter
+      implements picocli.CommandLine.ITypeConverter<DnsSettings.Records> {
+    @Override
+    public DnsSettings.Records convert(String value) {
+      try {
+        return DnsSettings.Records.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.TypeConversionException(
+            "'" + value + "' is not A, AAAA or both");
+      }
+    }
   }
 }

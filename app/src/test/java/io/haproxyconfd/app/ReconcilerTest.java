@@ -288,4 +288,86 @@ class ReconcilerTest {
       assertTrue(store.reads.get() > reads, "a key signal reads the keys");
     }
   }
+
+  /** A resolver that has no answer for any service until {@link #answer} is called. */
+  static final class SlowResolver implements io.haproxyconfd.ports.BackendResolver {
+    private volatile boolean answered;
+    private final List<io.haproxyconfd.ports.ChangeListener> listeners =
+        new CopyOnWriteArrayList<>();
+
+    @Override
+    public Map<io.haproxyconfd.ports.BackendQuery, io.haproxyconfd.ports.Resolution> resolve(
+        java.util.Set<io.haproxyconfd.ports.BackendQuery> queries) {
+      Map<io.haproxyconfd.ports.BackendQuery, io.haproxyconfd.ports.Resolution> out =
+          new java.util.HashMap<>();
+      for (var q : queries) {
+        out.put(
+            q,
+            answered
+                ? io.haproxyconfd.ports.Resolution.of(
+                    List.of(io.haproxyconfd.domain.Backend.of("10.0.0.7", 80)))
+                : io.haproxyconfd.ports.Resolution.pending(
+                    "no answer for " + q.service() + " yet"));
+      }
+      return out;
+    }
+
+    void answer() {
+      answered = true;
+      listeners.forEach(l -> l.changed("first answer"));
+    }
+
+    @Override
+    public io.haproxyconfd.ports.Subscription onChange(io.haproxyconfd.ports.ChangeListener l) {
+      listeners.add(l);
+      return () -> listeners.remove(l);
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void the_daemon_is_not_ready_while_a_service_waits_for_its_first_answer() throws Exception {
+    store.set(Map.of("services/web/domain", "example.org", "services/web/port", "80"));
+    SlowResolver resolver = new SlowResolver();
+    try (Reconciler r = reconciler(Duration.ofMillis(10), Duration.ofMillis(100), resolver)) {
+      r.start();
+      awaitPasses(1);
+      assertEquals(false, status.ready(), "applied, but web has no answer yet");
+      assertTrue(
+          status.prometheus().contains("haproxy_confd_services_waiting_for_resolver 1"),
+          status.prometheus());
+      assertEquals(1, status.snapshot().get("waitingForResolver"));
+
+      resolver.answer();
+      Await.until(Duration.ofSeconds(5), "ready once web is answered", status::ready);
+      assertEquals(
+          "[10.0.0.7:80]",
+          proxy.applied.get(proxy.applied.size() - 1).http().get(0).backends().toString());
+      assertTrue(
+          status.prometheus().contains("haproxy_confd_ready 1"), "the metric says so as well");
+    }
+  }
+
+  @Test
+  void a_flood_of_new_problems_logs_a_screenful_and_counts_the_rest() {
+    java.util.Set<String> before = new java.util.LinkedHashSet<>(List.of("old 1", "old 2"));
+    java.util.Set<String> now = new java.util.LinkedHashSet<>(List.of("old 1"));
+    for (int i = 0; i < 1000; i++) {
+      now.add("new " + i);
+    }
+    List<String> logged = new java.util.ArrayList<>();
+    List<Integer> rest = new java.util.ArrayList<>();
+    Reconciler.logAtMost(now, before, logged::add, rest::add);
+    assertEquals(Reconciler.REPORT_LINES, logged.size(), logged.toString());
+    assertEquals("new 0", logged.get(0), "in the order they came");
+    assertEquals(List.of(1000 - Reconciler.REPORT_LINES), rest);
+
+    logged.clear();
+    rest.clear();
+    Reconciler.logAtMost(before, now, logged::add, rest::add);
+    assertEquals(List.of("old 2"), logged, "what is gone, once");
+    assertEquals(List.of(), rest, "nothing more to count");
+  }
 }

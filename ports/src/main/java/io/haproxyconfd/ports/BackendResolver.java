@@ -41,6 +41,15 @@ public interface BackendResolver extends AutoCloseable {
    */
   Subscription onChange(ChangeListener listener);
 
+  /**
+   * What the resolver has done so far, for /metrics: counters and gauges by name ({@code
+   * lookups_total}, {@code timeouts_total}, {@code in_flight}...). Empty for a resolver that counts
+   * nothing.
+   */
+  default Map<String, Long> counters() {
+    return Map.of();
+  }
+
   /** Stops refreshing and closes connections. Idempotent. */
   @Override
   void close();

@@ -13,18 +13,26 @@ import java.util.Optional;
  *     2 addresses"); empty when all is well
  * @param refused the source refused to tell (an ACL hid the service's instances): the backends are
  *     not to be believed, and nothing may be applied from them
+ * @param pending the source has not answered yet (the lookup is queued or in flight): the service
+ *     is served with what is known so far, and the daemon is not ready until the answer comes; the
+ *     resolver signals when it does
  */
-public record Resolution(List<Backend> backends, Optional<String> warning, boolean refused) {
+public record Resolution(
+    List<Backend> backends, Optional<String> warning, boolean refused, boolean pending) {
   public Resolution {
     backends = backends.stream().distinct().sorted().toList();
     Objects.requireNonNull(warning, "warning");
-    if (refused && warning.isEmpty()) {
-      throw new IllegalArgumentException("a refusal says why");
+    if ((refused || pending) && warning.isEmpty()) {
+      throw new IllegalArgumentException("a refusal or a wait says why");
     }
   }
 
+  public Resolution(List<Backend> backends, Optional<String> warning, boolean refused) {
+    this(backends, warning, refused, false);
+  }
+
   public Resolution(List<Backend> backends, Optional<String> warning) {
-    this(backends, warning, false);
+    this(backends, warning, false, false);
   }
 
   public static Resolution of(List<Backend> backends) {
@@ -33,6 +41,11 @@ public record Resolution(List<Backend> backends, Optional<String> warning, boole
 
   /** The source refused to answer for this service, for {@code why}. */
   public static Resolution refused(String why) {
-    return new Resolution(List.of(), Optional.of(why), true);
+    return new Resolution(List.of(), Optional.of(why), true, false);
+  }
+
+  /** No answer yet, for {@code why}; the resolver signals when one comes. */
+  public static Resolution pending(String why) {
+    return new Resolution(List.of(), Optional.of(why), false, true);
   }
 }

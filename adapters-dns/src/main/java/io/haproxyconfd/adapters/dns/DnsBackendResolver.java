@@ -12,6 +12,7 @@ import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,10 +23,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.AAAARecord;
@@ -44,23 +50,52 @@ import org.xbill.DNS.lookup.NoSuchRRSetException;
 
 /**
  * {@link BackendResolver} on DNS. Each service name is looked up when first asked for and again
- * when its answer's TTL runs out (kept between the floor and the ceiling). No cache is shared with
- * anything else: dnsjava's static cache would serve stale answers after a change.
+ * before its answer's TTL runs out (kept between the floor and the ceiling). No cache is shared
+ * with anything else: dnsjava's static cache would serve stale answers after a change.
  *
- * <p>A timeout or server failure keeps the last known addresses; a name that stops resolving keeps
- * them for a grace period, so that a DNS blip does not take a service down. Listeners hear only of
- * changes of an address set.
+ * <p>At thousands of names the resolver must not be hit in bursts, so:
+ *
+ * <ul>
+ *   <li>a name's first refresh falls at a random point of its TTL and later ones at 90-100 % of it,
+ *       so names looked up together (at start, after an outage) do not stay in step;
+ *   <li>at most {@link DnsSettings#maxInFlight()} names are looked up at once, first lookups ahead
+ *       of refreshes ({@link LookupGate});
+ *   <li>a name whose lookups fail is retried with a doubling, jittered backoff (up to 30 s), and
+ *       the log gets a summary per interval, not a line per lookup ({@link FailureReport}).
+ * </ul>
+ *
+ * <p>A timeout or server failure keeps the last known addresses; a name that stops resolving
+ * (NXDOMAIN, no records) keeps them for {@link DnsSettings#emptyGrace()}, so that a DNS blip does
+ * not take a service down. Listeners hear of changes of an address set, and of the first answer of
+ * a name that a resolve returned as still pending.
  */
 final class DnsBackendResolver implements BackendResolver {
   private static final Logger LOG = LoggerFactory.getLogger(DnsBackendResolver.class);
+
+  /** Refreshes after the first come at (1 - JITTER..1) x TTL: they keep the spread. */
+  private static final double JITTER = 0.1;
+
+  /** The longest wait between two lookups of a name that fails or does not exist. */
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
   private final DnsSettings settings;
   private final Clock clock;
   private final LookupSession session;
   private final ScheduledExecutorService refresher =
       Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("dns-refresh"));
+  private final LookupGate gate;
+  private final FailureReport report = new FailureReport(LOG::warn, LOG::info);
   private final Map<BackendQuery, Entry> entries = new ConcurrentHashMap<>();
   private final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
+  private final LongAdder lookups = new LongAdder();
+  private final LongAdder queries = new LongAdder();
+  private final LongAdder timeouts = new LongAdder();
+  private final LongAdder failures = new LongAdder();
+  private final LongAdder notFound = new LongAdder();
+  private volatile boolean closed;
+
+  /** Whether a resolve has run: the first one waits up to the start timeout. */
+  private boolean started;
 
   /** The outcome of one lookup. */
   private record Answer(Kind kind, List<Backend> backends, Duration ttl, String error) {
@@ -71,12 +106,33 @@ final class DnsBackendResolver implements BackendResolver {
     }
   }
 
-  /** What is known of one service name. */
   /** One query's answer and refresh; its fields are guarded by the entry's own lock. */
   private static final class Entry {
     List<Backend> backends = List.of();
     Optional<String> warning = Optional.empty();
+
+    /** It had an answer or a definite failure. */
+    boolean answered;
+
+    /** A resolve returned it as pending: its first answer is signalled. */
+    boolean toldPending;
+
+    final CompletableFuture<Void> firstAnswer = new CompletableFuture<>();
+
+    /** Since when it has had no records (NXDOMAIN or an empty answer), or null. */
     Instant missingSince;
+
+    /** Since when its lookups have failed (timeouts, server failures), or null. */
+    Instant failingSince;
+
+    String firstError;
+
+    /** Answers in a row that found no address: the backoff. */
+    int misses;
+
+    /** Its refreshes are spread already: the next one comes near the end of the TTL. */
+    boolean spread;
+
     ScheduledFuture<?> refresh;
     boolean forgotten;
   }
@@ -84,6 +140,7 @@ final class DnsBackendResolver implements BackendResolver {
   DnsBackendResolver(DnsSettings settings, Clock clock) {
     this.settings = settings;
     this.clock = clock;
+    this.gate = new LookupGate(settings.maxInFlight());
     List<Resolver> servers = new ArrayList<>();
     for (var address : settings.servers()) {
       SimpleResolver r = new SimpleResolver(address);
@@ -103,40 +160,111 @@ final class DnsBackendResolver implements BackendResolver {
       }
     }
     this.session = builder.build();
+    long every = settings.reportEvery().toMillis();
+    refresher.scheduleWithFixedDelay(
+        () -> report.tick(clock.instant()), every, every, TimeUnit.MILLISECONDS);
   }
 
   @Override
   public Map<BackendQuery, Resolution> resolve(Set<BackendQuery> queries) {
-    entries.keySet().stream().filter(q -> !queries.contains(q)).toList().forEach(this::forget);
-    Map<BackendQuery, CompletableFuture<Answer>> fresh = new HashMap<>();
-    for (BackendQuery q : queries) {
-      if (!entries.containsKey(q)) {
-        fresh.put(q, lookup(q));
+    return resolve(queries, queries);
+  }
+
+  /** Looks up the new names among {@code asked} and answers for {@code asked} alone. */
+  @Override
+  public Map<BackendQuery, Resolution> resolve(
+      Set<BackendQuery> interest, Set<BackendQuery> asked) {
+    for (var it = entries.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      if (!interest.contains(e.getKey())) {
+        it.remove();
+        forget(e.getKey(), e.getValue());
       }
     }
-    for (var e : fresh.entrySet()) {
-      Answer answer;
-      try {
-        answer =
-            e.getValue().get(settings.timeout().multipliedBy(3).toMillis(), TimeUnit.MILLISECONDS);
-      } catch (InterruptedException ex) {
-        Thread.currentThread().interrupt();
-        answer = new Answer(Answer.Kind.FAILED, List.of(), Duration.ZERO, "interrupted");
-      } catch (Exception ex) {
-        answer = new Answer(Answer.Kind.FAILED, List.of(), Duration.ZERO, describe(ex));
+    List<Entry> fresh = new ArrayList<>();
+    for (BackendQuery q : asked) {
+      if (!entries.containsKey(q)) {
+        Entry entry = new Entry();
+        entries.put(q, entry);
+        fresh.add(entry);
+        submit(q, entry, true);
       }
-      Entry entry = new Entry();
-      entries.put(e.getKey(), entry);
-      apply(e.getKey(), entry, answer);
+    }
+    boolean first = !started;
+    started = true;
+    if (!fresh.isEmpty()) {
+      long began = System.nanoTime();
+      // At start, every service waits for its first answer: none starts empty because its lookup
+      // was queued behind others. Later, a pass does not wait long on DNS; what is left answers
+      // with a signal.
+      awaitFirstAnswers(
+          fresh, first ? settings.startTimeout() : settings.timeout().multipliedBy(3));
+      if (first) {
+        logStart(fresh, Duration.ofNanos(System.nanoTime() - began));
+      }
     }
     Map<BackendQuery, Resolution> result = new HashMap<>();
-    for (BackendQuery q : queries) {
+    for (BackendQuery q : asked) {
       Entry entry = entries.get(q);
       synchronized (entry) {
-        result.put(q, new Resolution(entry.backends, entry.warning));
+        if (entry.answered) {
+          result.put(q, new Resolution(entry.backends, entry.warning));
+        } else {
+          entry.toldPending = true;
+          result.put(
+              q,
+              Resolution.pending(
+                  "no DNS answer for " + q.service().value() + " yet; its lookup is queued"));
+        }
       }
     }
     return result;
+  }
+
+  private static void awaitFirstAnswers(List<Entry> fresh, Duration bound) {
+    try {
+      CompletableFuture.allOf(
+              fresh.stream().map(e -> e.firstAnswer).toArray(CompletableFuture[]::new))
+          .get(bound.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (TimeoutException | ExecutionException e) {
+      // the entries still waiting are answered as pending, and signal when they settle
+    }
+  }
+
+  private void logStart(List<Entry> fresh, Duration took) {
+    int found = 0;
+    int missing = 0;
+    int failed = 0;
+    int waiting = 0;
+    for (Entry e : fresh) {
+      synchronized (e) {
+        if (!e.answered) {
+          waiting++;
+        } else if (e.failingSince != null) {
+          failed++;
+        } else if (e.backends.isEmpty()) {
+          missing++;
+        } else {
+          found++;
+        }
+      }
+    }
+    String line =
+        String.format(
+            "DNS: %d name(s) looked up in %d ms: %d found, %d without an address, %d failed",
+            fresh.size(), took.toMillis(), found, missing, failed);
+    if (waiting == 0) {
+      LOG.info("{}", line);
+    } else {
+      LOG.warn(
+          "{}, {} still unanswered after the start timeout of {} s; they are served once they"
+              + " answer",
+          line,
+          waiting,
+          settings.startTimeout().toSeconds());
+    }
   }
 
   @Override
@@ -146,97 +274,206 @@ final class DnsBackendResolver implements BackendResolver {
   }
 
   @Override
+  public Map<String, Long> counters() {
+    Map<String, Long> c = new java.util.LinkedHashMap<>();
+    c.put("dns_lookups_total", lookups.sum());
+    c.put("dns_queries_total", queries.sum());
+    c.put("dns_timeouts_total", timeouts.sum());
+    c.put("dns_failures_total", failures.sum());
+    c.put("dns_not_found_total", notFound.sum());
+    c.put("dns_lookups_in_flight", (long) gate.running());
+    c.put("dns_lookups_waiting", (long) gate.waiting());
+    c.put("dns_names", (long) entries.size());
+    c.put("dns_names_failing", (long) report.failing());
+    return c;
+  }
+
+  @Override
   public void close() {
+    closed = true;
     refresher.shutdownNow();
+    gate.clear();
     entries.clear();
   }
 
-  private void forget(BackendQuery q) {
-    Entry entry = entries.remove(q);
-    if (entry != null) {
-      synchronized (entry) {
-        entry.forgotten = true;
-        if (entry.refresh != null) {
-          entry.refresh.cancel(false);
-        }
+  private void forget(BackendQuery q, Entry entry) {
+    synchronized (entry) {
+      entry.forgotten = true;
+      if (entry.refresh != null) {
+        entry.refresh.cancel(false);
       }
     }
+    entry.firstAnswer.complete(null);
+    report.settled(q);
   }
 
-  /** Records an answer, schedules the next lookup; true when the address set changed. */
-  private boolean apply(BackendQuery q, Entry entry, Answer answer) {
+  /** Queues a lookup of {@code q}; its answer is recorded in {@code entry}. */
+  private void submit(BackendQuery q, Entry entry, boolean firstLookup) {
+    gate.submit(
+        firstLookup,
+        () -> {
+          synchronized (entry) {
+            if (entry.forgotten || closed) {
+              return CompletableFuture.completedFuture(null);
+            }
+          }
+          lookups.increment();
+          return lookup(q)
+              .exceptionally(
+                  e -> new Answer(Answer.Kind.FAILED, List.of(), Duration.ZERO, describe(e)))
+              .thenAccept(answer -> settle(q, entry, answer))
+              .exceptionally(
+                  e -> {
+                    LOG.error("DNS: recording the answer for {} failed", q.service(), e);
+                    return null;
+                  });
+        });
+  }
+
+  /** Records an answer, schedules the next lookup, and signals a change. */
+  private void settle(BackendQuery q, Entry entry, Answer answer) {
     String name = q.service().value();
     Instant now = clock.instant();
     Duration next;
+    boolean signal;
     boolean changed;
     synchronized (entry) {
-      if (entry.forgotten) {
-        return false;
+      if (entry.forgotten || closed) {
+        return;
       }
       List<Backend> before = entry.backends;
+      boolean wasAnswered = entry.answered;
       switch (answer.kind()) {
         case FOUND -> {
           entry.backends = answer.backends();
           entry.warning = Optional.empty();
           entry.missingSince = null;
-          next = clamp(answer.ttl());
+          entry.failingSince = null;
+          entry.firstError = null;
+          entry.misses = 0;
+          next = spread(clamp(answer.ttl()), entry.spread);
+          entry.spread = true;
         }
         case NOT_FOUND -> {
+          notFound.increment();
+          entry.failingSince = null;
+          entry.firstError = null;
+          entry.spread = false;
+          entry.misses++;
           if (entry.missingSince == null) {
             entry.missingSince = now;
           }
-          Duration missing = Duration.between(entry.missingSince, now);
-          if (before.isEmpty() || missing.compareTo(settings.emptyGrace()) >= 0) {
+          Instant until = entry.missingSince.plus(settings.emptyGrace());
+          if (before.isEmpty() || !now.isBefore(until)) {
             entry.backends = List.of();
             entry.warning = Optional.of(name + " has no address in DNS (" + answer.error() + ")");
-            next = settings.ttlFloor();
+            next = backoff(entry.misses);
           } else {
-            Duration left = settings.emptyGrace().minus(missing);
             entry.warning =
                 Optional.of(
                     name
                         + " stopped resolving ("
                         + answer.error()
-                        + "); keeping its last "
+                        + ") at "
+                        + seconds(entry.missingSince)
+                        + "; keeping its last "
                         + before.size()
-                        + " address(es) for "
-                        + left.toSeconds()
-                        + " s more");
-            next = min(settings.ttlFloor(), left);
+                        + " address(es) until "
+                        + seconds(until)
+                        + " (DNS_NXDOMAIN_GRACE)");
+            next = min(backoff(entry.misses), Duration.between(now, until));
           }
         }
         default -> {
+          failures.increment();
+          if (answer.error().toLowerCase(java.util.Locale.ROOT).contains("timed out")) {
+            timeouts.increment();
+          }
+          entry.spread = false;
+          entry.misses++;
+          if (entry.failingSince == null) {
+            entry.failingSince = now;
+            entry.firstError = answer.error();
+          }
           entry.warning =
               Optional.of(
-                  "DNS lookup of "
+                  "DNS lookups of "
                       + name
-                      + " failed ("
-                      + answer.error()
-                      + "); keeping the last "
-                      + before.size()
-                      + " known address(es)");
-          next = settings.ttlFloor();
+                      + " failing since "
+                      + seconds(entry.failingSince)
+                      + " ("
+                      + entry.firstError
+                      + "); "
+                      + (before.isEmpty()
+                          ? "no address known yet"
+                          : "keeping the last " + before.size() + " known address(es)"));
+          next = backoff(entry.misses);
         }
       }
-      changed = !before.equals(entry.backends);
-      entry.refresh =
-          refresher.schedule(() -> refresh(q, entry), next.toMillis(), TimeUnit.MILLISECONDS);
+      entry.answered = true;
+      // A first answer is news only to a resolve that returned the name as pending; the resolve
+      // that waited for it reads it itself (10,000 first answers at start are not 10,000 signals).
+      changed = wasAnswered && !before.equals(entry.backends);
+      signal = changed || (!wasAnswered && entry.toldPending);
+      try {
+        entry.refresh =
+            refresher.schedule(
+                () -> submit(q, entry, false), Math.max(1, next.toMillis()), TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException closing) {
+        return;
+      }
+      if (entry.failingSince != null) {
+        report.failed(q, name, entry.failingSince, entry.firstError, entry.backends.size());
+      } else {
+        report.settled(q);
+      }
     }
-    entry.warning.ifPresent(w -> LOG.warn("{}", w));
-    return changed;
+    entry.firstAnswer.complete(null);
+    if (signal) {
+      String reason =
+          changed
+              ? "dns: addresses of " + q.service() + " changed"
+              : "dns: first answer for " + q.service();
+      if (changed) {
+        LOG.info("{}: {}", reason, answer.kind() == Answer.Kind.FOUND ? answer.backends() : "none");
+      }
+      listeners.forEach(l -> l.changed(reason));
+    }
   }
 
-  private void refresh(BackendQuery q, Entry entry) {
-    lookup(q)
-        .exceptionally(e -> new Answer(Answer.Kind.FAILED, List.of(), Duration.ZERO, describe(e)))
-        .thenAccept(
-            answer -> {
-              if (apply(q, entry, answer)) {
-                String reason = "dns: addresses of " + q.service() + " changed";
-                LOG.info("{}: {}", reason, entry.backends);
-                listeners.forEach(l -> l.changed(reason));
-              }
-            });
+  /**
+   * When to look a found name up again: a name not yet spread at a random point between the floor
+   * and its TTL, so that names answered together part; a spread one near the end of its TTL.
+   */
+  private Duration spread(Duration ttl, boolean alreadySpread) {
+    double share =
+        alreadySpread
+            ? 1 - JITTER * ThreadLocalRandom.current().nextDouble()
+            : ThreadLocalRandom.current().nextDouble();
+    Duration floor = settings.ttlFloor();
+    if (ttl.compareTo(floor) <= 0) {
+      return floor;
+    }
+    long span = ttl.toMillis() - (alreadySpread ? 0 : floor.toMillis());
+    long at =
+        alreadySpread ? Math.round(span * share) : floor.toMillis() + Math.round(span * share);
+    return Duration.ofMillis(Math.max(floor.toMillis(), at));
+  }
+
+  /** The floor doubled for each miss in a row, up to 30 s, at 50-100 % so that names part. */
+  private Duration backoff(int misses) {
+    Duration cap = min(MAX_BACKOFF, settings.ttlCeiling());
+    Duration d = settings.ttlFloor();
+    for (int i = 1; i < misses && d.compareTo(cap) < 0; i++) {
+      d = d.multipliedBy(2);
+    }
+    d = min(d, cap);
+    long ms = Math.round(d.toMillis() * (0.5 + 0.5 * ThreadLocalRandom.current().nextDouble()));
+    return Duration.ofMillis(Math.max(settings.ttlFloor().toMillis(), ms));
+  }
+
+  private static String seconds(Instant at) {
+    return at.truncatedTo(ChronoUnit.SECONDS).toString();
   }
 
   private CompletableFuture<Answer> lookup(BackendQuery q) {
@@ -260,14 +497,22 @@ final class DnsBackendResolver implements BackendResolver {
     return addresses(name, q.port().get());
   }
 
-  /** A and AAAA together: found if either has records. */
+  /** A and AAAA together (or the one the settings ask for): found if either has records. */
   private CompletableFuture<Answer> addresses(Name name, Port port) {
+    DnsSettings.Records records = settings.records();
+    if (!records.aaaa()) {
+      return typed(name, Type.A, port);
+    }
+    if (!records.a()) {
+      return typed(name, Type.AAAA, port);
+    }
     CompletableFuture<Answer> a = typed(name, Type.A, port);
     CompletableFuture<Answer> aaaa = typed(name, Type.AAAA, port);
     return a.thenCombine(aaaa, DnsBackendResolver::merge);
   }
 
   private CompletableFuture<Answer> typed(Name name, int type, Port port) {
+    queries.increment();
     return session
         .lookupAsync(name, type)
         .toCompletableFuture()
@@ -276,6 +521,7 @@ final class DnsBackendResolver implements BackendResolver {
   }
 
   private CompletableFuture<Answer> lookupSrv(Name name) {
+    queries.increment();
     return session
         .lookupAsync(name, Type.SRV)
         .toCompletableFuture()

@@ -17,8 +17,14 @@ import java.util.Objects;
  * @param timeout how long one lookup may take
  * @param ttlFloor the shortest time between two lookups of one name, whatever the TTL says
  * @param ttlCeiling the longest time an answer is trusted, whatever the TTL says
- * @param emptyGrace how long a name that stopped resolving keeps its last addresses
+ * @param emptyGrace how long a name that stopped resolving (NXDOMAIN, no records) keeps its last
+ *     addresses
  * @param srv look up {@code _http._tcp.<name>} SRV records (ports from DNS) instead of A/AAAA
+ * @param records which address records to ask for: A, AAAA or both
+ * @param maxInFlight the most names being looked up at once; the rest wait their turn, first
+ *     lookups before refreshes
+ * @param startTimeout how long the first resolve waits for every name's first answer
+ * @param reportEvery how often, while lookups fail, one summary line is logged
  */
 public record DnsSettings(
     List<InetSocketAddress> servers,
@@ -28,7 +34,69 @@ public record DnsSettings(
     Duration ttlFloor,
     Duration ttlCeiling,
     Duration emptyGrace,
-    boolean srv) {
+    boolean srv,
+    Records records,
+    int maxInFlight,
+    Duration startTimeout,
+    Duration reportEvery) {
+
+  /** The address records asked for: an IPv4-only site sends half the queries with {@code A}. */
+  public enum Records {
+    A,
+    AAAA,
+    BOTH;
+
+    /** {@code A}, {@code AAAA} or {@code both} (also {@code A,AAAA}), in any case. */
+    public static Records parse(String text) {
+      String t = text.trim().toUpperCase(java.util.Locale.ROOT).replaceAll("\\s", "");
+      return switch (t) {
+        case "A" -> A;
+        case "AAAA" -> AAAA;
+        case "BOTH", "A,AAAA", "AAAA,A" -> BOTH;
+        default ->
+            throw new IllegalArgumentException(
+                "DNS records '" + text + "': expected A, AAAA or both");
+      };
+    }
+
+    boolean a() {
+      return this != AAAA;
+    }
+
+    boolean aaaa() {
+      return this != A;
+    }
+  }
+
+  /** The defaults for what is not given: both record types, 64 in flight, 30 s to start. */
+  public DnsSettings(
+      List<InetSocketAddress> servers,
+      List<String> search,
+      int ndots,
+      Duration timeout,
+      Duration ttlFloor,
+      Duration ttlCeiling,
+      Duration emptyGrace,
+      boolean srv) {
+    this(
+        servers,
+        search,
+        ndots,
+        timeout,
+        ttlFloor,
+        ttlCeiling,
+        emptyGrace,
+        srv,
+        Records.BOTH,
+        DEFAULT_MAX_IN_FLIGHT,
+        DEFAULT_START_TIMEOUT,
+        DEFAULT_REPORT_EVERY);
+  }
+
+  public static final int DEFAULT_MAX_IN_FLIGHT = 64;
+  public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_REPORT_EVERY = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_NXDOMAIN_GRACE = Duration.ofSeconds(30);
 
   public DnsSettings {
     servers = List.copyOf(servers);
@@ -39,6 +107,16 @@ public record DnsSettings(
     Objects.requireNonNull(timeout, "timeout");
     if (ttlFloor.compareTo(ttlCeiling) > 0) {
       throw new IllegalArgumentException("DNS TTL floor is above the ceiling");
+    }
+    Objects.requireNonNull(records, "records");
+    if (maxInFlight < 1) {
+      throw new IllegalArgumentException("DNS lookups in flight must be at least 1");
+    }
+    if (emptyGrace.isNegative()
+        || startTimeout.isNegative()
+        || reportEvery.isZero()
+        || reportEvery.isNegative()) {
+      throw new IllegalArgumentException("DNS durations must not be negative");
     }
   }
 
@@ -114,7 +192,7 @@ public record DnsSettings(
         Duration.ofSeconds(2),
         Duration.ofSeconds(1),
         Duration.ofMinutes(5),
-        Duration.ofSeconds(30),
+        DEFAULT_NXDOMAIN_GRACE,
         false);
   }
 
@@ -138,16 +216,103 @@ public record DnsSettings(
 
   public DnsSettings withTimings(
       Duration newTimeout, Duration floor, Duration ceiling, Duration grace) {
-    return new DnsSettings(servers, search, ndots, newTimeout, floor, ceiling, grace, srv);
+    return new DnsSettings(
+        servers,
+        search,
+        ndots,
+        newTimeout,
+        floor,
+        ceiling,
+        grace,
+        srv,
+        records,
+        maxInFlight,
+        startTimeout,
+        reportEvery);
   }
 
   public DnsSettings withSearch(List<String> domains, int newNdots) {
     return new DnsSettings(
-        servers, domains, newNdots, timeout, ttlFloor, ttlCeiling, emptyGrace, srv);
+        servers,
+        domains,
+        newNdots,
+        timeout,
+        ttlFloor,
+        ttlCeiling,
+        emptyGrace,
+        srv,
+        records,
+        maxInFlight,
+        startTimeout,
+        reportEvery);
   }
 
   public DnsSettings withSrv(boolean useSrv) {
     return new DnsSettings(
-        servers, search, ndots, timeout, ttlFloor, ttlCeiling, emptyGrace, useSrv);
+        servers,
+        search,
+        ndots,
+        timeout,
+        ttlFloor,
+        ttlCeiling,
+        emptyGrace,
+        useSrv,
+        records,
+        maxInFlight,
+        startTimeout,
+        reportEvery);
+  }
+
+  /**
+   * How long a name that stopped resolving keeps its last addresses ({@code DNS_NXDOMAIN_GRACE}).
+   */
+  public DnsSettings withNxdomainGrace(Duration grace) {
+    return new DnsSettings(
+        servers,
+        search,
+        ndots,
+        timeout,
+        ttlFloor,
+        ttlCeiling,
+        grace,
+        srv,
+        records,
+        maxInFlight,
+        startTimeout,
+        reportEvery);
+  }
+
+  /** Which address records to ask for, how many names at once, how long to wait at start. */
+  public DnsSettings withLoad(Records newRecords, int newMaxInFlight, Duration newStartTimeout) {
+    return new DnsSettings(
+        servers,
+        search,
+        ndots,
+        timeout,
+        ttlFloor,
+        ttlCeiling,
+        emptyGrace,
+        srv,
+        newRecords,
+        newMaxInFlight,
+        newStartTimeout,
+        reportEvery);
+  }
+
+  /** How often a summary of failing lookups is logged. */
+  public DnsSettings withReportEvery(Duration every) {
+    return new DnsSettings(
+        servers,
+        search,
+        ndots,
+        timeout,
+        ttlFloor,
+        ttlCeiling,
+        emptyGrace,
+        srv,
+        records,
+        maxInFlight,
+        startTimeout,
+        every);
   }
 }
