@@ -10,6 +10,7 @@ import io.haproxyconfd.domain.ServiceName;
 import io.haproxyconfd.ports.BackendQuery;
 import io.haproxyconfd.ports.BackendResolver;
 import io.haproxyconfd.ports.Resolution;
+import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -29,6 +30,9 @@ class DnsBackendResolverIT {
   @RegisterExtension
   static Dnsmasq dns =
       Dnsmasq.withTtl(1, "_http._tcp.srvweb,srv-1.test,8081", "_http._tcp.srvweb,srv-2.test,8082");
+
+  /** Answers with a TTL of 3 s: long enough to see when refreshes fall within it. */
+  @RegisterExtension static Dnsmasq ttl3 = Dnsmasq.withTtl(3);
 
   private static final Duration FAST = Duration.ofMillis(300);
 
@@ -203,5 +207,186 @@ class DnsBackendResolverIT {
     assertEquals(List.of(new InetSocketAddress("127.0.0.53", 53)), s.servers());
     assertEquals(List.of("a.test", "b.test"), s.search());
     assertEquals(3, s.ndots());
+  }
+
+  private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
+
+  private static DnsSettings on(InetSocketAddress server, Duration timeout, Duration floor) {
+    return new DnsSettings(
+        List.of(server),
+        List.of(),
+        1,
+        timeout,
+        floor,
+        Duration.ofSeconds(60),
+        Duration.ofSeconds(30),
+        false);
+  }
+
+  private static Set<BackendQuery> names(String prefix, int n, List<String> hostLines) {
+    Set<BackendQuery> queries = new HashSet<>();
+    for (int i = 0; i < n; i++) {
+      hostLines.add("10.2." + (i / 250) + "." + (i % 250 + 1) + " " + prefix + i);
+      queries.add(query(prefix + i, 80));
+    }
+    return queries;
+  }
+
+  @Test
+  void refreshes_of_names_looked_up_together_spread_over_the_ttl() throws Exception {
+    List<String> lines = new ArrayList<>();
+    Set<BackendQuery> queries = names("spread-", 300, lines);
+    ttl3.hosts(lines.toArray(String[]::new));
+    DnsSettings s =
+        on(ttl3.address(), Duration.ofSeconds(2), Duration.ofSeconds(1))
+            .withLoad(DnsSettings.Records.A, 64, Duration.ofSeconds(30));
+    try (BackendResolver r = new DnsBackendResolver(s, java.time.Clock.systemUTC())) {
+      long t0 = System.nanoTime();
+      assertTrue(r.resolve(queries).values().stream().allMatch(x -> x.backends().size() == 1));
+      // Three TTLs of queries, as dnsmasq received them; in step, the refreshes would all fall
+      // in the seconds at 3 s and 6 s (busiest second 4x the mean of [1 s, 9 s)).
+      Await.until(
+          Duration.ofSeconds(20),
+          "queries received until 9 s after the first lookups",
+          () -> ttl3.queries().stream().anyMatch(q -> q.nanos() - t0 > 9 * SECOND));
+      int[] perSecond = new int[8];
+      for (Dnsmasq.Query q : ttl3.queries()) {
+        long at = q.nanos() - t0;
+        if (q.name().startsWith("spread-") && at >= SECOND && at < 9 * SECOND) {
+          perSecond[(int) (at / SECOND) - 1]++;
+        }
+      }
+      int total = java.util.Arrays.stream(perSecond).sum();
+      int busiest = java.util.Arrays.stream(perSecond).max().orElseThrow();
+      assertTrue(total >= 300 * 2, "each name refreshed at least twice: " + total);
+      assertTrue(
+          busiest <= 2 * total / perSecond.length,
+          "busiest second " + busiest + " of " + java.util.Arrays.toString(perSecond));
+    }
+  }
+
+  @Test
+  void the_first_resolve_waits_for_every_first_answer_through_a_narrow_gate() throws Exception {
+    List<String> lines = new ArrayList<>();
+    Set<BackendQuery> queries = names("gated-", 200, lines);
+    dns.hosts(lines.toArray(String[]::new));
+    DnsSettings s = settings().withLoad(DnsSettings.Records.BOTH, 2, Duration.ofSeconds(30));
+    try (BackendResolver r = new DnsBackendResolver(s, java.time.Clock.systemUTC())) {
+      Map<BackendQuery, Resolution> all = r.resolve(queries);
+      assertTrue(
+          all.values().stream().noneMatch(Resolution::pending),
+          "none left waiting: " + all.values().stream().filter(Resolution::pending).count());
+      assertTrue(all.values().stream().allMatch(x -> x.backends().size() == 1), all.toString());
+    }
+  }
+
+  @Test
+  void a_silent_server_sees_only_the_lookups_in_flight_and_the_start_wait_is_bounded()
+      throws Exception {
+    try (DatagramSocket silent = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+      InetSocketAddress mute =
+          new InetSocketAddress(InetAddress.getLoopbackAddress(), silent.getLocalPort());
+      DnsSettings s =
+          on(mute, Duration.ofSeconds(3), FAST)
+              .withLoad(DnsSettings.Records.A, 4, Duration.ofMillis(500));
+      Set<BackendQuery> queries = new HashSet<>();
+      for (int i = 0; i < 40; i++) {
+        queries.add(query("quiet-" + i, 80));
+      }
+      try (BackendResolver r = new DnsBackendResolver(s, java.time.Clock.systemUTC())) {
+        long start = System.nanoTime();
+        Map<BackendQuery, Resolution> all = r.resolve(queries);
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(tookMs < 2000, "the start wait ends at its timeout, took " + tookMs + " ms");
+        assertTrue(all.values().stream().allMatch(Resolution::pending), all.toString());
+        // Until the first lookups time out (3 s), only the 4 in flight reach the server.
+        Set<String> seen = new HashSet<>();
+        silent.setSoTimeout(200);
+        long until = start + 2 * SECOND;
+        byte[] buf = new byte[512];
+        while (System.nanoTime() < until) {
+          java.net.DatagramPacket p = new java.net.DatagramPacket(buf, buf.length);
+          try {
+            silent.receive(p);
+          } catch (java.net.SocketTimeoutException e) {
+            continue;
+          }
+          seen.add(new org.xbill.DNS.Message(p.getData()).getQuestion().getName().toString());
+        }
+        assertTrue(
+            !seen.isEmpty() && seen.size() <= 4, "names the server was asked about: " + seen);
+      }
+    }
+  }
+
+  @Test
+  void names_that_keep_failing_back_off() throws Exception {
+    try (DatagramSocket failing = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+      InetSocketAddress server =
+          new InetSocketAddress(InetAddress.getLoopbackAddress(), failing.getLocalPort());
+      Duration floor = Duration.ofMillis(100);
+      DnsSettings s =
+          on(server, Duration.ofSeconds(1), floor)
+              .withLoad(DnsSettings.Records.A, 64, Duration.ofSeconds(5));
+      Set<BackendQuery> queries = new HashSet<>();
+      for (int i = 0; i < 20; i++) {
+        queries.add(query("down-" + i, 80));
+      }
+      try (BackendResolver r = new DnsBackendResolver(s, java.time.Clock.systemUTC())) {
+        // A server that answers every query at once with SERVFAIL; counting what it gets over
+        // 4 s is the measurement itself. Retried at the floor, each name would be asked about
+        // 40 times; backing off (0.1, 0.2, 0.4 ... s), about 6.
+        Thread answering = new Thread(() -> serveFailures(failing));
+        answering.setDaemon(true);
+        answering.start();
+        r.resolve(queries);
+        long start = System.nanoTime();
+        while (answering.isAlive() && System.nanoTime() - start < 4 * SECOND) {
+          java.util.concurrent.locks.LockSupport.parkNanos(SECOND / 10);
+        }
+        int asked = served.get();
+        assertTrue(asked >= 20 * 3, "every name retried: " + asked);
+        assertTrue(asked <= 20 * 12, "20 names asked about " + asked + " times in 4 s");
+      }
+    }
+  }
+
+  private final java.util.concurrent.atomic.AtomicInteger served =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Answers each query on {@code socket} with SERVFAIL until the socket closes. */
+  private void serveFailures(DatagramSocket socket) {
+    byte[] buf = new byte[512];
+    while (!socket.isClosed()) {
+      try {
+        java.net.DatagramPacket p = new java.net.DatagramPacket(buf, buf.length);
+        socket.receive(p);
+        org.xbill.DNS.Message m = new org.xbill.DNS.Message(p.getData());
+        m.getHeader().setFlag(org.xbill.DNS.Flags.QR);
+        m.getHeader().setRcode(org.xbill.DNS.Rcode.SERVFAIL);
+        byte[] out = m.toWire();
+        socket.send(new java.net.DatagramPacket(out, out.length, p.getSocketAddress()));
+        served.incrementAndGet();
+      } catch (IOException e) {
+        return;
+      }
+    }
+  }
+
+  @Test
+  void records_a_asks_for_ipv4_only() throws Exception {
+    dns.hosts("10.0.6.1 dual", "2001:db8::6 dual", "2001:db8::7 v6only");
+    DnsSettings s = settings().withLoad(DnsSettings.Records.A, 64, Duration.ofSeconds(30));
+    int before = dns.queries().size();
+    try (BackendResolver r = new DnsBackendResolver(s, java.time.Clock.systemUTC())) {
+      assertEquals(
+          List.of(Backend.of("10.0.6.1", 80)), resolveOne(r, query("dual", 80)).backends());
+      assertEquals(List.of(), resolveOne(r, query("v6only", 80)).backends());
+    }
+    List<Dnsmasq.Query> asked = dns.queries().subList(before, dns.queries().size());
+    assertTrue(
+        asked.stream().anyMatch(q -> q.name().equals("dual") && q.type().equals("A")),
+        asked.toString());
+    assertTrue(asked.stream().noneMatch(q -> q.type().equals("AAAA")), asked.toString());
   }
 }

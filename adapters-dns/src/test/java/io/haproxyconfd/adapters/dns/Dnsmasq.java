@@ -19,8 +19,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A real dnsmasq (Debian's package) on a free loopback port, answering from a hosts file with a
- * real TTL; unknown names get NXDOMAIN. {@link #hosts} rewrites the file and sends SIGHUP to the
- * PID this class started.
+ * real TTL; unknown names get NXDOMAIN. Every query it receives is recorded with its arrival time
+ * ({@link #queries}). {@link #hosts} rewrites the file and sends SIGHUP to the PID this class
+ * started.
  */
 public final class Dnsmasq implements BeforeAllCallback, AfterAllCallback {
   private final int ttlSeconds;
@@ -29,6 +30,10 @@ public final class Dnsmasq implements BeforeAllCallback, AfterAllCallback {
   private Path hostsFile;
   private Process process;
   private int port;
+  private final StringBuffer log = new StringBuffer();
+  private final java.util.Queue<Query> queries = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private static final java.util.regex.Pattern QUERY =
+      java.util.regex.Pattern.compile("query\\[(\\w+)\\] (\\S+) from");
 
   private Dnsmasq(int ttlSeconds, List<String> srvRecords) {
     this.ttlSeconds = ttlSeconds;
@@ -45,6 +50,16 @@ public final class Dnsmasq implements BeforeAllCallback, AfterAllCallback {
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
+    start();
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) throws Exception {
+    stop();
+  }
+
+  /** Starts dnsmasq; what {@code beforeAll} does, for a benchmark that is not a test. */
+  public void start() throws IOException {
     dir = Files.createTempDirectory("dnsmasq");
     // dnsmasq drops root privileges; the file must stay readable for the SIGHUP re-read
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -66,26 +81,64 @@ public final class Dnsmasq implements BeforeAllCallback, AfterAllCallback {
                 "--local=/#/",
                 "--local-ttl=" + ttlSeconds,
                 "--cache-size=0",
+                // each query is a line on stderr, timed here as it arrives
+                "--log-queries",
                 "--pid-file=" + dir.resolve("pid")));
     srvRecords.forEach(s -> cmd.add("--srv-host=" + s));
-    process =
-        new ProcessBuilder(cmd)
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("log").toFile())
-            .start();
+    process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    Thread reader = new Thread(this::readOutput, "dnsmasq-" + port);
+    reader.setDaemon(true);
+    reader.start();
     Instant deadline = Instant.now().plusSeconds(10);
-    while (!Files.readString(dir.resolve("log")).contains("started")) {
+    while (!log.toString().contains("started")) {
       if (!process.isAlive() || Instant.now().isAfter(deadline)) {
-        throw new IOException("dnsmasq did not start: " + Files.readString(dir.resolve("log")));
+        throw new IOException("dnsmasq did not start: " + log);
       }
       LockSupport.parkNanos(Duration.ofMillis(10).toNanos());
     }
   }
 
-  @Override
-  public void afterAll(ExtensionContext context) throws Exception {
+  /** Stops the dnsmasq this object started. */
+  public void stop() throws InterruptedException {
     process.destroy();
     process.waitFor(5, TimeUnit.SECONDS);
+  }
+
+  /** The PID of the dnsmasq this object started (to pause it with SIGSTOP, say). */
+  public long pid() {
+    return process.pid();
+  }
+
+  /** A query as dnsmasq logged it: when it arrived ({@link System#nanoTime}), its type and name. */
+  public record Query(long nanos, String type, String name) {}
+
+  /** Every query dnsmasq has received so far, in the order it logged them. */
+  public List<Query> queries() {
+    return List.copyOf(queries);
+  }
+
+  private void readOutput() {
+    try (var in =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(
+                process.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        long now = System.nanoTime();
+        java.util.regex.Matcher m = QUERY.matcher(line);
+        if (m.find()) {
+          queries.add(new Query(now, m.group(1), m.group(2)));
+          continue; // thousands a second at scale: kept as queries, not as text
+        }
+        if (!line.contains(" is ")) { // an answer, as many as the queries
+          synchronized (log) {
+            log.append(line).append('\n');
+          }
+        }
+      }
+    } catch (IOException e) {
+      // dnsmasq ended
+    }
   }
 
   public InetSocketAddress address() {
@@ -107,9 +160,9 @@ public final class Dnsmasq implements BeforeAllCallback, AfterAllCallback {
   }
 
   /** How often dnsmasq has logged reading the hosts file. */
-  private long reads() throws IOException {
+  private long reads() {
     String marker = "read " + hostsFile;
-    return Files.readString(dir.resolve("log")).lines().filter(l -> l.contains(marker)).count();
+    return log.toString().lines().filter(l -> l.contains(marker)).count();
   }
 
   static int freeUdpPort() throws IOException {
