@@ -65,6 +65,11 @@ final class AgentKeysFirst implements BackendResolver {
   }
 
   @Override
+  public java.util.Optional<Set<BackendQuery>> takeChanges() {
+    return discovery.takeChanges();
+  }
+
+  @Override
   public Map<String, Long> counters() {
     return discovery.counters();
   }

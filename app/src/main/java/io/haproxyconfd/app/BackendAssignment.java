@@ -77,7 +77,8 @@ final class BackendAssignment {
    * Keeps each service's answer from one pass to the next, so that a pass asks the resolver only
    * for the services that changed: a service the parser handed over as the very object it handed
    * over last time keeps the backends it was given then. After a signal from the resolver (an
-   * answer may have changed), every service is asked again. Not thread-safe: one per loop.
+   * answer may have changed), the services it says changed are asked again, or every service when
+   * it cannot say. Not thread-safe: one per loop.
    */
   static final class Memo {
     private ProxyConfig lastParsed;
@@ -91,6 +92,19 @@ final class BackendAssignment {
      * @param everything ask the resolver for every service, not only for those that changed
      */
     Result assign(ProxyConfig parsed, BackendResolver resolver, boolean everything)
+        throws StoreException {
+      return assign(parsed, resolver, everything, Set.of());
+    }
+
+    /**
+     * @param everything ask the resolver for every service, not only for those that changed
+     * @param answersChanged services whose answers the resolver said changed: asked again too
+     */
+    Result assign(
+        ProxyConfig parsed,
+        BackendResolver resolver,
+        boolean everything,
+        Set<ServiceName> answersChanged)
         throws StoreException {
       boolean anew = everything || lastParsed == null;
       if (anew) {
@@ -109,6 +123,8 @@ final class BackendAssignment {
       // that did not resolve, or a catalog entry that was missing, may be there now.
       h.askAgain(parsed.http(), httpWarnings.keySet(), HttpService::name, BackendAssignment::query);
       t.askAgain(parsed.tcp(), tcpWarnings.keySet(), TcpService::name, BackendAssignment::query);
+      h.askAgain(parsed.http(), answersChanged, HttpService::name, BackendAssignment::query);
+      t.askAgain(parsed.tcp(), answersChanged, TcpService::name, BackendAssignment::query);
       Set<BackendQuery> ask = new HashSet<>(h.asked);
       ask.addAll(t.asked);
       ask.addAll(h.again);

@@ -12,6 +12,7 @@ import io.haproxyconfd.domain.ProxyConfig;
 import io.haproxyconfd.domain.ProxyId;
 import io.haproxyconfd.domain.ServiceName;
 import io.haproxyconfd.ports.ApplyResult;
+import io.haproxyconfd.ports.BackendQuery;
 import io.haproxyconfd.ports.BackendResolver;
 import io.haproxyconfd.ports.Backoff;
 import io.haproxyconfd.ports.DaemonThreads;
@@ -411,8 +412,8 @@ final class Reconciler implements AutoCloseable {
   /**
    * Reads the keys, parses them and resolves their backends, each step in proportion to what
    * changed: the keys the store's watch saw change since the last read (all of them on a full
-   * read), the services whose keys changed, the services whose parse changed (all of them after a
-   * signal from the resolver).
+   * read), the services whose keys changed, the services whose parse changed and those whose
+   * answers the resolver says changed (all of them after a signal from a resolver that cannot say).
    */
   private Prepared read(long signalsSeen) throws StoreException {
     Instant started = clock.instant();
@@ -466,8 +467,14 @@ final class Reconciler implements AutoCloseable {
     lastParsed = parsed;
     lastParsedWith = lastGood;
     Instant parsedAt = clock.instant();
-    boolean resolveAll = full || resolverNow != resolverSignalsAtLastRead;
-    BackendAssignment.Result resolved = assignment.assign(parsed.config(), resolver, resolveAll);
+    // Taken at every read, so that a change a full pass covers is not asked about again later.
+    Optional<Set<BackendQuery>> answersChanged = resolver.takeChanges();
+    boolean resolveAll =
+        full || (resolverNow != resolverSignalsAtLastRead && answersChanged.isEmpty());
+    Set<ServiceName> askAgain = new java.util.HashSet<>();
+    answersChanged.ifPresent(qs -> qs.forEach(q -> askAgain.add(q.service())));
+    BackendAssignment.Result resolved =
+        assignment.assign(parsed.config(), resolver, resolveAll, askAgain);
     resolverSignalsAtLastRead = resolverNow;
     fullReadDue = false;
     Steps took =

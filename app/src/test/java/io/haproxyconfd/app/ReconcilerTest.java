@@ -4,25 +4,36 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.haproxyconfd.domain.Await;
+import io.haproxyconfd.domain.Backend;
 import io.haproxyconfd.domain.HttpService;
 import io.haproxyconfd.domain.Keys;
 import io.haproxyconfd.domain.ParseOptions;
+import io.haproxyconfd.domain.Port;
 import io.haproxyconfd.domain.ProxyConfig;
 import io.haproxyconfd.domain.ProxyId;
 import io.haproxyconfd.domain.ServiceName;
 import io.haproxyconfd.ports.ApplyResult;
+import io.haproxyconfd.ports.BackendQuery;
+import io.haproxyconfd.ports.BackendResolver;
+import io.haproxyconfd.ports.ChangeListener;
 import io.haproxyconfd.ports.MemoryCatalog;
 import io.haproxyconfd.ports.MemoryStore;
 import io.haproxyconfd.ports.ProxyConfigurator;
+import io.haproxyconfd.ports.Resolution;
+import io.haproxyconfd.ports.Subscription;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -117,8 +128,7 @@ class ReconcilerTest {
     return reconciler(quiet, maxDelay, new AgentKeysResolver(AgentNames.none()));
   }
 
-  private Reconciler reconciler(
-      Duration quiet, Duration maxDelay, io.haproxyconfd.ports.BackendResolver resolver) {
+  private Reconciler reconciler(Duration quiet, Duration maxDelay, BackendResolver resolver) {
     return new Reconciler(
         PROXY,
         store.memory,
@@ -269,14 +279,14 @@ class ReconcilerTest {
       throws Exception {
     MemoryCatalog catalog = new MemoryCatalog();
     ServiceName web = ServiceName.of("web");
-    catalog.set(web, List.of(io.haproxyconfd.domain.Backend.of("10.0.0.1", 80)));
+    catalog.set(web, List.of(Backend.of("10.0.0.1", 80)));
     store.set(Map.of("services/web/domain", "example.org", "services/web/port", "80"));
     try (Reconciler r = reconciler(Duration.ofMillis(10), Duration.ofMillis(100), catalog)) {
       r.start();
       awaitPasses(1);
       int reads = store.reads.get();
 
-      catalog.set(web, List.of(io.haproxyconfd.domain.Backend.of("10.0.0.2", 80)));
+      catalog.set(web, List.of(Backend.of("10.0.0.2", 80)));
       awaitPasses(2);
       assertEquals("[10.0.0.2:80]", proxy.applied.get(1).http().get(0).backends().toString());
       assertEquals(reads, store.reads.get(), "the keys were not read again");
@@ -290,24 +300,19 @@ class ReconcilerTest {
   }
 
   /** A resolver that has no answer for any service until {@link #answer} is called. */
-  static final class SlowResolver implements io.haproxyconfd.ports.BackendResolver {
+  static final class SlowResolver implements BackendResolver {
     private volatile boolean answered;
-    private final List<io.haproxyconfd.ports.ChangeListener> listeners =
-        new CopyOnWriteArrayList<>();
+    private final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
 
     @Override
-    public Map<io.haproxyconfd.ports.BackendQuery, io.haproxyconfd.ports.Resolution> resolve(
-        java.util.Set<io.haproxyconfd.ports.BackendQuery> queries) {
-      Map<io.haproxyconfd.ports.BackendQuery, io.haproxyconfd.ports.Resolution> out =
-          new java.util.HashMap<>();
+    public Map<BackendQuery, Resolution> resolve(Set<BackendQuery> queries) {
+      Map<BackendQuery, Resolution> out = new HashMap<>();
       for (var q : queries) {
         out.put(
             q,
             answered
-                ? io.haproxyconfd.ports.Resolution.of(
-                    List.of(io.haproxyconfd.domain.Backend.of("10.0.0.7", 80)))
-                : io.haproxyconfd.ports.Resolution.pending(
-                    "no answer for " + q.service() + " yet"));
+                ? Resolution.of(List.of(Backend.of("10.0.0.7", 80)))
+                : Resolution.pending("no answer for " + q.service() + " yet"));
       }
       return out;
     }
@@ -318,7 +323,7 @@ class ReconcilerTest {
     }
 
     @Override
-    public io.haproxyconfd.ports.Subscription onChange(io.haproxyconfd.ports.ChangeListener l) {
+    public Subscription onChange(ChangeListener l) {
       listeners.add(l);
       return () -> listeners.remove(l);
     }
@@ -352,8 +357,8 @@ class ReconcilerTest {
 
   @Test
   void a_flood_of_new_problems_logs_a_screenful_and_counts_the_rest() {
-    java.util.Set<String> before = new java.util.LinkedHashSet<>(List.of("old 1", "old 2"));
-    java.util.Set<String> now = new java.util.LinkedHashSet<>(List.of("old 1"));
+    Set<String> before = new java.util.LinkedHashSet<>(List.of("old 1", "old 2"));
+    Set<String> now = new java.util.LinkedHashSet<>(List.of("old 1"));
     for (int i = 0; i < 1000; i++) {
       now.add("new " + i);
     }
@@ -369,5 +374,91 @@ class ReconcilerTest {
     Reconciler.logAtMost(before, now, logged::add, rest::add);
     assertEquals(List.of("old 2"), logged, "what is gone, once");
     assertEquals(List.of(), rest, "nothing more to count");
+  }
+
+  /** A resolver whose answers the test moves, and which says which answers moved. */
+  static final class TrackingResolver implements BackendResolver {
+    final Map<String, String> addresses = new java.util.concurrent.ConcurrentHashMap<>();
+    final List<Set<String>> asked = new CopyOnWriteArrayList<>();
+    final Set<BackendQuery> changes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
+
+    @Override
+    public Map<BackendQuery, Resolution> resolve(Set<BackendQuery> queries) {
+      asked.add(new TreeSet<>(queries.stream().map(q -> q.service().value()).toList()));
+      Map<BackendQuery, Resolution> out = new HashMap<>();
+      for (var q : queries) {
+        out.put(q, Resolution.of(List.of(Backend.of(addresses.get(q.service().value()), 80))));
+      }
+      return out;
+    }
+
+    @Override
+    public Map<BackendQuery, Resolution> resolve(
+        Set<BackendQuery> interest, Set<BackendQuery> queries) {
+      return resolve(queries);
+    }
+
+    void move(BackendQuery q, String address) {
+      addresses.put(q.service().value(), address);
+      changes.add(q);
+      listeners.forEach(l -> l.changed("moved " + q.service()));
+    }
+
+    @Override
+    public Optional<Set<BackendQuery>> takeChanges() {
+      Set<BackendQuery> taken = Set.copyOf(changes);
+      changes.removeAll(taken);
+      return Optional.of(taken);
+    }
+
+    @Override
+    public Subscription onChange(ChangeListener l) {
+      listeners.add(l);
+      return () -> listeners.remove(l);
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void a_moved_answer_asks_the_resolver_about_that_service_alone() throws Exception {
+    Map<String, String> keys = new HashMap<>();
+    TrackingResolver resolver = new TrackingResolver();
+    for (String name : List.of("a", "b", "c", "d")) {
+      keys.put("services/" + name + "/domain", name + ".example.org");
+      keys.put("services/" + name + "/port", "80");
+      resolver.addresses.put(name, "10.0.0.1");
+    }
+    store.set(keys);
+    try (Reconciler r = reconciler(Duration.ofMillis(10), Duration.ofMillis(100), resolver)) {
+      r.start();
+      awaitPasses(1);
+      assertEquals(Set.of("a", "b", "c", "d"), resolver.asked.get(0));
+      int before = resolver.asked.size();
+      resolver.move(
+          new BackendQuery(ServiceName.of("c"), Optional.of(Port.of(80)), List.of()), "10.0.0.9");
+      Await.until(
+          Duration.ofSeconds(5),
+          "c served at its new address",
+          () ->
+              !proxy.applied.isEmpty()
+                  && proxy
+                      .applied
+                      .get(proxy.applied.size() - 1)
+                      .httpService(ServiceName.of("c"))
+                      .map(s -> s.backends().toString().equals("[10.0.0.9:80]"))
+                      .orElse(false));
+      assertEquals(
+          List.of(Set.of("c")),
+          resolver.asked.subList(before, resolver.asked.size()),
+          "asked about c alone");
+      ProxyConfig applied = proxy.applied.get(proxy.applied.size() - 1);
+      assertEquals(
+          "[10.0.0.1:80]",
+          applied.httpService(ServiceName.of("d")).orElseThrow().backends().toString(),
+          "the others keep their answers");
+    }
   }
 }

@@ -1,6 +1,7 @@
 package io.haproxyconfd.ports;
 
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -40,6 +41,19 @@ public interface BackendResolver extends AutoCloseable {
    * catalog changed). Signals come only for services in the last {@link #resolve} call.
    */
   Subscription onChange(ChangeListener listener);
+
+  /**
+   * The queries whose answers changed since this was last called, when the resolver keeps track:
+   * after a signal, its receiver asks about these alone instead of everything, so that one moved
+   * name among 10,000 costs one service's work. Empty when the resolver cannot tell (the default);
+   * then everything is to be asked again. A change is recorded before its signal is sent and handed
+   * over once; a receiver that loses one is covered by its periodic full pass.
+   *
+   * <p>Threading: any thread; meant for a single receiver.
+   */
+  default Optional<Set<BackendQuery>> takeChanges() {
+    return Optional.empty();
+  }
 
   /**
    * What the resolver has done so far, for /metrics: counters and gauges by name ({@code

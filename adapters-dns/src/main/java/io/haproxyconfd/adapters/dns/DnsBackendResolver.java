@@ -87,6 +87,10 @@ final class DnsBackendResolver implements BackendResolver {
   private final FailureReport report = new FailureReport(LOG::warn, LOG::info);
   private final Map<BackendQuery, Entry> entries = new ConcurrentHashMap<>();
   private final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
+
+  /** Queries whose answer changed since {@link #takeChanges}, recorded before the signal. */
+  private final Set<BackendQuery> answersChanged = ConcurrentHashMap.newKeySet();
+
   private final LongAdder lookups = new LongAdder();
   private final LongAdder queries = new LongAdder();
   private final LongAdder timeouts = new LongAdder();
@@ -274,6 +278,16 @@ final class DnsBackendResolver implements BackendResolver {
   }
 
   @Override
+  public Optional<Set<BackendQuery>> takeChanges() {
+    Set<BackendQuery> taken = new java.util.HashSet<>();
+    for (var it = answersChanged.iterator(); it.hasNext(); ) {
+      taken.add(it.next());
+      it.remove();
+    }
+    return Optional.of(taken);
+  }
+
+  @Override
   public Map<String, Long> counters() {
     Map<String, Long> c = new java.util.LinkedHashMap<>();
     c.put("dns_lookups_total", lookups.sum());
@@ -430,6 +444,7 @@ final class DnsBackendResolver implements BackendResolver {
     }
     entry.firstAnswer.complete(null);
     if (signal) {
+      answersChanged.add(q);
       String reason =
           changed
               ? "dns: addresses of " + q.service() + " changed"

@@ -88,9 +88,12 @@ class DnsBackendResolverIT {
       assertEquals(List.of(Backend.of("10.0.2.1", 80)), resolveOne(r, q).backends());
       LinkedBlockingQueue<String> signals = new LinkedBlockingQueue<>();
       r.onChange(signals::add);
+      assertEquals(Optional.of(Set.of()), r.takeChanges(), "a first answer waited for is no news");
       dns.hosts("10.0.2.2 moving");
       String signal = signals.poll(10, TimeUnit.SECONDS);
       assertTrue(signal != null && signal.contains("moving"), "signal: " + signal);
+      assertEquals(Optional.of(Set.of(q)), r.takeChanges(), "the signal's change, named");
+      assertEquals(Optional.of(Set.of()), r.takeChanges(), "handed over once");
       assertEquals(List.of(Backend.of("10.0.2.2", 80)), resolveOne(r, q).backends());
       // unchanged answers after further TTL expiries signal nothing
       assertEquals(null, signals.poll(2500, TimeUnit.MILLISECONDS));
