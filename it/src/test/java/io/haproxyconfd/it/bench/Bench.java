@@ -43,17 +43,25 @@ final class Bench {
   /** The same answering {@code body}: tells which backend served, at HAProxy's speed. */
   static long startStaticBackend(Path dir, int port, String body)
       throws IOException, InterruptedException {
-    Path cfg = dir.resolve("backend-" + port + ".cfg");
+    return startStaticBackend(dir, "127.0.0.1", port, body);
+  }
+
+  /** The same on another loopback address: two backends on one port, told apart by DNS. */
+  static long startStaticBackend(Path dir, String address, int port, String body)
+      throws IOException, InterruptedException {
+    Path cfg = dir.resolve("backend-" + address + "-" + port + ".cfg");
     Files.writeString(
         cfg,
         "global\n  maxconn 4096\ndefaults\n  mode http\n  timeout client 30s\n  timeout server 30s\n"
-            + "  timeout connect 5s\nfrontend f\n  bind 127.0.0.1:"
+            + "  timeout connect 5s\nfrontend f\n  bind "
+            + address
+            + ":"
             + port
             + "\n"
             + "  http-request return status 200 content-type text/plain string "
             + body
             + "\n");
-    Path pid = dir.resolve("backend-" + port + ".pid");
+    Path pid = dir.resolve("backend-" + address + "-" + port + ".pid");
     run("haproxy", "-D", "-f", cfg.toString(), "-p", pid.toString());
     return Long.parseLong(Files.readString(pid).strip());
   }

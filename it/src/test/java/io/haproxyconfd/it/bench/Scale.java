@@ -494,7 +494,7 @@ public final class Scale {
     return 100.0 * ticks / 100.0 / seconds; // USER_HZ is 100 on Linux
   }
 
-  private static long cpuTicks(long pid) throws Exception {
+  static long cpuTicks(long pid) throws Exception {
     String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
