@@ -121,6 +121,62 @@ class ProductIT {
     }
   }
 
+  /**
+   * DNS that has not answered yet at start: the daemon applies what it has once DNS_START_TIMEOUT
+   * runs out, but says not ready while any service waits for its first answer; ready comes once DNS
+   * answers, and then every service is served.
+   */
+  @Test
+  void not_ready_while_services_wait_for_their_first_dns_answer() throws Exception {
+    int services = 200;
+    List<String> hosts = new java.util.ArrayList<>();
+    List<Map.Entry<String, String>> keys = new java.util.ArrayList<>();
+    for (int i = 0; i < services; i++) {
+      hosts.add("127.0.0.1 wait" + i);
+      keys.add(Map.entry("/haproxy-dnswait/services/wait" + i + "/domain", "wait" + i + ".test"));
+      keys.add(
+          Map.entry(
+              "/haproxy-dnswait/services/wait" + i + "/port", Integer.toString(backends.a.port())));
+    }
+    dns.hosts(hosts.toArray(String[]::new));
+    EtcdWrites.putAll(etcd.client(), keys, Duration.ofSeconds(60));
+    String pid = Long.toString(dns.pid());
+    new ProcessBuilder("kill", "-STOP", pid).start().waitFor();
+    DaemonProcess d;
+    try {
+      d = DaemonProcess.launch(env("dnswait", "DNS_START_TIMEOUT", "1s"));
+      Await.until(
+          Duration.ofSeconds(30),
+          d::describe,
+          () -> {
+            try {
+              return d.metric("haproxy_confd_services_waiting_for_resolver") > 0;
+            } catch (AssertionError | java.io.IOException e) {
+              return false; // not up yet, or nothing applied yet
+            }
+          });
+      assertEquals(503, d.get("/readyz").statusCode(), "applied, but DNS has not answered");
+      assertEquals(0, d.metric("haproxy_confd_ready"));
+    } finally {
+      new ProcessBuilder("kill", "-CONT", pid).start().waitFor();
+    }
+    try (d) {
+      Await.until(Duration.ofSeconds(30), d::describe, () -> d.get("/readyz").statusCode() == 200);
+      assertEquals(0, d.metric("haproxy_confd_services_waiting_for_resolver"));
+      Await.until(
+          Duration.ofSeconds(15),
+          d::describe,
+          () -> {
+            for (int i = 0; i < services; i++) {
+              if (!backendOf(d, "wait" + i + ".test", "/").equals("backend=a")) {
+                return false;
+              }
+            }
+            return true;
+          });
+    }
+  }
+
   @Test
   void the_kontena_mode_takes_backends_from_agent_keys() throws Exception {
     put("/haproxy-kontena/services/ghost/virtual_hosts", "blog.example.org");
