@@ -89,4 +89,32 @@ class CliTest {
     assertEquals(ExitCode.USAGE, run("check", "--haproxy-id", "a", "--store-timeout", "soon"));
     assertTrue(err.toString().contains("not a duration"), err.toString());
   }
+
+  @Test
+  void the_dns_settings_reach_the_resolver_and_a_wrong_one_is_named() throws Exception {
+    CheckCommand check = new CheckCommand();
+    new CommandLine(check)
+        .parseArgs(
+            "--dns-servers", "127.0.0.1:5353",
+            "--dns-records", "a",
+            "--dns-nxdomain-grace", "0s",
+            "--dns-start-timeout", "5s",
+            "--dns-max-in-flight", "8");
+    io.haproxyconfd.adapters.dns.DnsSettings dns = check.store.dnsSettings();
+    assertEquals(io.haproxyconfd.adapters.dns.DnsSettings.Records.A, dns.records());
+    assertEquals(java.time.Duration.ZERO, dns.emptyGrace());
+    assertEquals(java.time.Duration.ofSeconds(5), dns.startTimeout());
+    assertEquals(8, dns.maxInFlight());
+
+    CheckCommand defaults = new CheckCommand();
+    new CommandLine(defaults).parseArgs("--dns-servers", "127.0.0.1");
+    io.haproxyconfd.adapters.dns.DnsSettings d = defaults.store.dnsSettings();
+    assertEquals(io.haproxyconfd.adapters.dns.DnsSettings.Records.BOTH, d.records());
+    assertEquals(java.time.Duration.ofSeconds(30), d.emptyGrace());
+    assertEquals(64, d.maxInFlight());
+
+    assertEquals(ExitCode.USAGE, run("check", "--haproxy-id", "a", "--dns-records", "MX"));
+    assertTrue(err.toString().contains("'MX' is not A, AAAA or both"), err.toString());
+    assertFalse(err.toString().contains("\tat "), err.toString());
+  }
 }

@@ -84,7 +84,7 @@ final class DnsBackendResolver implements BackendResolver {
   private final ScheduledExecutorService refresher =
       Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("dns-refresh"));
   private final LookupGate gate;
-  private final FailureReport report = new FailureReport(LOG::warn, LOG::info);
+  private final FailureReport report;
   private final Map<BackendQuery, Entry> entries = new ConcurrentHashMap<>();
   private final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
 
@@ -145,6 +145,7 @@ final class DnsBackendResolver implements BackendResolver {
     this.settings = settings;
     this.clock = clock;
     this.gate = new LookupGate(settings.maxInFlight());
+    this.report = new FailureReport(LOG::warn, LOG::info, gate::waiting);
     List<Resolver> servers = new ArrayList<>();
     for (var address : settings.servers()) {
       SimpleResolver r = new SimpleResolver(address);

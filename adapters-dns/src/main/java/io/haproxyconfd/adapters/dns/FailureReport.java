@@ -23,14 +23,21 @@ final class FailureReport {
 
   private final Consumer<String> warn;
   private final Consumer<String> info;
+  private final java.util.function.IntSupplier queued;
   private final Map<Object, Failure> failing = new ConcurrentHashMap<>();
   // Guarded by this object's lock.
   private Instant outageSince;
   private int mostFailing;
 
-  FailureReport(Consumer<String> warn, Consumer<String> info) {
+  /**
+   * @param queued how many lookups wait for their turn: in an outage most names are not failing yet
+   *     but queued behind the few in flight, and the summary says so
+   */
+  FailureReport(
+      Consumer<String> warn, Consumer<String> info, java.util.function.IntSupplier queued) {
     this.warn = warn;
     this.info = info;
+    this.queued = queued;
   }
 
   /** A lookup of {@code name} (under {@code key}) failed; it keeps {@code kept} addresses. */
@@ -93,6 +100,7 @@ final class FailureReport {
     long kept = current.stream().mapToLong(Failure::kept).sum();
     List<String> examples =
         current.stream().map(Failure::name).distinct().sorted().limit(EXAMPLES).toList();
+    int waiting = queued.getAsInt();
     warn.accept(
         "DNS lookups of "
             + current.size()
@@ -104,6 +112,7 @@ final class FailureReport {
             + kept
             + " last known address(es); "
             + (current.size() > EXAMPLES ? "among them " : "")
-            + String.join(", ", examples));
+            + String.join(", ", examples)
+            + (waiting > 0 ? "; " + waiting + " more lookup(s) queued behind them" : ""));
   }
 }

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 class FailureReportTest {
   private final List<String> warnings = new ArrayList<>();
   private final List<String> infos = new ArrayList<>();
-  private final FailureReport report = new FailureReport(warnings::add, infos::add);
+  private int queued;
+  private final FailureReport report = new FailureReport(warnings::add, infos::add, () -> queued);
   private final Instant t0 = Instant.parse("2026-12-07T03:00:00Z");
 
   @Test
@@ -29,6 +30,7 @@ class FailureReportTest {
     assertTrue(warnings.get(0).contains("DNS lookups are failing"), warnings.get(0));
     assertEquals(1000, report.failing());
 
+    queued = 9000;
     report.tick(t0.plusSeconds(30));
     assertEquals(2, warnings.size());
     String summary = warnings.get(1);
@@ -36,6 +38,7 @@ class FailureReportTest {
     assertTrue(summary.contains("since 2026-12-07T03:00:00Z"), summary);
     assertTrue(summary.contains("keeping their 20 last known address(es)"), summary);
     assertTrue(summary.contains("among them svc0, svc1, svc10"), summary);
+    assertTrue(summary.contains("9000 more lookup(s) queued behind them"), summary);
 
     for (int i = 0; i < 1000; i++) {
       report.settled("q" + i);
