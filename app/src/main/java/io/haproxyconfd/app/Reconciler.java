@@ -143,7 +143,8 @@ final class Reconciler implements AutoCloseable {
 
   private Subscription watch;
   private Subscription resolverWatch;
-  private Set<String> lastReported = Set.of();
+  private Set<String> lastProblems = Set.of();
+  private Set<String> lastWarnings = Set.of();
   private boolean storeLost;
   private Instant lastStoreWarning = Instant.EPOCH;
 
@@ -504,44 +505,55 @@ final class Reconciler implements AutoCloseable {
     }
   }
 
-  /** How many new problems one pass logs line by line; /status lists them all. */
+  /** How many new resolver warnings one pass logs line by line; /status lists them all. */
   static final int REPORT_LINES = 20;
 
-  /** Logs problems when they change, one line each, so that a steady state is quiet. */
+  /**
+   * Logs problems and warnings when they change, one line each, so that a steady state is quiet.
+   * Every problem with the keys or the apply is named (a user's mistake must be findable in the
+   * log); the resolver's warnings, which a DNS outage can raise for every service at once, come a
+   * screenful at a time and a count.
+   */
   private void report(List<Problem> problems, List<String> warnings, ApplyResult result) {
-    Set<String> lines = new LinkedHashSet<>();
-    problems.forEach(p -> lines.add(p.toString()));
-    result.problems().forEach(p -> lines.add(p.toString()));
-    lines.addAll(warnings);
-    if (!lines.equals(lastReported)) {
+    Set<String> now = new LinkedHashSet<>();
+    problems.forEach(p -> now.add(p.toString()));
+    result.problems().forEach(p -> now.add(p.toString()));
+    lastProblems = logChanges(now, lastProblems, Integer.MAX_VALUE);
+    lastWarnings = logChanges(new LinkedHashSet<>(warnings), lastWarnings, REPORT_LINES);
+  }
+
+  private static Set<String> logChanges(Set<String> now, Set<String> before, int limit) {
+    if (!now.equals(before)) {
       logAtMost(
-          lines,
-          lastReported,
+          now,
+          before,
+          limit,
           l -> LOG.warn("{}", l),
           n -> LOG.warn("and {} more problem(s) (see /status)", n));
       logAtMost(
-          lastReported,
-          lines,
+          before,
+          now,
+          limit,
           l -> LOG.info("no longer a problem: {}", l),
           n -> LOG.info("and {} more no longer a problem", n));
-      lastReported = lines;
     }
+    return now;
   }
 
   /**
-   * Logs the lines of {@code now} not in {@code before}, at most {@link #REPORT_LINES} of them and
-   * then one line that counts the rest: when DNS fails for 10,000 services at once, the log says so
-   * in a screenful and /status has the full list.
+   * Logs the lines of {@code now} not in {@code before}, at most {@code limit} of them and then one
+   * line that counts the rest: when DNS fails for 10,000 services at once, the log says so in a
+   * screenful and /status has the full list.
    */
   static void logAtMost(
-      Set<String> now, Set<String> before, Consumer<String> log, IntConsumer rest) {
+      Set<String> now, Set<String> before, int limit, Consumer<String> log, IntConsumer rest) {
     int shown = 0;
     int more = 0;
     for (String line : now) {
       if (before.contains(line)) {
         continue;
       }
-      if (shown < REPORT_LINES) {
+      if (shown < limit) {
         log.accept(line);
         shown++;
       } else {

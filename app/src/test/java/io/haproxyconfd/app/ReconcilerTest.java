@@ -364,14 +364,14 @@ class ReconcilerTest {
     }
     List<String> logged = new java.util.ArrayList<>();
     List<Integer> rest = new java.util.ArrayList<>();
-    Reconciler.logAtMost(now, before, logged::add, rest::add);
+    Reconciler.logAtMost(now, before, Reconciler.REPORT_LINES, logged::add, rest::add);
     assertEquals(Reconciler.REPORT_LINES, logged.size(), logged.toString());
     assertEquals("new 0", logged.get(0), "in the order they came");
     assertEquals(List.of(1000 - Reconciler.REPORT_LINES), rest);
 
     logged.clear();
     rest.clear();
-    Reconciler.logAtMost(before, now, logged::add, rest::add);
+    Reconciler.logAtMost(before, now, Reconciler.REPORT_LINES, logged::add, rest::add);
     assertEquals(List.of("old 2"), logged, "what is gone, once");
     assertEquals(List.of(), rest, "nothing more to count");
   }

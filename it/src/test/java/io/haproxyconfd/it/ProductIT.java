@@ -142,26 +142,34 @@ class ProductIT {
     EtcdWrites.putAll(etcd.client(), keys, Duration.ofSeconds(60));
     String pid = Long.toString(dns.pid());
     new ProcessBuilder("kill", "-STOP", pid).start().waitFor();
-    DaemonProcess d;
-    try {
-      d = DaemonProcess.launch(env("dnswait", "DNS_START_TIMEOUT", "1s"));
-      Await.until(
-          Duration.ofSeconds(30),
-          d::describe,
-          () -> {
-            try {
-              return d.metric("haproxy_confd_services_waiting_for_resolver") > 0;
-            } catch (AssertionError | java.io.IOException e) {
-              return false; // not up yet, or nothing applied yet
-            }
-          });
-      assertEquals(503, d.get("/readyz").statusCode(), "applied, but DNS has not answered");
-      assertEquals(0, d.metric("haproxy_confd_ready"));
-    } finally {
-      new ProcessBuilder("kill", "-CONT", pid).start().waitFor();
-    }
-    try (d) {
-      Await.until(Duration.ofSeconds(30), d::describe, () -> d.get("/readyz").statusCode() == 200);
+    boolean paused = true;
+    try (DaemonProcess d =
+        DaemonProcess.launch(
+            env("dnswait", "DNS_START_TIMEOUT", "1s", "DNS_MAX_IN_FLIGHT", "256"))) {
+      try {
+        Await.until(
+            Duration.ofSeconds(30),
+            d::describe,
+            () -> {
+              try {
+                return d.metric("haproxy_confd_services_waiting_for_resolver") > 0;
+              } catch (AssertionError | java.io.IOException e) {
+                return false; // not up yet, or nothing applied yet
+              }
+            });
+        assertEquals(503, d.get("/readyz").statusCode(), "applied, but DNS has not answered");
+        // A lookup that times out is no answer either: still not ready once every name's has.
+        Await.until(
+            Duration.ofSeconds(30),
+            d::describe,
+            () -> d.metric("haproxy_confd_dns_timeouts_total") >= services);
+        assertEquals(503, d.get("/readyz").statusCode(), "lookups timed out, none answered");
+        assertEquals(0, d.metric("haproxy_confd_ready"));
+      } finally {
+        new ProcessBuilder("kill", "-CONT", pid).start().waitFor();
+        paused = false;
+      }
+      Await.until(Duration.ofSeconds(60), d::describe, () -> d.get("/readyz").statusCode() == 200);
       assertEquals(0, d.metric("haproxy_confd_services_waiting_for_resolver"));
       Await.until(
           Duration.ofSeconds(15),
@@ -174,6 +182,10 @@ class ProductIT {
             }
             return true;
           });
+    } finally {
+      if (paused) {
+        new ProcessBuilder("kill", "-CONT", pid).start().waitFor();
+      }
     }
   }
 

@@ -106,7 +106,10 @@ final class DnsBackendResolver implements BackendResolver {
     enum Kind {
       FOUND,
       NOT_FOUND,
-      FAILED
+      /** The server answered with an error (SERVFAIL, REFUSED...): a definite failure. */
+      FAILED,
+      /** No answer at all: the name is not answered yet, and the daemon not ready while so. */
+      TIMED_OUT
     }
   }
 
@@ -196,8 +199,8 @@ final class DnsBackendResolver implements BackendResolver {
       }
     }
     boolean first = !started;
-    started = true;
     if (!fresh.isEmpty()) {
+      started = true;
       long began = System.nanoTime();
       // At start, every service waits for its first answer: none starts empty because its lookup
       // was queued behind others. Later, a pass does not wait long on DNS; what is left answers
@@ -211,6 +214,10 @@ final class DnsBackendResolver implements BackendResolver {
     Map<BackendQuery, Resolution> result = new HashMap<>();
     for (BackendQuery q : asked) {
       Entry entry = entries.get(q);
+      if (entry == null) { // closed meanwhile
+        result.put(q, Resolution.pending("the DNS resolver is closing"));
+        continue;
+      }
       synchronized (entry) {
         if (entry.answered) {
           result.put(q, new Resolution(entry.backends, entry.warning));
@@ -219,7 +226,13 @@ final class DnsBackendResolver implements BackendResolver {
           result.put(
               q,
               Resolution.pending(
-                  "no DNS answer for " + q.service().value() + " yet; its lookup is queued"));
+                  entry.failingSince == null
+                      ? "no DNS answer for " + q.service().value() + " yet; its lookup is queued"
+                      : "no DNS answer for "
+                          + q.service().value()
+                          + " yet: its lookups time out ("
+                          + entry.firstError
+                          + ")"));
         }
       }
     }
@@ -308,6 +321,8 @@ final class DnsBackendResolver implements BackendResolver {
     closed = true;
     refresher.shutdownNow();
     gate.clear();
+    // a resolve waiting for first answers returns now, not at the end of the start timeout
+    entries.values().forEach(e -> e.firstAnswer.complete(null));
     entries.clear();
   }
 
@@ -333,7 +348,13 @@ final class DnsBackendResolver implements BackendResolver {
             }
           }
           lookups.increment();
-          return lookup(q)
+          CompletableFuture<Answer> asked;
+          try {
+            asked = lookup(q);
+          } catch (RuntimeException e) {
+            asked = CompletableFuture.failedFuture(e);
+          }
+          return asked
               .exceptionally(
                   e -> new Answer(Answer.Kind.FAILED, List.of(), Duration.ZERO, describe(e)))
               .thenAccept(answer -> settle(q, entry, answer))
@@ -401,7 +422,7 @@ final class DnsBackendResolver implements BackendResolver {
         }
         default -> {
           failures.increment();
-          if (answer.error().toLowerCase(java.util.Locale.ROOT).contains("timed out")) {
+          if (answer.kind() == Answer.Kind.TIMED_OUT) {
             timeouts.increment();
           }
           entry.spread = false;
@@ -425,11 +446,12 @@ final class DnsBackendResolver implements BackendResolver {
           next = backoff(entry.misses);
         }
       }
-      entry.answered = true;
+      boolean nowAnswered = answer.kind() != Answer.Kind.TIMED_OUT;
+      entry.answered |= nowAnswered;
       // A first answer is news only to a resolve that returned the name as pending; the resolve
       // that waited for it reads it itself (10,000 first answers at start are not 10,000 signals).
       changed = wasAnswered && !before.equals(entry.backends);
-      signal = changed || (!wasAnswered && entry.toldPending);
+      signal = changed || (!wasAnswered && entry.answered && entry.toldPending);
       try {
         entry.refresh =
             refresher.schedule(
@@ -443,7 +465,9 @@ final class DnsBackendResolver implements BackendResolver {
         report.settled(q);
       }
     }
-    entry.firstAnswer.complete(null);
+    if (entry.answered) {
+      entry.firstAnswer.complete(null);
+    }
     if (signal) {
       answersChanged.add(q);
       String reason =
@@ -468,7 +492,11 @@ final class DnsBackendResolver implements BackendResolver {
             : ThreadLocalRandom.current().nextDouble();
     Duration floor = settings.ttlFloor();
     if (ttl.compareTo(floor) <= 0) {
-      return floor;
+      // A TTL at or under the floor (Consul's DNS answers with 0) is refreshed every floor, a
+      // little later each time, so that these names part too: first at 1-2 floors, then at
+      // 1-1.1 floors.
+      double over = ThreadLocalRandom.current().nextDouble() * (alreadySpread ? JITTER : 1);
+      return Duration.ofMillis(Math.round(floor.toMillis() * (1 + over)));
     }
     long span = ttl.toMillis() - (alreadySpread ? 0 : floor.toMillis());
     long at =
@@ -586,7 +614,12 @@ final class DnsBackendResolver implements BackendResolver {
     if (backends.isEmpty()) {
       return new Answer(Answer.Kind.NOT_FOUND, List.of(), Duration.ZERO, "no records");
     }
-    return new Answer(Answer.Kind.FOUND, backends, Duration.ofSeconds(ttl), "");
+    // sorted: a server that rotates its records' order has not changed the answer
+    return new Answer(
+        Answer.Kind.FOUND,
+        backends.stream().distinct().sorted().toList(),
+        Duration.ofSeconds(ttl),
+        "");
   }
 
   private static Answer failure(Throwable e) {
@@ -597,15 +630,31 @@ final class DnsBackendResolver implements BackendResolver {
     if (cause instanceof NoSuchRRSetException) {
       return new Answer(Answer.Kind.NOT_FOUND, List.of(), Duration.ZERO, "no records");
     }
-    return new Answer(Answer.Kind.FAILED, List.of(), Duration.ZERO, describe(cause));
+    return new Answer(
+        timedOut(cause) ? Answer.Kind.TIMED_OUT : Answer.Kind.FAILED,
+        List.of(),
+        Duration.ZERO,
+        describe(cause));
   }
 
-  /** Found beats not-found beats failed; addresses add up; the shorter TTL wins. */
+  /** dnsjava reports a query nobody answered as an IOException "Timed out ...". */
+  private static boolean timedOut(Throwable e) {
+    return e instanceof java.net.SocketTimeoutException
+        || e instanceof TimeoutException
+        || (e instanceof java.io.IOException
+            && e.getMessage() != null
+            && e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("timed out"));
+  }
+
+  /**
+   * Found beats unanswered beats failed beats not-found; addresses add up; the shorter TTL wins.
+   */
   private static Answer merge(Answer x, Answer y) {
     if (x.kind() == Answer.Kind.FOUND && y.kind() == Answer.Kind.FOUND) {
       List<Backend> all = new ArrayList<>(x.backends());
       all.addAll(y.backends());
-      return new Answer(Answer.Kind.FOUND, all, min(x.ttl(), y.ttl()), "");
+      return new Answer(
+          Answer.Kind.FOUND, all.stream().distinct().sorted().toList(), min(x.ttl(), y.ttl()), "");
     }
     if (x.kind() == Answer.Kind.FOUND) {
       return x;
@@ -613,7 +662,14 @@ final class DnsBackendResolver implements BackendResolver {
     if (y.kind() == Answer.Kind.FOUND) {
       return y;
     }
-    return x.kind() == Answer.Kind.FAILED ? x : y;
+    // A record type that failed makes the name's answer unsure: its addresses are kept rather
+    // than let go after the NXDOMAIN grace; one that was not answered makes it unanswered.
+    for (Answer.Kind k : List.of(Answer.Kind.TIMED_OUT, Answer.Kind.FAILED)) {
+      if (x.kind() == k || y.kind() == k) {
+        return x.kind() == k ? x : y;
+      }
+    }
+    return x;
   }
 
   private Duration clamp(Duration ttl) {

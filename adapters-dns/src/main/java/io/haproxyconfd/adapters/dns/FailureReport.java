@@ -42,9 +42,9 @@ final class FailureReport {
 
   /** A lookup of {@code name} (under {@code key}) failed; it keeps {@code kept} addresses. */
   void failed(Object key, String name, Instant since, String error, int kept) {
-    failing.put(key, new Failure(name, since, error, kept));
     boolean first;
-    synchronized (this) {
+    synchronized (this) { // with tick's copy and reset: an all-clear never hides a new failure
+      failing.put(key, new Failure(name, since, error, kept));
       first = outageSince == null;
       if (first) {
         outageSince = since;
@@ -73,10 +73,11 @@ final class FailureReport {
 
   /** Called every interval: the summary while names fail, the all-clear once they no longer do. */
   void tick(Instant now) {
-    List<Failure> current = List.copyOf(failing.values());
+    List<Failure> current;
     Instant since;
     int most;
     synchronized (this) {
+      current = List.copyOf(failing.values());
       since = outageSince;
       most = mostFailing;
       if (current.isEmpty()) {
