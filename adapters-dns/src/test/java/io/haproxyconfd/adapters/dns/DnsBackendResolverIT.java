@@ -319,70 +319,64 @@ class DnsBackendResolverIT {
     return queries;
   }
 
-  @Test
-  void refreshes_of_names_looked_up_together_spread_over_the_ttl() throws Exception {
+  /**
+   * Resolves {@code n} names once against {@code server}, then counts the queries it received for
+   * them in buckets of {@code bucket} nanoseconds from {@code from} to {@code to} after that.
+   */
+  private static int[] refreshes(
+      Dnsmasq server, DnsSettings s, String prefix, int n, long from, long to, long bucket)
+      throws Exception {
     List<String> lines = new ArrayList<>();
-    Set<BackendQuery> queries = names("spread-", 300, lines);
-    ttl3.hosts(lines.toArray(String[]::new));
-    DnsSettings s =
-        on(ttl3.address(), Duration.ofSeconds(2), Duration.ofSeconds(1))
-            .withLoad(DnsSettings.Records.A, 64, Duration.ofSeconds(30));
+    Set<BackendQuery> queries = names(prefix, n, lines);
+    server.hosts(lines.toArray(String[]::new));
     try (BackendResolver r = new DnsBackendResolver(s, java.time.Clock.systemUTC())) {
       long t0 = System.nanoTime();
       assertTrue(r.resolve(queries).values().stream().allMatch(x -> x.backends().size() == 1));
-      // Three TTLs of queries, as dnsmasq received them; in step, the refreshes would all fall
-      // in the seconds at 3 s and 6 s (busiest second 4x the mean of [1 s, 9 s)).
       Await.until(
           Duration.ofSeconds(20),
-          "queries received until 9 s after the first lookups",
-          () -> ttl3.queries().stream().anyMatch(q -> q.nanos() - t0 > 9 * SECOND));
-      int[] perSecond = new int[8];
-      for (Dnsmasq.Query q : ttl3.queries()) {
+          "queries received until " + to / SECOND + " s after the first lookups",
+          () -> server.queries().stream().anyMatch(q -> q.nanos() - t0 > to));
+      int[] counts = new int[(int) ((to - from) / bucket)];
+      for (Dnsmasq.Query q : server.queries()) {
         long at = q.nanos() - t0;
-        if (q.name().startsWith("spread-") && at >= SECOND && at < 9 * SECOND) {
-          perSecond[(int) (at / SECOND) - 1]++;
+        if (q.name().startsWith(prefix) && at >= from && at < to) {
+          counts[(int) ((at - from) / bucket)]++;
         }
       }
-      int total = java.util.Arrays.stream(perSecond).sum();
-      int busiest = java.util.Arrays.stream(perSecond).max().orElseThrow();
-      assertTrue(total >= 300 * 2, "each name refreshed at least twice: " + total);
       assertTrue(
-          busiest <= 2 * total / perSecond.length,
-          "busiest second " + busiest + " of " + java.util.Arrays.toString(perSecond));
+          java.util.Arrays.stream(counts).sum() >= n * 2,
+          "each name refreshed at least twice: " + java.util.Arrays.toString(counts));
+      return counts;
     }
+  }
+
+  /** The busiest bucket holds at most {@code factor} times the mean. */
+  private static void assertSmooth(int[] counts, int factor) {
+    int total = java.util.Arrays.stream(counts).sum();
+    int busiest = java.util.Arrays.stream(counts).max().orElseThrow();
+    assertTrue(
+        busiest <= factor * total / counts.length,
+        "busiest " + busiest + " of " + java.util.Arrays.toString(counts));
+  }
+
+  @Test
+  void refreshes_of_names_looked_up_together_spread_over_the_ttl() throws Exception {
+    DnsSettings s =
+        on(ttl3.address(), Duration.ofSeconds(2), Duration.ofSeconds(1))
+            .withLoad(DnsSettings.Records.A, 64, Duration.ofSeconds(30));
+    // Three TTLs of queries, as dnsmasq received them, by the second; in step, the refreshes
+    // would all fall in the seconds at 3 s and 6 s (busiest second 4x the mean of [1 s, 9 s)).
+    assertSmooth(refreshes(ttl3, s, "spread-", 300, SECOND, 9 * SECOND, SECOND), 2);
   }
 
   @Test
   void names_whose_ttl_is_under_the_floor_part_too() throws Exception {
-    List<String> lines = new ArrayList<>();
-    Set<BackendQuery> queries = names("short-", 200, lines);
-    dns.hosts(lines.toArray(String[]::new));
-    // TTL 1 s (as low as Consul's 0 after the floor): refreshed every floor, 1 s
+    // TTL 1 s (as low as Consul's 0 after the floor): refreshed every floor, 1 s. By the tenth of
+    // a second from 1 s to 5 s: in step, each second's refreshes would fall in one tenth.
     DnsSettings s =
         on(dns.address(), Duration.ofSeconds(1), Duration.ofSeconds(1))
             .withLoad(DnsSettings.Records.A, 64, Duration.ofSeconds(30));
-    try (BackendResolver r = new DnsBackendResolver(s, java.time.Clock.systemUTC())) {
-      long t0 = System.nanoTime();
-      assertTrue(r.resolve(queries).values().stream().allMatch(x -> x.backends().size() == 1));
-      Await.until(
-          Duration.ofSeconds(20),
-          "queries received until 5 s after the first lookups",
-          () -> dns.queries().stream().anyMatch(q -> q.nanos() - t0 > 5 * SECOND));
-      // tenths of a second from 1 s to 5 s: in step, each second's refreshes fall in one tenth
-      int[] perTenth = new int[40];
-      for (Dnsmasq.Query q : dns.queries()) {
-        long at = q.nanos() - t0;
-        if (q.name().startsWith("short-") && at >= SECOND && at < 5 * SECOND) {
-          perTenth[(int) ((at - SECOND) / (SECOND / 10))]++;
-        }
-      }
-      int total = java.util.Arrays.stream(perTenth).sum();
-      int busiest = java.util.Arrays.stream(perTenth).max().orElseThrow();
-      assertTrue(total >= 200 * 2, "each name refreshed at least twice: " + total);
-      assertTrue(
-          busiest <= 3 * total / perTenth.length,
-          "busiest tenth " + busiest + " of " + java.util.Arrays.toString(perTenth));
-    }
+    assertSmooth(refreshes(dns, s, "short-", 200, SECOND, 5 * SECOND, SECOND / 10), 3);
   }
 
   @Test
