@@ -52,11 +52,40 @@ final class AgentKeysFirst implements BackendResolver {
       }
     }
     if (!discovered.isEmpty()) {
-      Set<BackendQuery> discoveryInterest =
-          interest.stream().filter(q -> !q.declaredByAgent()).collect(Collectors.toSet());
-      result.putAll(discovery.resolve(discoveryInterest, discovered));
+      result.putAll(discovery.resolve(new Discovered(interest), discovered));
     }
     return result;
+  }
+
+  /**
+   * The queries of {@code interest} that discovery answers, as a view: a pass at 10,000 services
+   * that asks about one moved name does not copy and hash 10,000 queries. Its size is counted once.
+   */
+  private static final class Discovered extends java.util.AbstractSet<BackendQuery> {
+    private final Set<BackendQuery> interest;
+    private int size = -1;
+
+    Discovered(Set<BackendQuery> interest) {
+      this.interest = interest;
+    }
+
+    @Override
+    public boolean contains(Object o) {
+      return o instanceof BackendQuery q && !q.declaredByAgent() && interest.contains(q);
+    }
+
+    @Override
+    public java.util.Iterator<BackendQuery> iterator() {
+      return interest.stream().filter(q -> !q.declaredByAgent()).iterator();
+    }
+
+    @Override
+    public int size() {
+      if (size < 0) {
+        size = (int) interest.stream().filter(q -> !q.declaredByAgent()).count();
+      }
+      return size;
+    }
   }
 
   @Override

@@ -182,13 +182,6 @@ final class DnsBackendResolver implements BackendResolver {
   @Override
   public Map<BackendQuery, Resolution> resolve(
       Set<BackendQuery> interest, Set<BackendQuery> asked) {
-    for (var it = entries.entrySet().iterator(); it.hasNext(); ) {
-      var e = it.next();
-      if (!interest.contains(e.getKey())) {
-        it.remove();
-        forget(e.getKey(), e.getValue());
-      }
-    }
     List<Entry> fresh = new ArrayList<>();
     for (BackendQuery q : asked) {
       if (!entries.containsKey(q)) {
@@ -196,6 +189,18 @@ final class DnsBackendResolver implements BackendResolver {
         entries.put(q, entry);
         fresh.add(entry);
         submit(q, entry, true);
+      }
+    }
+    // Every name looked up was in the interest of its time, and a name new to the interest is
+    // asked for (and so looked up above): names to forget exist only when there are more names
+    // than the interest holds, and a pass at 10,000 services that asks about one walks none.
+    if (entries.size() > interest.size()) {
+      for (var it = entries.entrySet().iterator(); it.hasNext(); ) {
+        var e = it.next();
+        if (!interest.contains(e.getKey())) {
+          it.remove();
+          forget(e.getKey(), e.getValue());
+        }
       }
     }
     boolean first = !started;

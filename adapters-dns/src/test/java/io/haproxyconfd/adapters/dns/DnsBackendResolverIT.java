@@ -517,4 +517,18 @@ class DnsBackendResolverIT {
             .toList();
     assertTrue(asked.stream().noneMatch(q -> q.type().equals("AAAA")), asked.toString());
   }
+
+  @Test
+  void a_name_replaced_by_another_in_one_pass_is_forgotten() throws Exception {
+    dns.hosts("10.0.8.1 keep", "10.0.8.2 old", "10.0.8.3 new");
+    try (BackendResolver r = new DnsBackendResolver(settings(), java.time.Clock.systemUTC())) {
+      BackendQuery keep = query("keep", 80);
+      BackendQuery old = query("old", 80);
+      BackendQuery fresh = query("new", 80);
+      r.resolve(Set.of(keep, old));
+      // as many names as before: one gone, one new
+      assertEquals(1, r.resolve(Set.of(keep, fresh), Set.of(fresh)).get(fresh).backends().size());
+      assertEquals(2L, r.counters().get("dns_names"), "old is no longer looked up");
+    }
+  }
 }
