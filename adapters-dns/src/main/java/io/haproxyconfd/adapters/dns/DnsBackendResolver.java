@@ -652,7 +652,8 @@ final class DnsBackendResolver implements BackendResolver {
   }
 
   /**
-   * Found beats unanswered beats failed beats not-found; addresses add up; the shorter TTL wins.
+   * Found beats anything, and addresses add up with the shorter TTL; two not-founds are not found,
+   * two timeouts unanswered; any other pair is a failure.
    */
   private static Answer merge(Answer x, Answer y) {
     if (x.kind() == Answer.Kind.FOUND && y.kind() == Answer.Kind.FOUND) {
@@ -667,14 +668,17 @@ final class DnsBackendResolver implements BackendResolver {
     if (y.kind() == Answer.Kind.FOUND) {
       return y;
     }
-    // A record type that failed makes the name's answer unsure: its addresses are kept rather
-    // than let go after the NXDOMAIN grace; one that was not answered makes it unanswered.
-    for (Answer.Kind k : List.of(Answer.Kind.TIMED_OUT, Answer.Kind.FAILED)) {
-      if (x.kind() == k || y.kind() == k) {
-        return x.kind() == k ? x : y;
-      }
+    if (x.kind() == Answer.Kind.NOT_FOUND && y.kind() == Answer.Kind.NOT_FOUND) {
+      return x;
     }
-    return x;
+    if (x.kind() == Answer.Kind.TIMED_OUT && y.kind() == Answer.Kind.TIMED_OUT) {
+      return x; // nothing answered at all
+    }
+    // One record type answered and the other failed or went unanswered: the server did answer
+    // (so the name counts as answered, even where a server drops AAAA queries), but the answer is
+    // unsure, so the addresses are kept rather than let go after the NXDOMAIN grace.
+    Answer bad = x.kind() == Answer.Kind.NOT_FOUND ? y : x;
+    return new Answer(Answer.Kind.FAILED, List.of(), Duration.ZERO, bad.error());
   }
 
   private Duration clamp(Duration ttl) {

@@ -531,4 +531,44 @@ class DnsBackendResolverIT {
       assertEquals(2L, r.counters().get("dns_names"), "old is no longer looked up");
     }
   }
+
+  @Test
+  void a_server_that_drops_aaaa_queries_still_answers_for_the_name() throws Exception {
+    try (DatagramSocket server = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+      // NXDOMAIN to every A query; AAAA queries dropped, as some forwarders do
+      Thread answering =
+          new Thread(
+              () -> {
+                byte[] buf = new byte[512];
+                while (!server.isClosed()) {
+                  try {
+                    java.net.DatagramPacket p = new java.net.DatagramPacket(buf, buf.length);
+                    server.receive(p);
+                    org.xbill.DNS.Message m = new org.xbill.DNS.Message(p.getData());
+                    if (m.getQuestion().getType() == org.xbill.DNS.Type.A) {
+                      m.getHeader().setFlag(org.xbill.DNS.Flags.QR);
+                      m.getHeader().setRcode(org.xbill.DNS.Rcode.NXDOMAIN);
+                      byte[] out = m.toWire();
+                      server.send(
+                          new java.net.DatagramPacket(out, out.length, p.getSocketAddress()));
+                    }
+                  } catch (IOException e) {
+                    return;
+                  }
+                }
+              });
+      answering.setDaemon(true);
+      answering.start();
+      InetSocketAddress address =
+          new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort());
+      DnsSettings s =
+          on(address, Duration.ofMillis(300), FAST)
+              .withLoad(DnsSettings.Records.BOTH, 64, Duration.ofSeconds(5));
+      try (BackendResolver r = new DnsBackendResolver(s, java.time.Clock.systemUTC())) {
+        Resolution res = resolveOne(r, query("halfheard", 80));
+        assertTrue(!res.pending(), "the A answer is an answer: " + res);
+        assertEquals(List.of(), res.backends());
+      }
+    }
+  }
 }
