@@ -26,10 +26,11 @@ final class BackendAssignment {
    * many services still wait for the resolver's first answer (the daemon is not ready while any
    * do).
    */
-  record Result(ProxyConfig config, List<String> warnings, int waiting) {
-    Result(ProxyConfig config, List<String> warnings) {
-      this(config, warnings, 0);
-    }
+  record Result(ProxyConfig config, List<String> warnings, int waiting) {}
+
+  /** How many of {@code answers} wait for the resolver's first answer. */
+  private static int waiting(Map<BackendQuery, Resolution> answers) {
+    return (int) answers.values().stream().filter(Resolution::pending).count();
   }
 
   /**
@@ -60,8 +61,7 @@ final class BackendAssignment {
       tcp.add(r.backends().equals(s.backends()) ? s : s.withBackends(r.backends()));
     }
     throwIfRefused(refusals);
-    int waiting = (int) answers.values().stream().filter(Resolution::pending).count();
-    return new Result(config.withBackends(http, tcp), warnings, waiting);
+    return new Result(config.withBackends(http, tcp), warnings, waiting(answers));
   }
 
   private static void throwIfRefused(List<String> refusals) throws StoreException {
@@ -172,8 +172,7 @@ final class BackendAssignment {
       lastAssigned = parsed.withBackends(http, tcp);
       lastParsed = parsed;
       // A service still waiting has a warning, and so was asked again in this pass.
-      int waiting = (int) answers.values().stream().filter(Resolution::pending).count();
-      return new Result(lastAssigned, warnings(), waiting);
+      return new Result(lastAssigned, warnings(), waiting(answers));
     }
 
     /** How many services the last pass asked the resolver about. */

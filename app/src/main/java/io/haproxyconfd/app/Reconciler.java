@@ -24,6 +24,7 @@ import io.haproxyconfd.ports.Subscription;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -472,7 +473,7 @@ final class Reconciler implements AutoCloseable {
     Optional<Set<BackendQuery>> answersChanged = resolver.takeChanges();
     boolean resolveAll =
         full || (resolverNow != resolverSignalsAtLastRead && answersChanged.isEmpty());
-    Set<ServiceName> askAgain = new java.util.HashSet<>();
+    Set<ServiceName> askAgain = new HashSet<>();
     answersChanged.ifPresent(qs -> qs.forEach(q -> askAgain.add(q.service())));
     BackendAssignment.Result resolved =
         assignment.assign(parsed.config(), resolver, resolveAll, askAgain);

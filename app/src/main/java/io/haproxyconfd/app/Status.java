@@ -12,6 +12,8 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /** What the daemon did, for /readyz, /metrics and /status. Thread-safe. */
 final class Status {
@@ -31,7 +33,7 @@ final class Status {
   private List<String> problems = List.of();
   private ApplyResult lastResult;
   private int waiting;
-  private java.util.function.Supplier<Map<String, Long>> resolverCounters = Map::of;
+  private Supplier<Map<String, Long>> resolverCounters = Map::of;
 
   synchronized void signalled(Instant at) {
     signals++;
@@ -92,7 +94,7 @@ final class Status {
   }
 
   /** Where /metrics finds the resolver's counters ({@code dns_lookups_total}, ...). */
-  synchronized void resolverCounters(java.util.function.Supplier<Map<String, Long>> counters) {
+  synchronized void resolverCounters(Supplier<Map<String, Long>> counters) {
     resolverCounters = counters;
   }
 
@@ -168,8 +170,8 @@ final class Status {
         "gauge",
         "1 once a config from the store is applied and no service waits for the resolver.",
         ready() ? 1 : 0);
-    // Read outside this lock's work: the resolver answers from its own state.
-    new java.util.TreeMap<>(resolverCounters.get())
+    // The resolver answers from its own counters and takes no lock of this class.
+    new TreeMap<>(resolverCounters.get())
         .forEach(
             (name, value) ->
                 gauge(

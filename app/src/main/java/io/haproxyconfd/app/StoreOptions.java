@@ -351,7 +351,7 @@ final class StoreOptions {
           "--dns-start-timeout (DNS_START_TIMEOUT) must be more than 0");
     }
     return s.withSrv(dnsSrv)
-        .withNxdomainGrace(dnsNxdomainGrace)
+        .withTimings(s.timeout(), s.ttlFloor(), s.ttlCeiling(), dnsNxdomainGrace)
         .withLoad(dnsRecords, dnsMaxInFlight, dnsStartTimeout);
   }
 

@@ -299,10 +299,27 @@ class ReconcilerTest {
     }
   }
 
-  /** A resolver that has no answer for any service until {@link #answer} is called. */
-  static final class SlowResolver implements BackendResolver {
-    private volatile boolean answered;
+  /** A fake resolver's signalling: listeners, and a signal to them all. */
+  abstract static class SignallingResolver implements BackendResolver {
     private final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
+
+    void signal(String reason) {
+      listeners.forEach(l -> l.changed(reason));
+    }
+
+    @Override
+    public Subscription onChange(ChangeListener l) {
+      listeners.add(l);
+      return () -> listeners.remove(l);
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /** A resolver that has no answer for any service until {@link #answer} is called. */
+  static final class SlowResolver extends SignallingResolver {
+    private volatile boolean answered;
 
     @Override
     public Map<BackendQuery, Resolution> resolve(Set<BackendQuery> queries) {
@@ -319,17 +336,8 @@ class ReconcilerTest {
 
     void answer() {
       answered = true;
-      listeners.forEach(l -> l.changed("first answer"));
+      signal("first answer");
     }
-
-    @Override
-    public Subscription onChange(ChangeListener l) {
-      listeners.add(l);
-      return () -> listeners.remove(l);
-    }
-
-    @Override
-    public void close() {}
   }
 
   @Test
@@ -377,11 +385,10 @@ class ReconcilerTest {
   }
 
   /** A resolver whose answers the test moves, and which says which answers moved. */
-  static final class TrackingResolver implements BackendResolver {
+  static final class TrackingResolver extends SignallingResolver {
     final Map<String, String> addresses = new java.util.concurrent.ConcurrentHashMap<>();
     final List<Set<String>> asked = new CopyOnWriteArrayList<>();
     final Set<BackendQuery> changes = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
 
     @Override
     public Map<BackendQuery, Resolution> resolve(Set<BackendQuery> queries) {
@@ -402,7 +409,7 @@ class ReconcilerTest {
     void move(BackendQuery q, String address) {
       addresses.put(q.service().value(), address);
       changes.add(q);
-      listeners.forEach(l -> l.changed("moved " + q.service()));
+      signal("moved " + q.service());
     }
 
     @Override
@@ -411,15 +418,6 @@ class ReconcilerTest {
       changes.removeAll(taken);
       return Optional.of(taken);
     }
-
-    @Override
-    public Subscription onChange(ChangeListener l) {
-      listeners.add(l);
-      return () -> listeners.remove(l);
-    }
-
-    @Override
-    public void close() {}
   }
 
   @Test

@@ -27,10 +27,6 @@ public record Resolution(
     }
   }
 
-  public Resolution(List<Backend> backends, Optional<String> warning, boolean refused) {
-    this(backends, warning, refused, false);
-  }
-
   public Resolution(List<Backend> backends, Optional<String> warning) {
     this(backends, warning, false, false);
   }

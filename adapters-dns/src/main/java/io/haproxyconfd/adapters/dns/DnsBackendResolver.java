@@ -75,6 +75,9 @@ final class DnsBackendResolver implements BackendResolver {
   /** Refreshes after the first come at (1 - JITTER..1) x TTL: they keep the spread. */
   private static final double JITTER = 0.1;
 
+  /** How often, while lookups fail, one summary line is logged. */
+  private static final Duration REPORT_EVERY = Duration.ofSeconds(30);
+
   /** The longest wait between two lookups of a name that fails or does not exist. */
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
@@ -168,7 +171,7 @@ final class DnsBackendResolver implements BackendResolver {
       }
     }
     this.session = builder.build();
-    long every = settings.reportEvery().toMillis();
+    long every = REPORT_EVERY.toMillis();
     refresher.scheduleWithFixedDelay(
         () -> report.tick(clock.instant()), every, every, TimeUnit.MILLISECONDS);
   }
@@ -378,6 +381,7 @@ final class DnsBackendResolver implements BackendResolver {
     Duration next;
     boolean signal;
     boolean changed;
+    boolean answered;
     synchronized (entry) {
       if (entry.forgotten || closed) {
         return;
@@ -451,8 +455,8 @@ final class DnsBackendResolver implements BackendResolver {
           next = backoff(entry.misses);
         }
       }
-      boolean nowAnswered = answer.kind() != Answer.Kind.TIMED_OUT;
-      entry.answered |= nowAnswered;
+      entry.answered |= answer.kind() != Answer.Kind.TIMED_OUT;
+      answered = entry.answered;
       // A first answer is news only to a resolve that returned the name as pending; the resolve
       // that waited for it reads it itself (10,000 first answers at start are not 10,000 signals).
       changed = wasAnswered && !before.equals(entry.backends);
@@ -470,7 +474,7 @@ final class DnsBackendResolver implements BackendResolver {
         report.settled(q);
       }
     }
-    if (entry.answered) {
+    if (answered) {
       entry.firstAnswer.complete(null);
     }
     if (signal) {

@@ -24,7 +24,6 @@ import java.util.Objects;
  * @param maxInFlight the most names being looked up at once; the rest wait their turn, first
  *     lookups before refreshes
  * @param startTimeout how long the first resolve waits for every name's first answer
- * @param reportEvery how often, while lookups fail, one summary line is logged
  */
 public record DnsSettings(
     List<InetSocketAddress> servers,
@@ -37,8 +36,7 @@ public record DnsSettings(
     boolean srv,
     Records records,
     int maxInFlight,
-    Duration startTimeout,
-    Duration reportEvery) {
+    Duration startTimeout) {
 
   /** The address records asked for: an IPv4-only site sends half the queries with {@code A}. */
   public enum Records {
@@ -89,13 +87,11 @@ public record DnsSettings(
         srv,
         Records.BOTH,
         DEFAULT_MAX_IN_FLIGHT,
-        DEFAULT_START_TIMEOUT,
-        DEFAULT_REPORT_EVERY);
+        DEFAULT_START_TIMEOUT);
   }
 
   public static final int DEFAULT_MAX_IN_FLIGHT = 64;
   public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(30);
-  public static final Duration DEFAULT_REPORT_EVERY = Duration.ofSeconds(30);
   public static final Duration DEFAULT_NXDOMAIN_GRACE = Duration.ofSeconds(30);
 
   public DnsSettings {
@@ -112,10 +108,7 @@ public record DnsSettings(
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("DNS lookups in flight must be at least 1");
     }
-    if (emptyGrace.isNegative()
-        || startTimeout.isNegative()
-        || reportEvery.isZero()
-        || reportEvery.isNegative()) {
+    if (emptyGrace.isNegative() || startTimeout.isNegative()) {
       throw new IllegalArgumentException("DNS durations must not be negative");
     }
   }
@@ -227,8 +220,7 @@ public record DnsSettings(
         srv,
         records,
         maxInFlight,
-        startTimeout,
-        reportEvery);
+        startTimeout);
   }
 
   public DnsSettings withSearch(List<String> domains, int newNdots) {
@@ -243,8 +235,7 @@ public record DnsSettings(
         srv,
         records,
         maxInFlight,
-        startTimeout,
-        reportEvery);
+        startTimeout);
   }
 
   public DnsSettings withSrv(boolean useSrv) {
@@ -259,27 +250,7 @@ public record DnsSettings(
         useSrv,
         records,
         maxInFlight,
-        startTimeout,
-        reportEvery);
-  }
-
-  /**
-   * How long a name that stopped resolving keeps its last addresses ({@code DNS_NXDOMAIN_GRACE}).
-   */
-  public DnsSettings withNxdomainGrace(Duration grace) {
-    return new DnsSettings(
-        servers,
-        search,
-        ndots,
-        timeout,
-        ttlFloor,
-        ttlCeiling,
-        grace,
-        srv,
-        records,
-        maxInFlight,
-        startTimeout,
-        reportEvery);
+        startTimeout);
   }
 
   /** Which address records to ask for, how many names at once, how long to wait at start. */
@@ -295,24 +266,6 @@ public record DnsSettings(
         srv,
         newRecords,
         newMaxInFlight,
-        newStartTimeout,
-        reportEvery);
-  }
-
-  /** How often a summary of failing lookups is logged. */
-  public DnsSettings withReportEvery(Duration every) {
-    return new DnsSettings(
-        servers,
-        search,
-        ndots,
-        timeout,
-        ttlFloor,
-        ttlCeiling,
-        emptyGrace,
-        srv,
-        records,
-        maxInFlight,
-        startTimeout,
-        every);
+        newStartTimeout);
   }
 }

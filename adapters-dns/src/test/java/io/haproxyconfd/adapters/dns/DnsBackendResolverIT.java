@@ -48,6 +48,11 @@ class DnsBackendResolverIT {
         false);
   }
 
+  /** Where a test's own DNS socket (silent, failing, half-answering) listens. */
+  private static InetSocketAddress addressOf(DatagramSocket socket) {
+    return new InetSocketAddress(InetAddress.getLoopbackAddress(), socket.getLocalPort());
+  }
+
   private static BackendQuery query(String name, int port) {
     return new BackendQuery(ServiceName.of(name), Optional.of(Port.of(port)), List.of());
   }
@@ -158,8 +163,7 @@ class DnsBackendResolverIT {
   @Test
   void a_name_whose_lookups_only_time_out_stays_unanswered() throws Exception {
     try (DatagramSocket silent = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-      InetSocketAddress mute =
-          new InetSocketAddress(InetAddress.getLoopbackAddress(), silent.getLocalPort());
+      InetSocketAddress mute = addressOf(silent);
       DnsSettings s =
           on(mute, Duration.ofMillis(300), FAST)
               .withLoad(DnsSettings.Records.A, 64, Duration.ofMillis(300));
@@ -184,8 +188,7 @@ class DnsBackendResolverIT {
   @Test
   void a_later_pass_waits_on_new_names_for_a_few_timeouts_not_the_start_timeout() throws Exception {
     try (DatagramSocket silent = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-      InetSocketAddress mute =
-          new InetSocketAddress(InetAddress.getLoopbackAddress(), silent.getLocalPort());
+      InetSocketAddress mute = addressOf(silent);
       DnsSettings s =
           on(mute, Duration.ofMillis(200), FAST)
               .withLoad(DnsSettings.Records.A, 64, Duration.ofSeconds(3));
@@ -207,8 +210,7 @@ class DnsBackendResolverIT {
   @Test
   void closing_ends_a_first_resolve_that_waits() throws Exception {
     try (DatagramSocket silent = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-      InetSocketAddress mute =
-          new InetSocketAddress(InetAddress.getLoopbackAddress(), silent.getLocalPort());
+      InetSocketAddress mute = addressOf(silent);
       DnsSettings s =
           on(mute, Duration.ofSeconds(5), FAST)
               .withLoad(DnsSettings.Records.A, 64, Duration.ofSeconds(30));
@@ -398,8 +400,7 @@ class DnsBackendResolverIT {
   void a_silent_server_sees_only_the_lookups_in_flight_and_the_start_wait_is_bounded()
       throws Exception {
     try (DatagramSocket silent = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-      InetSocketAddress mute =
-          new InetSocketAddress(InetAddress.getLoopbackAddress(), silent.getLocalPort());
+      InetSocketAddress mute = addressOf(silent);
       DnsSettings s =
           on(mute, Duration.ofSeconds(3), FAST)
               .withLoad(DnsSettings.Records.A, 4, Duration.ofMillis(500));
@@ -436,8 +437,7 @@ class DnsBackendResolverIT {
   @Test
   void names_that_keep_failing_back_off() throws Exception {
     try (DatagramSocket failing = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-      InetSocketAddress server =
-          new InetSocketAddress(InetAddress.getLoopbackAddress(), failing.getLocalPort());
+      InetSocketAddress server = addressOf(failing);
       Duration floor = Duration.ofMillis(100);
       DnsSettings s =
           on(server, Duration.ofSeconds(1), floor)
@@ -559,8 +559,7 @@ class DnsBackendResolverIT {
               });
       answering.setDaemon(true);
       answering.start();
-      InetSocketAddress address =
-          new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort());
+      InetSocketAddress address = addressOf(server);
       DnsSettings s =
           on(address, Duration.ofMillis(300), FAST)
               .withLoad(DnsSettings.Records.BOTH, 64, Duration.ofSeconds(5));
