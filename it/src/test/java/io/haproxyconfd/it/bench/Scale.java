@@ -65,6 +65,8 @@ public final class Scale {
       int spareReloads,
       double structuralMs,
       double structuralMaxMs,
+      double aloneReloadMs,
+      double aloneReloadMaxMs,
       double backendMs,
       double backendP99Ms,
       double routeMs,
@@ -78,10 +80,44 @@ public final class Scale {
       double haproxyRssMb,
       double idleCpuPercent,
       double firstRps,
-      double lastRps) {}
+      double lastRps) {
+    Row withAlone(double p50, double max) {
+      return new Row(
+          http,
+          readyMs,
+          lastHostMs,
+          spareMs,
+          spareP99Ms,
+          spareReloads,
+          structuralMs,
+          structuralMaxMs,
+          p50,
+          max,
+          backendMs,
+          backendP99Ms,
+          routeMs,
+          routeP99Ms,
+          firstBackendMs,
+          firstRouteMs,
+          cpuMsPerChange,
+          heapMb,
+          rssMb,
+          peakRssMb,
+          haproxyRssMb,
+          idleCpuPercent,
+          firstRps,
+          lastRps);
+    }
+  }
 
   public static void main(String[] args) throws Exception {
     // "checks" first: only what health checks cost, at the size given.
+    if (args.length > 0 && args[0].equals("start")) {
+      start(
+          args.length > 1 ? Integer.parseInt(args[1]) : 10_000,
+          args.length > 2 ? Integer.parseInt(args[2]) : 5);
+      return;
+    }
     if (args.length > 0 && args[0].equals("memory")) {
       memory(
           args.length > 1 ? Integer.parseInt(args[1]) : 10_000,
@@ -325,7 +361,9 @@ public final class Scale {
     String id = "scale" + size;
     String prefix = "/haproxy-" + id + "/";
     writeKeys(client, size, a);
-    return measureRunning(dir, etcd, client, size, prefix, id, a, b);
+    Row r = measureRunning(dir, etcd, client, size, prefix, id, a, b);
+    long[] alone = haproxyAloneReloads(dir.resolve("state-" + id), RELOAD_TRIALS);
+    return r.withAlone(Bench.quantileMs(alone, 0.5), Bench.quantileMs(alone, 1.0));
   }
 
   /** {@code size} HTTP services and {@link #tcp} TCP services, each with one agent backend. */
@@ -460,6 +498,8 @@ public final class Scale {
           spareReloads,
           Bench.quantileMs(structural, 0.5),
           Bench.quantileMs(structural, 1.0),
+          0,
+          0,
           Bench.quantileMs(backend, 0.5),
           Bench.quantileMs(backend, 0.99),
           Bench.quantileMs(route, 0.5),
@@ -476,6 +516,207 @@ public final class Scale {
           lastRps);
     } finally {
       d.stop();
+    }
+  }
+
+  /**
+   * Start to first apply alone, {@code runs} times at 100 services (the baseline) and at {@code
+   * size}, each daemon from its entrypoint on a fresh state directory, the sizes alternating. With
+   * the environment variable BASELINE_JAVA_OPTS set, each start is also made with those options in
+   * place of the entrypoint's defaults, alternating with them: what a change of the defaults
+   * brings, measured in one run on one machine.
+   */
+  private static void start(int size, int runs) throws Exception {
+    Path dir = Files.createTempDirectory("bench-start");
+    int port = Bench.freePort();
+    long backend = Bench.startStaticBackend(dir, port, "backend=a");
+    String baseline = System.getenv("BASELINE_JAVA_OPTS");
+    List<String> options = new ArrayList<>();
+    options.add(null); // the entrypoint's defaults
+    if (baseline != null) {
+      options.add(baseline);
+    }
+    int[] sizes = {100, size};
+    long[][][] ms = new long[sizes.length][options.size()][runs];
+    EtcdCluster etcd = EtcdCluster.of(1);
+    etcd.start();
+    try (Client client = Client.builder().endpoints(etcd.endpoints()).build()) {
+      for (int s : sizes) {
+        writeKeys(client, s, "127.0.0.1:" + port);
+      }
+      for (int run = 0; run < runs; run++) {
+        for (int i = 0; i < sizes.length; i++) {
+          for (int o = 0; o < options.size(); o++) {
+            String id = "scale" + sizes[i];
+            Map<String, String> env =
+                new java.util.HashMap<>(
+                    Bench.daemonEnv(id, etcd, dir.resolve("state-" + id + "-" + run + "-" + o)));
+            if (options.get(o) != null) {
+              env.put("JAVA_OPTS", options.get(o));
+            }
+            long t0 = System.nanoTime();
+            DaemonProcess d = DaemonProcess.launch(env);
+            try {
+              Await.until(
+                  Duration.ofMinutes(5), d::describe, () -> d.get("/readyz").statusCode() == 200);
+              ms[i][o][run] = (System.nanoTime() - t0) / 1_000_000;
+              served(d, "s" + (sizes[i] - 1) + ".example.org", "backend=a");
+            } finally {
+              d.stop();
+            }
+          }
+        }
+      }
+    } finally {
+      etcd.stop();
+      Bench.stop(backend);
+    }
+    System.out.printf(
+        "start: the daemon from its entrypoint to /readyz 200 (its first config applied), agent"
+            + " keys, a fresh state directory each time, %d runs, sizes alternating: median"
+            + " (range)%n",
+        runs);
+    for (int o = 0; o < options.size(); o++) {
+      String what =
+          options.get(o) == null ? "default JVM options" : "JAVA_OPTS=\"" + options.get(o) + "\"";
+      long[][] bySize = new long[sizes.length][];
+      for (int i = 0; i < sizes.length; i++) {
+        bySize[i] = ms[i][o].clone();
+        Arrays.sort(bySize[i]);
+      }
+      System.out.printf(
+          "  %s: %d services %d ms (%d-%d); %d HTTP (+%d TCP) services %d ms (%d-%d); %.2fx%n",
+          what,
+          sizes[0],
+          bySize[0][runs / 2],
+          bySize[0][0],
+          bySize[0][runs - 1],
+          sizes[1],
+          tcp(sizes[1]),
+          bySize[1][runs / 2],
+          bySize[1][0],
+          bySize[1][runs - 1],
+          (double) bySize[1][runs / 2] / bySize[0][runs / 2]);
+    }
+    if (options.size() > 1) {
+      for (int i = 0; i < sizes.length; i++) {
+        double[] ratio = new double[runs];
+        for (int run = 0; run < runs; run++) {
+          ratio[run] = (double) ms[i][0][run] / ms[i][1][run];
+        }
+        Arrays.sort(ratio);
+        System.out.printf(
+            "  defaults against the baseline options at %d services, run by run: %.2f-%.2fx"
+                + " (median %.2fx)%n",
+            sizes[i], ratio[0], ratio[runs - 1], ratio[runs / 2]);
+      }
+    }
+  }
+
+  /**
+   * HAProxy alone, without the daemon: started on the haproxy.cfg the daemon last served (from its
+   * state directory, once the daemon has stopped) as the daemon starts it, master-worker with a
+   * master CLI, then reloaded {@code n} times through that CLI, 200 ms apart. Each is timed from
+   * the command until the master has a worker it did not have before, as the daemon waits for one:
+   * the least any change that needs a reload can take.
+   */
+  static long[] haproxyAloneReloads(Path stateDir, int n) throws Exception {
+    Path pidFile = stateDir.resolve("run/haproxy.pid"); // as the config's own pidfile line says
+    Path socket = stateDir.resolve("run/alone-master.sock");
+    Path out = stateDir.resolve("alone.out");
+    Process launch =
+        new ProcessBuilder(
+                "haproxy",
+                "-W",
+                "-D",
+                "-f",
+                stateDir.resolve("haproxy.cfg").toString(),
+                "-p",
+                pidFile.toString(),
+                "-S",
+                socket + ",mode,600")
+            .redirectErrorStream(true)
+            .redirectOutput(out.toFile()) // the master keeps its output open: not a pipe
+            .start();
+    if (!launch.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || launch.exitValue() != 0) {
+      throw new IllegalStateException("HAProxy alone did not start: " + Files.readString(out));
+    }
+    long master = Long.parseLong(Files.readString(pidFile).strip());
+    try {
+      untilNewWorker(socket, java.util.Set.of());
+      long[] took = new long[n];
+      for (int i = 0; i < n; i++) {
+        java.util.Set<Long> before = workersOf(socket);
+        long s = System.nanoTime();
+        masterCli(socket, "reload");
+        untilNewWorker(socket, before);
+        took[i] = System.nanoTime() - s;
+        Thread.sleep(200); // pacing, as between the daemon's changes
+      }
+      return took;
+    } finally {
+      Bench.stop(master);
+      Await.until(
+          Duration.ofSeconds(30),
+          () -> "HAProxy alone (" + master + ") still running",
+          () -> ProcessHandle.of(master).map(ph -> !ph.isAlive()).orElse(true));
+    }
+  }
+
+  /**
+   * The workers the master CLI lists ({@code show proc}), as the daemon reads them; empty while the
+   * master re-executes and refuses connections.
+   */
+  private static java.util.Set<Long> workersOf(Path socket) {
+    String out;
+    try {
+      out = masterCli(socket, "show proc");
+    } catch (java.io.IOException e) {
+      return java.util.Set.of();
+    }
+    java.util.Set<Long> pids = new java.util.HashSet<>();
+    boolean inWorkers = false;
+    for (String line : out.split("\n")) {
+      if (line.startsWith("#")) {
+        inWorkers = line.startsWith("# workers");
+        continue;
+      }
+      String[] fields = line.trim().split("\\s+");
+      if (inWorkers && fields.length > 1 && fields[1].equals("worker")) {
+        pids.add(Long.parseLong(fields[0]));
+      }
+    }
+    return pids;
+  }
+
+  private static void untilNewWorker(Path socket, java.util.Set<Long> before) {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      java.util.Set<Long> now = workersOf(socket);
+      if (!now.isEmpty() && !before.containsAll(now)) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("no new HAProxy worker within 60 s");
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(2_000_000); // as the daemon polls
+    }
+  }
+
+  private static String masterCli(Path socket, String command) throws java.io.IOException {
+    try (java.nio.channels.SocketChannel ch =
+        java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
+      ch.write(
+          java.nio.ByteBuffer.wrap(
+              (command + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+      ch.shutdownOutput();
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4096);
+      while (ch.read(buf) >= 0) {
+        out.write(buf.array(), 0, buf.position());
+        buf.clear();
+      }
+      return out.toString(java.nio.charset.StandardCharsets.US_ASCII);
     }
   }
 
@@ -567,19 +808,23 @@ public final class Scale {
             + ", and whether HAProxy's workers changed over them (reloads); with a setting of its"
             + " own (balance source): p50 / max of "
             + RELOAD_TRIALS
+            + "; HAProxy alone: the same haproxy.cfg, the daemon stopped, reloaded "
+            + RELOAD_TRIALS
+            + " times through the master CLI, each until a new worker (the floor under a reload)"
             + "; daemon CPU per change over the backend and host changes, pacing included; idle"
             + " CPU over 10 s from 12 s after the last change");
     System.out.println(
         "| HTTP services | start to first apply, ms | to last host served, ms | backend moved, ms"
             + " | host added, ms | first change after start (backend / host), ms | new service from a"
-            + " spare, ms (reloads) | new service with own settings (reload), p50 / max, ms | daemon CPU per change, ms | daemon heap after GC, MB | daemon RSS (peak), MB |"
+            + " spare, ms (reloads) | new service with own settings (reload), p50 / max, ms |"
+            + " HAProxy alone: reload, p50 / max, ms | daemon CPU per change, ms | daemon heap after GC, MB | daemon RSS (peak), MB |"
             + " HAProxy RSS, MB | daemon idle CPU, % | req/s first host | req/s last host |"
             + " last / first |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (Row r : rows) {
       System.out.printf(
           "| %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f (%d) | %.1f / %.1f |"
-              + " %.1f | %.1f | %.1f (%.1f) | %.1f | %.2f | %.0f | %.0f | %.3f |%n",
+              + " %.1f / %.1f | %.1f | %.1f | %.1f (%.1f) | %.1f | %.2f | %.0f | %.0f | %.3f |%n",
           r.http(),
           r.readyMs(),
           r.lastHostMs(),
@@ -594,6 +839,8 @@ public final class Scale {
           r.spareReloads(),
           r.structuralMs(),
           r.structuralMaxMs(),
+          r.aloneReloadMs(),
+          r.aloneReloadMaxMs(),
           r.cpuMsPerChange(),
           r.heapMb(),
           r.rssMb(),
