@@ -36,10 +36,7 @@ fi
 # but a heap sized from the machine's RAM grows to hundreds of MB before it collects (RSS 483 MB
 # there against ~220 MB with these; bench/run scale). Heap grows from 16 MB and gives back what it
 # does not need, keeping a quarter to a half free: with less, full collections of ~70 ms came every
-# few seconds of changes and made the slowest changes slow. Only the quick compiler (C1) runs:
-# the daemon's work is short bursts, not a hot loop, and on two cores the optimising compiler
-# took CPU from the first config (start at 10,000 services 24-40% later with it, RSS ~30 MB
-# more, the same steady DNS refresh CPU within noise; bench/run scale start). glibc's per-thread
-# malloc arenas are capped. JAVA_OPTS replaces them all.
+# few seconds of changes and made the slowest changes slow. glibc's per-thread malloc arenas are
+# capped. JAVA_OPTS replaces them all.
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
-exec java ${JAVA_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:MaxRAMPercentage=50 -Xms16m -XX:MinHeapFreeRatio=25 -XX:MaxHeapFreeRatio=50} -jar "$jar" "$@"
+exec java ${JAVA_OPTS:--XX:+UseSerialGC -Xss512k -XX:MaxRAMPercentage=50 -Xms16m -XX:MinHeapFreeRatio=25 -XX:MaxHeapFreeRatio=50} -jar "$jar" "$@"
