@@ -108,6 +108,55 @@ final class ConfigFile implements AutoCloseable {
   }
 
   /**
+   * Puts a config nothing has checked in place, for a reload HAProxy may refuse. A deferred write
+   * begun before does not overwrite it, as after {@link #commit}; the runtime change not yet
+   * written stays pending until {@link #accepted}. Returns what the file held, for {@link
+   * #restore}.
+   */
+  Optional<String> stage(String text) throws ProxyException {
+    synchronized (lock) {
+      commits++;
+      try {
+        Optional<String> before =
+            Files.exists(file) ? Optional.of(Files.readString(file)) : Optional.empty();
+        Generation.writeAtomically(file, text);
+        return before;
+      } catch (IOException e) {
+        throw new ProxyException("cannot write " + file + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** HAProxy serves the staged config: a runtime change not yet written is superseded by it. */
+  void accepted() {
+    synchronized (lock) {
+      unwritten = null;
+    }
+  }
+
+  /**
+   * HAProxy refused the staged config: the file holds again what it held ({@code before}, from
+   * {@link #stage}), and a runtime change not yet written is written as it would have been.
+   */
+  void restore(Optional<String> before) throws ProxyException {
+    synchronized (lock) {
+      commits++;
+      try {
+        if (before.isPresent()) {
+          Generation.writeAtomically(file, before.get());
+        } else {
+          Files.deleteIfExists(file);
+        }
+      } catch (IOException e) {
+        throw new ProxyException("cannot write " + file + " back: " + e.getMessage(), e);
+      }
+      if (unwritten != null) {
+        writer.schedule(this::writeIfDue, QUIET.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  /**
    * Schedules writing a state HAProxy already serves through the runtime API.
    *
    * @param routes whether its routes changed, so that the map files must be written too
@@ -176,6 +225,13 @@ final class ConfigFile implements AutoCloseable {
     try (java.io.Writer out =
         Files.newBufferedWriter(into, java.nio.charset.StandardCharsets.UTF_8)) {
       rendering.render(u.config(), u.slots(), u.dir(), u.maps(), out);
+    }
+  }
+
+  /** Waits until no deferred write is under way (they hold the render lock while they run). */
+  void awaitDeferredWrite() {
+    synchronized (renderLock) {
+      // nothing: holding the lock once is the wait
     }
   }
 

@@ -8,10 +8,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -19,7 +17,7 @@ import java.util.concurrent.locks.LockSupport;
  * One HAProxy master (master-worker mode, daemonized so that it outlives a daemon restart) and its
  * workers. Knows HAProxy 2.6's traps: the master CLI's {@code reload} says nothing and the socket
  * refuses connections while the master re-executes, so a reload is confirmed by a new worker PID in
- * {@code show proc}.
+ * {@code show proc}, and a refused one by the master's count of failed reloads there.
  */
 final class HaproxyProcess {
   private final HaproxySettings settings;
@@ -133,9 +131,25 @@ final class HaproxyProcess {
   /**
    * Reloads through the master CLI and waits for a worker PID that was not there before. The old
    * workers finish their connections (bounded by hard-stop-after).
+   *
+   * @throws ProxyException also when HAProxy refuses the config it re-reads
    */
   void reload() throws ProxyException {
-    Set<Long> before = new HashSet<>(workers());
+    if (!tryReload()) {
+      throw new ProxyException(
+          "HAProxy refused to reload on " + settings.stateDir().resolve("haproxy.cfg"), null);
+    }
+  }
+
+  /**
+   * Reloads through the master CLI and waits for HAProxy's answer: true once a worker runs that was
+   * not there before, false when the master could not load the config it re-read. A master that
+   * fails to load a config keeps its workers, serving as before, and counts the failure in {@code
+   * show proc} ({@code [failed: N]}, back to 0 after a reload that works); it takes the next reload
+   * as usual. So HAProxy's own parse can stand in for {@code haproxy -c}.
+   */
+  boolean tryReload() throws ProxyException {
+    Proc before = proc().orElse(new Proc(-1, 0, List.of()));
     try {
       master.send("reload");
     } catch (IOException e) {
@@ -143,9 +157,15 @@ final class HaproxyProcess {
     }
     Instant deadline = Instant.now().plus(settings.reloadTimeout());
     while (true) {
-      List<Long> now = workers();
-      if (!now.isEmpty() && !before.containsAll(now)) {
-        return;
+      Optional<Proc> now = proc();
+      if (now.isPresent()) {
+        Proc p = now.get();
+        if (!p.workers().isEmpty() && !before.workers().containsAll(p.workers())) {
+          return true;
+        }
+        if (p.reloads() > before.reloads() && p.failed() > before.failed()) {
+          return false;
+        }
       }
       if (Instant.now().isAfter(deadline)) {
         throw new ProxyException(
@@ -155,17 +175,47 @@ final class HaproxyProcess {
     }
   }
 
-  /** Current workers' PIDs from {@code show proc}; empty while the master cannot be reached. */
-  List<Long> workers() {
+  /**
+   * From {@code show proc}: the master's reloads, the failed ones since the last good one, workers.
+   */
+  private record Proc(long reloads, long failed, List<Long> workers) {}
+
+  private static final java.util.regex.Pattern MASTER_LINE =
+      java.util.regex.Pattern.compile("^\\d+\\s+master\\s+(\\d+)\\s+\\[failed:\\s*(\\d+)\\]");
+
+  /** {@code show proc}, read; empty while the master cannot be reached. */
+  private Optional<Proc> proc() {
     String out;
     try {
       out = master.send("show proc");
     } catch (IOException e) {
+      return Optional.empty();
+    }
+    long reloads = -1;
+    long failed = 0;
+    for (String line : out.split("\n")) {
+      java.util.regex.Matcher m = MASTER_LINE.matcher(line.trim());
+      if (m.find()) {
+        reloads = Long.parseLong(m.group(1));
+        failed = Long.parseLong(m.group(2));
+      }
+    }
+    return Optional.of(new Proc(reloads, failed, workersIn(out)));
+  }
+
+  /** Current workers' PIDs from {@code show proc}; empty while the master cannot be reached. */
+  List<Long> workers() {
+    try {
+      return workersIn(master.send("show proc"));
+    } catch (IOException e) {
       return List.of();
     }
+  }
+
+  private static List<Long> workersIn(String showProc) {
     List<Long> pids = new ArrayList<>();
     boolean inWorkers = false;
-    for (String line : out.split("\n")) {
+    for (String line : showProc.split("\n")) {
       if (line.startsWith("#")) {
         inWorkers = line.startsWith("# workers");
         continue;

@@ -97,6 +97,18 @@ final class Supervisor implements AutoCloseable {
     }
   }
 
+  /**
+   * Reloads a running HAProxy on the config file as it is now, a config nothing has checked: true
+   * if HAProxy serves it, false if HAProxy refused it (and serves what it served before) or is not
+   * running (a start needs a checked config).
+   */
+  synchronized boolean reloadIfAccepted() throws ProxyException {
+    if (closed) {
+      throw new ProxyException("HAProxy is being stopped; the new config is not served", null);
+    }
+    return process.masterAlive() && process.tryReload();
+  }
+
   /** Stops supervising; HAProxy keeps serving, for a restarted daemon to adopt. */
   @Override
   public void close() {

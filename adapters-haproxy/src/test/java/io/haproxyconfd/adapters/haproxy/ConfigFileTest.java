@@ -110,4 +110,76 @@ class ConfigFileTest {
       assertEquals(List.of(true), maps);
     }
   }
+
+  /**
+   * A config staged for a reload HAProxy may refuse: a deferred render begun before does not
+   * overwrite it; refused, the file holds again what it held, and the runtime change not yet
+   * written is still written after it.
+   */
+  @Test
+  void a_config_staged_and_refused_leaves_the_file_as_it_was_and_the_pending_write_still_comes()
+      throws Exception {
+    Path file = dir.resolve("haproxy.cfg");
+    java.util.concurrent.CountDownLatch rendering = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    AtomicInteger renders = new AtomicInteger();
+    try (ConfigFile config =
+        new ConfigFile(
+            file,
+            (c, slots, gen, maps, out) -> {
+              if (renders.incrementAndGet() == 1) {
+                rendering.countDown();
+                try {
+                  release.await();
+                } catch (InterruptedException e) {
+                  throw new IOException(e);
+                }
+              }
+              out.write("runtime " + c.revision() + "\n");
+            })) {
+      Files.writeString(file, "reloaded 6\n");
+      java.util.Optional<String> before;
+      try {
+        config.later(new ProxyConfig(7, List.of(), List.of()), Slots.empty(), dir, false);
+        Await.until(
+            Duration.ofSeconds(10), "the deferred render began", () -> rendering.getCount() == 0);
+        before = config.stage("unchecked 8\n");
+        assertEquals(java.util.Optional.of("reloaded 6\n"), before);
+      } finally {
+        release.countDown();
+      }
+      // The render of revision 7, begun before the stage, finishes: it must not overwrite it.
+      config.awaitDeferredWrite();
+      assertEquals("unchecked 8\n", Files.readString(file), "what HAProxy is reloaded on");
+
+      config.restore(before);
+      assertEquals("reloaded 6\n", Files.readString(file), "refused: as it was at once");
+      // Revision 7 is what HAProxy serves: it still reaches the file.
+      Await.until(
+          Duration.ofSeconds(10),
+          "the pending runtime change written after the refusal",
+          () -> Files.readString(file).equals("runtime 7\n"));
+    }
+  }
+
+  /** A staged config HAProxy took supersedes the runtime change not yet written. */
+  @Test
+  void a_config_staged_and_taken_supersedes_the_pending_write() throws Exception {
+    Path file = dir.resolve("haproxy.cfg");
+    AtomicInteger renders = new AtomicInteger();
+    try (ConfigFile config =
+        new ConfigFile(
+            file,
+            (c, slots, gen, maps, out) -> {
+              renders.incrementAndGet();
+              out.write("runtime " + c.revision() + "\n");
+            })) {
+      config.later(new ProxyConfig(7, List.of(), List.of()), Slots.empty(), dir, false);
+      config.stage("unchecked 8\n");
+      config.accepted();
+      config.writeNow();
+      assertEquals("unchecked 8\n", Files.readString(file));
+      assertEquals(0, renders.get(), "nothing left to write");
+    }
+  }
 }

@@ -211,7 +211,8 @@ class LifecycleIT {
   /**
    * A stop that comes while an apply is checking a new config: the apply must not start HAProxy
    * again once it is stopped. An {@code haproxy} wrapper holds {@code haproxy -c} at a gate, so
-   * that the stop is certain to come in the middle.
+   * that the stop is certain to come in the middle. The new config has a service HAProxy refuses:
+   * one it takes is reloaded without {@code haproxy -c}, a refused one is then checked.
    */
   @Test
   void a_stop_during_an_apply_leaves_no_haproxy_behind() throws Exception {
@@ -265,8 +266,8 @@ class LifecycleIT {
                         "example.org",
                         "services/blog/domain",
                         "blog.org",
-                        "services/blog/balance",
-                        "source")); // settings of its own: a reload, not a spare
+                        "services/blog/custom_settings",
+                        "no-such-keyword here")); // refused by the reload: then checked
               } catch (Exception e) {
                 // Refused because HAProxy is being stopped: that is a way to get it right.
               }
@@ -290,5 +291,122 @@ class LifecycleIT {
       ProcessHandle.of(last).ifPresent(ProcessHandle::destroy);
     }
     assertFalse(again, "the apply started HAProxy again after the stop (pid " + last + ")");
+  }
+
+  /** An {@code haproxy} wrapper that writes each {@code haproxy -c} it is asked for to a file. */
+  private static HaproxySettings countingChecks(java.nio.file.Path state, java.nio.file.Path checks)
+      throws Exception {
+    HaproxySettings real = onFreePorts(state);
+    java.nio.file.Path wrapper = state.resolve("haproxy-counted");
+    Files.writeString(
+        wrapper,
+        "#!/bin/sh\nif [ \"$1\" = -c ]; then echo \"$*\" >> '"
+            + checks
+            + "'; fi\nexec '"
+            + real.binary()
+            + "' \"$@\"\n");
+    wrapper.toFile().setExecutable(true);
+    return new HaproxySettings(
+        wrapper,
+        real.stateDir(),
+        real.templateDir(),
+        real.bindAddress(),
+        real.httpPort(),
+        real.httpsPort(),
+        real.statsPort(),
+        real.statsPassword(),
+        real.hardStopAfter(),
+        real.reloadTimeout(),
+        real.serving(),
+        real.spareBackends());
+  }
+
+  private static String body(HaproxySettings settings, String host) throws Exception {
+    return RawHttp.get(settings.httpPort(), host, "/").body().split(" ")[0];
+  }
+
+  private static long checksRun(java.nio.file.Path checks) throws Exception {
+    return Files.exists(checks) ? Files.readAllLines(checks).size() : 0;
+  }
+
+  /**
+   * A reload HAProxy takes is its own check: no {@code haproxy -c} runs before it, and the new
+   * service is served. One HAProxy refuses is checked after it, the refused service left out and
+   * the rest served; HAProxy served the old config throughout, and haproxy.cfg never keeps the
+   * refused text, so a HAProxy started again from it serves what was served.
+   */
+  @Test
+  void a_reload_haproxy_takes_runs_no_check_first_and_one_it_refuses_is_checked_after()
+      throws Exception {
+    java.nio.file.Path state = Files.createTempDirectory("lifecycle-unchecked");
+    java.nio.file.Path checks = state.resolve("checks.log");
+    HaproxySettings settings = countingChecks(state, checks);
+    ProxyConfigurator c = HaproxyConfigurators.create(settings);
+    try {
+      c.start();
+      c.apply(
+          HaproxyFixture.config(
+              "services/web/domain", "example.org", "services/web/w1", a.backend().toString()));
+      assertEquals("backend=a", body(settings, "example.org"));
+      long before = checksRun(checks);
+
+      ApplyResult own =
+          c.apply(
+              HaproxyFixture.config(
+                  "services/web/domain", "example.org",
+                  "services/web/w1", a.backend().toString(),
+                  "services/blog/domain", "blog.org",
+                  "services/blog/balance", "source", // settings of its own: a reload
+                  "services/blog/w1", b.backend().toString()));
+      assertEquals(ApplyResult.Outcome.RELOADED, own.outcome(), own.toString());
+      assertEquals("backend=b", body(settings, "blog.org"));
+      assertEquals(before, checksRun(checks), "haproxy -c ran before a reload HAProxy took");
+
+      long master = Long.parseLong(Files.readString(state.resolve("run/haproxy.pid")).strip());
+      ApplyResult refused =
+          c.apply(
+              HaproxyFixture.config(
+                  "services/web/domain", "example.org",
+                  "services/web/w1", a.backend().toString(),
+                  "services/blog/domain", "blog.org",
+                  "services/blog/balance", "source",
+                  "services/blog/w1", b.backend().toString(),
+                  "services/odd/domain", "odd.org",
+                  "services/odd/custom_settings", "no-such-keyword here",
+                  "services/odd/w1", b.backend().toString(),
+                  "services/shop/domain", "shop.org",
+                  "services/shop/balance", "source",
+                  "services/shop/w1", a.backend().toString()));
+      assertEquals(ApplyResult.Outcome.RELOADED, refused.outcome(), refused.toString());
+      assertEquals(1, refused.problems().size(), refused.toString());
+      assertEquals("services/odd", refused.problems().get(0).key());
+      assertTrue(checksRun(checks) > before, "the refused config was not checked after");
+      assertEquals("backend=a", body(settings, "shop.org"));
+      assertEquals("backend=b", body(settings, "blog.org"));
+      assertEquals(503, RawHttp.get(settings.httpPort(), "odd.org", "/").status());
+      assertFalse(
+          Files.readString(state.resolve("haproxy.cfg")).contains("no-such-keyword"),
+          "haproxy.cfg keeps the refused text");
+
+      // HAProxy started again from haproxy.cfg, by the supervisor, serves what was served.
+      for (long worker : new HaproxyProcess(settings).workers()) {
+        ProcessHandle.of(worker).ifPresent(ProcessHandle::destroyForcibly);
+      }
+      ProcessHandle.of(master).orElseThrow().destroyForcibly();
+      Await.until(
+          Duration.ofSeconds(20),
+          "HAProxy started again",
+          () -> {
+            String pid = Files.readString(state.resolve("run/haproxy.pid")).strip();
+            return !pid.equals(Long.toString(master))
+                && HaproxyProcess.alive(Long.parseLong(pid))
+                && !new HaproxyProcess(settings).workers().isEmpty();
+          });
+      assertEquals("backend=a", body(settings, "shop.org"));
+      assertEquals("backend=b", body(settings, "blog.org"));
+      assertEquals(503, RawHttp.get(settings.httpPort(), "odd.org", "/").status());
+    } finally {
+      c.stop();
+    }
   }
 }
