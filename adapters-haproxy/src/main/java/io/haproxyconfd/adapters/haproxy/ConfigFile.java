@@ -74,6 +74,13 @@ final class ConfigFile implements AutoCloseable {
   /** Whether a retry after a failed write is scheduled. Guarded by {@link #lock}. */
   private boolean retrying;
 
+  /**
+   * Whether the file holds a config {@link #stage staged} for a reload whose answer is not in yet:
+   * no deferred write may replace it until {@link #accepted} or {@link #restore}. Guarded by {@link
+   * #lock}.
+   */
+  private boolean staged;
+
   /** A state to write, and when the first and last unwritten changes were (nanoTime). */
   private record Unwritten(
       ProxyConfig config, Slots slots, Path dir, boolean maps, long first, long last) {}
@@ -116,6 +123,7 @@ final class ConfigFile implements AutoCloseable {
   Optional<String> stage(String text) throws ProxyException {
     synchronized (lock) {
       commits++;
+      staged = true;
       try {
         Optional<String> before =
             Files.exists(file) ? Optional.of(Files.readString(file)) : Optional.empty();
@@ -130,6 +138,7 @@ final class ConfigFile implements AutoCloseable {
   /** HAProxy serves the staged config: a runtime change not yet written is superseded by it. */
   void accepted() {
     synchronized (lock) {
+      staged = false;
       unwritten = null;
     }
   }
@@ -141,6 +150,7 @@ final class ConfigFile implements AutoCloseable {
   void restore(Optional<String> before) throws ProxyException {
     synchronized (lock) {
       commits++;
+      staged = false;
       try {
         if (before.isPresent()) {
           Generation.writeAtomically(file, before.get());
@@ -151,7 +161,11 @@ final class ConfigFile implements AutoCloseable {
         throw new ProxyException("cannot write " + file + " back: " + e.getMessage(), e);
       }
       if (unwritten != null) {
-        writer.schedule(this::writeIfDue, QUIET.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+          writer.schedule(this::writeIfDue, QUIET.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          // closed: nothing writes any more, and HAProxy is stopped or kept as it is
+        }
       }
     }
   }
@@ -185,6 +199,8 @@ final class ConfigFile implements AutoCloseable {
         long now = System.nanoTime();
         u = unwritten;
         if (u == null
+            || staged // written once HAProxy answers: accepted() supersedes it, restore() asks
+            // again
             || (now - u.last() < QUIET.toNanos() && now - u.first() < MAX_DELAY.toNanos())) {
           return;
         }
@@ -202,8 +218,8 @@ final class ConfigFile implements AutoCloseable {
         return;
       }
       synchronized (lock) {
-        if (commits != commitsSeen) {
-          return; // a reload wrote a newer config
+        if (commits != commitsSeen || staged) {
+          return; // a reload wrote a newer config, or waits for HAProxy's answer on one
         }
         try {
           Generation.move(rendered, file);
@@ -246,7 +262,7 @@ final class ConfigFile implements AutoCloseable {
 
   private void writeUnwritten() {
     Unwritten u = unwritten;
-    if (u == null) {
+    if (u == null || staged) {
       return;
     }
     try {

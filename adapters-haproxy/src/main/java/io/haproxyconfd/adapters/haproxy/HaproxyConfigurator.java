@@ -511,7 +511,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
    */
   private Optional<Served> reloadUnchecked(ProxyConfig effective, long number)
       throws ProxyException {
-    if (!process.masterAlive()) {
+    if (!process.masterAlive() || !process.tellsRefusedReloads()) {
       return Optional.empty();
     }
     Candidate c = prepare(effective, number, false);
@@ -523,13 +523,18 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     boolean taken;
     try {
       taken = supervisor.reloadIfAccepted();
-    } catch (ProxyException e) {
+    } catch (ProxyException | RuntimeException e) {
       // No answer in time: what HAProxy runs is unknown, so the file keeps the new config only if
       // it is one HAProxy can start on, as it would have after a check.
-      if (process.check(c.file()).valid()) {
-        configFile.accepted();
-      } else {
-        configFile.restore(previous);
+      boolean valid = false;
+      try {
+        valid = process.check(c.file()).valid();
+      } finally {
+        if (valid) {
+          configFile.accepted();
+        } else {
+          configFile.restore(previous);
+        }
       }
       throw e;
     }

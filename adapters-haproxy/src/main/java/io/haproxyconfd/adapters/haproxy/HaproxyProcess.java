@@ -149,13 +149,14 @@ final class HaproxyProcess {
    * as usual. So HAProxy's own parse can stand in for {@code haproxy -c}.
    */
   boolean tryReload() throws ProxyException {
-    Proc before = proc().orElse(new Proc(-1, 0, List.of()));
+    Instant deadline = Instant.now().plus(settings.reloadTimeout());
+    // What HAProxy runs before: without it, every worker would look new.
+    Proc before = awaitProc(deadline);
     try {
       master.send("reload");
     } catch (IOException e) {
       throw new ProxyException("master CLI refused the reload: " + e.getMessage(), e);
     }
-    Instant deadline = Instant.now().plus(settings.reloadTimeout());
     while (true) {
       Optional<Proc> now = proc();
       if (now.isPresent()) {
@@ -182,6 +183,28 @@ final class HaproxyProcess {
 
   private static final java.util.regex.Pattern MASTER_LINE =
       java.util.regex.Pattern.compile("^\\d+\\s+master\\s+(\\d+)\\s+\\[failed:\\s*(\\d+)\\]");
+
+  /**
+   * Whether {@code show proc} shows the master's reload counts, by which {@link #tryReload} tells a
+   * refused config: an HAProxy that words it otherwise gets configs checked before a reload.
+   */
+  boolean tellsRefusedReloads() {
+    return proc().map(p -> p.reloads() >= 0).orElse(false);
+  }
+
+  private Proc awaitProc(Instant deadline) throws ProxyException {
+    while (true) {
+      Optional<Proc> p = proc();
+      if (p.isPresent()) {
+        return p.get();
+      }
+      if (Instant.now().isAfter(deadline)) {
+        throw new ProxyException(
+            "HAProxy's master CLI did not answer within " + settings.reloadTimeout(), null);
+      }
+      LockSupport.parkNanos(Duration.ofMillis(2).toNanos());
+    }
+  }
 
   /** {@code show proc}, read; empty while the master cannot be reached. */
   private Optional<Proc> proc() {

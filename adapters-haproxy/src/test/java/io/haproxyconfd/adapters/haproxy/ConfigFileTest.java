@@ -182,4 +182,32 @@ class ConfigFileTest {
       assertEquals(0, renders.get(), "nothing left to write");
     }
   }
+
+  /**
+   * While HAProxy has not answered on a staged config, no deferred write replaces it: neither the
+   * timer of a runtime change handed over before or after the stage, nor a write asked for now.
+   */
+  @Test
+  void nothing_replaces_a_staged_config_until_haproxy_answers() throws Exception {
+    Path file = dir.resolve("haproxy.cfg");
+    try (ConfigFile config =
+        new ConfigFile(file, (c, slots, gen, maps, out) -> out.write("runtime " + c.revision()))) {
+      Files.writeString(file, "reloaded 6");
+      config.later(new ProxyConfig(7, List.of(), List.of()), Slots.empty(), dir, false);
+      java.util.Optional<String> before = config.stage("unchecked 8");
+      config.later(new ProxyConfig(9, List.of(), List.of()), Slots.empty(), dir, false);
+      config.writeNow();
+      assertEquals("unchecked 8", Files.readString(file), "written over at once");
+      // The window in which the timers of both runtime changes would write (a negative: waited
+      // out, then any write under way waited for).
+      Thread.sleep(ConfigFile.QUIET.toMillis() + 500);
+      config.awaitDeferredWrite();
+      assertEquals("unchecked 8", Files.readString(file), "written over by a timer");
+      config.restore(before);
+      Await.until(
+          Duration.ofSeconds(10),
+          "the runtime change written once HAProxy refused the staged config",
+          () -> Files.readString(file).equals("runtime 9"));
+    }
+  }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.haproxyconfd.domain.Await;
 import io.haproxyconfd.ports.ApplyResult;
 import io.haproxyconfd.ports.ProxyConfigurator;
+import io.haproxyconfd.ports.ProxyException;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
@@ -256,6 +257,8 @@ class LifecycleIT {
     long master = Long.parseLong(Files.readString(pidFile).strip());
 
     Files.createFile(armed);
+    java.util.concurrent.atomic.AtomicReference<Exception> failure =
+        new java.util.concurrent.atomic.AtomicReference<>();
     Thread apply =
         new Thread(
             () -> {
@@ -268,8 +271,13 @@ class LifecycleIT {
                         "blog.org",
                         "services/blog/custom_settings",
                         "no-such-keyword here")); // refused by the reload: then checked
-              } catch (Exception e) {
+              } catch (ProxyException e) {
                 // Refused because HAProxy is being stopped: that is a way to get it right.
+                if (!e.getMessage().contains("being stopped")) {
+                  failure.set(e);
+                }
+              } catch (Exception e) {
+                failure.set(e);
               }
             });
     apply.start();
@@ -283,6 +291,7 @@ class LifecycleIT {
     Files.createFile(gate);
     apply.join(30_000);
     stop.join(30_000);
+    assertEquals(null, failure.get(), "the apply failed otherwise than by the stop");
 
     assertFalse(HaproxyProcess.alive(master), "the first master still runs");
     long last = Long.parseLong(Files.readString(pidFile).strip());
@@ -293,16 +302,23 @@ class LifecycleIT {
     assertFalse(again, "the apply started HAProxy again after the stop (pid " + last + ")");
   }
 
-  /** An {@code haproxy} wrapper that writes each {@code haproxy -c} it is asked for to a file. */
-  private static HaproxySettings countingChecks(java.nio.file.Path state, java.nio.file.Path checks)
+  /**
+   * An {@code haproxy} wrapper that writes each {@code haproxy -c} it is asked for to {@code
+   * checks}, and while the file {@code refuseAll} exists, answers each with a refusal of the whole
+   * config.
+   */
+  private static HaproxySettings countingChecks(
+      java.nio.file.Path state, java.nio.file.Path checks, java.nio.file.Path refuseAll)
       throws Exception {
     HaproxySettings real = onFreePorts(state);
     java.nio.file.Path wrapper = state.resolve("haproxy-counted");
     Files.writeString(
         wrapper,
-        "#!/bin/sh\nif [ \"$1\" = -c ]; then echo \"$*\" >> '"
+        "#!/bin/sh\nif [ \"$1\" = -c ]; then\n  echo \"$*\" >> '"
             + checks
-            + "'; fi\nexec '"
+            + "'\n  if [ -e '"
+            + refuseAll
+            + "' ]; then echo '[ALERT]    (1) : config : all of it refused'; exit 1; fi\nfi\nexec '"
             + real.binary()
             + "' \"$@\"\n");
     wrapper.toFile().setExecutable(true);
@@ -325,6 +341,16 @@ class LifecycleIT {
     return RawHttp.get(settings.httpPort(), host, "/").body().split(" ")[0];
   }
 
+  /** The master's count of reloads, and of failed ones since the last good one, from show proc. */
+  private static long[] masterReloads(java.nio.file.Path state) throws Exception {
+    String out = new RuntimeApi(state.resolve("run/master.sock")).send("show proc");
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(?m)^\\d+\\s+master\\s+(\\d+)\\s+\\[failed:\\s*(\\d+)\\]")
+            .matcher(out);
+    assertTrue(m.find(), out);
+    return new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))};
+  }
+
   private static long checksRun(java.nio.file.Path checks) throws Exception {
     return Files.exists(checks) ? Files.readAllLines(checks).size() : 0;
   }
@@ -340,7 +366,8 @@ class LifecycleIT {
       throws Exception {
     java.nio.file.Path state = Files.createTempDirectory("lifecycle-unchecked");
     java.nio.file.Path checks = state.resolve("checks.log");
-    HaproxySettings settings = countingChecks(state, checks);
+    java.nio.file.Path refuseAll = state.resolve("refuse-all");
+    HaproxySettings settings = countingChecks(state, checks, refuseAll);
     ProxyConfigurator c = HaproxyConfigurators.create(settings);
     try {
       c.start();
@@ -363,6 +390,7 @@ class LifecycleIT {
       assertEquals(before, checksRun(checks), "haproxy -c ran before a reload HAProxy took");
 
       long master = Long.parseLong(Files.readString(state.resolve("run/haproxy.pid")).strip());
+      long[] reloadsBefore = masterReloads(state);
       ApplyResult refused =
           c.apply(
               HaproxyFixture.config(
@@ -381,6 +409,12 @@ class LifecycleIT {
       assertEquals(1, refused.problems().size(), refused.toString());
       assertEquals("services/odd", refused.problems().get(0).key());
       assertTrue(checksRun(checks) > before, "the refused config was not checked after");
+      long[] reloadsAfter = masterReloads(state);
+      assertEquals(
+          reloadsBefore[0] + 2,
+          reloadsAfter[0],
+          "HAProxy reloaded once on the refused config, once on the rest");
+      assertEquals(0, reloadsAfter[1], "the last reload failed");
       assertEquals("backend=a", body(settings, "shop.org"));
       assertEquals("backend=b", body(settings, "blog.org"));
       assertEquals(503, RawHttp.get(settings.httpPort(), "odd.org", "/").status());
@@ -388,23 +422,51 @@ class LifecycleIT {
           Files.readString(state.resolve("haproxy.cfg")).contains("no-such-keyword"),
           "haproxy.cfg keeps the refused text");
 
+      // A config refused as a whole, after HAProxy refused to reload on it: haproxy.cfg holds
+      // again exactly what HAProxy serves.
+      String served = Files.readString(state.resolve("haproxy.cfg"));
+      Files.createFile(refuseAll);
+      ApplyResult rejected =
+          c.apply(
+              HaproxyFixture.config(
+                  "services/web/domain", "example.org",
+                  "services/web/w1", a.backend().toString(),
+                  "services/blog/domain", "blog.org",
+                  "services/blog/balance", "source",
+                  "services/blog/w1", b.backend().toString(),
+                  "services/shop/domain", "shop.org",
+                  "services/shop/balance", "source",
+                  "services/shop/w1", a.backend().toString(),
+                  "services/late/domain", "late.org",
+                  "services/late/w1", a.backend().toString(),
+                  "services/worse/domain", "worse.org",
+                  "services/worse/custom_settings", "no-such-keyword either",
+                  "services/worse/w1", b.backend().toString()));
+      Files.delete(refuseAll);
+      assertEquals(ApplyResult.Outcome.REJECTED, rejected.outcome(), rejected.toString());
+      assertEquals(served, Files.readString(state.resolve("haproxy.cfg")));
+      assertEquals(503, RawHttp.get(settings.httpPort(), "late.org", "/").status());
+      master = Long.parseLong(Files.readString(state.resolve("run/haproxy.pid")).strip());
+
       // HAProxy started again from haproxy.cfg, by the supervisor, serves what was served.
       for (long worker : new HaproxyProcess(settings).workers()) {
         ProcessHandle.of(worker).ifPresent(ProcessHandle::destroyForcibly);
       }
-      ProcessHandle.of(master).orElseThrow().destroyForcibly();
+      long killed = master;
+      ProcessHandle.of(killed).orElseThrow().destroyForcibly();
       Await.until(
           Duration.ofSeconds(20),
           "HAProxy started again",
           () -> {
             String pid = Files.readString(state.resolve("run/haproxy.pid")).strip();
-            return !pid.equals(Long.toString(master))
+            return !pid.equals(Long.toString(killed))
                 && HaproxyProcess.alive(Long.parseLong(pid))
                 && !new HaproxyProcess(settings).workers().isEmpty();
           });
       assertEquals("backend=a", body(settings, "shop.org"));
       assertEquals("backend=b", body(settings, "blog.org"));
       assertEquals(503, RawHttp.get(settings.httpPort(), "odd.org", "/").status());
+      assertEquals(503, RawHttp.get(settings.httpPort(), "late.org", "/").status());
     } finally {
       c.stop();
     }
