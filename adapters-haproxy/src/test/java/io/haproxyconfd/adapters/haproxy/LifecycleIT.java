@@ -337,6 +337,20 @@ class LifecycleIT {
         real.spareBackends());
   }
 
+  /** Service web on backend a, blog (balance source) on b, and {@code more} keys. */
+  private static io.haproxyconfd.domain.ProxyConfig webAndBlog(String... more) {
+    List<String> keys =
+        new java.util.ArrayList<>(
+            List.of(
+                "services/web/domain", "example.org",
+                "services/web/w1", a.backend().toString(),
+                "services/blog/domain", "blog.org",
+                "services/blog/balance", "source",
+                "services/blog/w1", b.backend().toString()));
+    keys.addAll(List.of(more));
+    return HaproxyFixture.config(keys.toArray(String[]::new));
+  }
+
   private static String body(HaproxySettings settings, String host) throws Exception {
     return RawHttp.get(settings.httpPort(), host, "/").body().split(" ")[0];
   }
@@ -377,14 +391,7 @@ class LifecycleIT {
       assertEquals("backend=a", body(settings, "example.org"));
       long before = checksRun(checks);
 
-      ApplyResult own =
-          c.apply(
-              HaproxyFixture.config(
-                  "services/web/domain", "example.org",
-                  "services/web/w1", a.backend().toString(),
-                  "services/blog/domain", "blog.org",
-                  "services/blog/balance", "source", // settings of its own: a reload
-                  "services/blog/w1", b.backend().toString()));
+      ApplyResult own = c.apply(webAndBlog()); // blog has settings of its own: a reload
       assertEquals(ApplyResult.Outcome.RELOADED, own.outcome(), own.toString());
       assertEquals("backend=b", body(settings, "blog.org"));
       assertEquals(before, checksRun(checks), "haproxy -c ran before a reload HAProxy took");
@@ -393,12 +400,7 @@ class LifecycleIT {
       long[] reloadsBefore = masterReloads(state);
       ApplyResult refused =
           c.apply(
-              HaproxyFixture.config(
-                  "services/web/domain", "example.org",
-                  "services/web/w1", a.backend().toString(),
-                  "services/blog/domain", "blog.org",
-                  "services/blog/balance", "source",
-                  "services/blog/w1", b.backend().toString(),
+              webAndBlog(
                   "services/odd/domain", "odd.org",
                   "services/odd/custom_settings", "no-such-keyword here",
                   "services/odd/w1", b.backend().toString(),
@@ -428,12 +430,7 @@ class LifecycleIT {
       Files.createFile(refuseAll);
       ApplyResult rejected =
           c.apply(
-              HaproxyFixture.config(
-                  "services/web/domain", "example.org",
-                  "services/web/w1", a.backend().toString(),
-                  "services/blog/domain", "blog.org",
-                  "services/blog/balance", "source",
-                  "services/blog/w1", b.backend().toString(),
+              webAndBlog(
                   "services/shop/domain", "shop.org",
                   "services/shop/balance", "source",
                   "services/shop/w1", a.backend().toString(),
