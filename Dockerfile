@@ -1,8 +1,10 @@
 # haproxy-confd: HAProxy kept configured from etcd or Consul.
-#   ./run build && docker build -t haproxy-confd .
+#   ./run build && docker build -t haproxy-confd .   (or ./run image, with podman, from nothing)
 #   docker run -e HAPROXY_ID=haproxy-1 -e ETCD_NODE=http://etcd:2379 -p 80:80 -p 443:443 haproxy-confd
 FROM debian:12-slim
-RUN apt-get update \
+# Slim images leave out /usr/share/man; the JRE's package links a man page there and fails without it.
+RUN mkdir -p /usr/share/man/man1 \
+ && apt-get update \
  && apt-get install -y --no-install-recommends openjdk-17-jre-headless haproxy ca-certificates libcap2-bin \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home /var/lib/haproxy-confd --create-home haproxy-confd \
