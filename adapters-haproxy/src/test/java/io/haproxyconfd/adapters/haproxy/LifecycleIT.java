@@ -236,20 +236,7 @@ class LifecycleIT {
             + real.binary()
             + "' \"$@\"\n");
     wrapper.toFile().setExecutable(true);
-    HaproxySettings settings =
-        new HaproxySettings(
-            wrapper,
-            real.stateDir(),
-            real.templateDir(),
-            real.bindAddress(),
-            real.httpPort(),
-            real.httpsPort(),
-            real.statsPort(),
-            real.statsPassword(),
-            real.hardStopAfter(),
-            real.reloadTimeout(),
-            real.serving(),
-            real.spareBackends());
+    HaproxySettings settings = runningAs(real, wrapper);
     java.nio.file.Path pidFile = state.resolve("run/haproxy.pid");
     ProxyConfigurator c = HaproxyConfigurators.create(settings);
     c.start();
@@ -322,8 +309,13 @@ class LifecycleIT {
             + real.binary()
             + "' \"$@\"\n");
     wrapper.toFile().setExecutable(true);
+    return runningAs(real, wrapper);
+  }
+
+  /** {@code real}, with {@code binary} as the haproxy executable. */
+  private static HaproxySettings runningAs(HaproxySettings real, java.nio.file.Path binary) {
     return new HaproxySettings(
-        wrapper,
+        binary,
         real.stateDir(),
         real.templateDir(),
         real.bindAddress(),
