@@ -122,6 +122,8 @@ final class ConfigFile implements AutoCloseable {
    */
   Optional<String> stage(String text) throws ProxyException {
     synchronized (lock) {
+      // A deferred render under way is of an older state: it must not land, even once HAProxy
+      // took this config.
       commits++;
       staged = true;
       try {
@@ -149,7 +151,6 @@ final class ConfigFile implements AutoCloseable {
    */
   void restore(Optional<String> before) throws ProxyException {
     synchronized (lock) {
-      commits++;
       staged = false;
       try {
         if (before.isPresent()) {
@@ -198,9 +199,10 @@ final class ConfigFile implements AutoCloseable {
       synchronized (lock) {
         long now = System.nanoTime();
         u = unwritten;
+        // While a staged config waits for HAProxy's answer, accepted() supersedes the state and
+        // restore() schedules its write again.
         if (u == null
-            || staged // written once HAProxy answers: accepted() supersedes it, restore() asks
-            // again
+            || staged
             || (now - u.last() < QUIET.toNanos() && now - u.first() < MAX_DELAY.toNanos())) {
           return;
         }
@@ -244,14 +246,10 @@ final class ConfigFile implements AutoCloseable {
     }
   }
 
-  /** Waits until no deferred write is under way (they hold the render lock while they run). */
-  void awaitDeferredWrite() {
-    synchronized (renderLock) {
-      // nothing: holding the lock once is the wait
-    }
-  }
-
-  /** Writes the state not yet in the file, if there is one: now, whatever the timers say. */
+  /**
+   * Writes the state not yet in the file, if there is one: now, whatever the timers say, after any
+   * deferred write under way. Not while a staged config waits for HAProxy's answer.
+   */
   void writeNow() {
     synchronized (renderLock) {
       synchronized (lock) {

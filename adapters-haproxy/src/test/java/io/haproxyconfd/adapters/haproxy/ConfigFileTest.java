@@ -56,24 +56,11 @@ class ConfigFileTest {
   @Test
   void a_reload_during_a_deferred_render_is_not_overwritten() throws Exception {
     Path file = dir.resolve("haproxy.cfg");
-    java.util.concurrent.CountDownLatch rendering = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    try (ConfigFile config =
-        new ConfigFile(
-            file,
-            (c, slots, gen, maps, out) -> {
-              rendering.countDown();
-              try {
-                release.await();
-              } catch (InterruptedException e) {
-                throw new IOException(e);
-              }
-              out.write("runtime " + c.revision() + "\n");
-            })) {
+    HeldRenders renders = new HeldRenders();
+    try (ConfigFile config = new ConfigFile(file, renders)) {
       try {
         config.later(new ProxyConfig(7, List.of(), List.of()), Slots.empty(), dir, false);
-        Await.until(
-            Duration.ofSeconds(10), "the deferred render began", () -> rendering.getCount() == 0);
+        renders.awaitBegun();
         // The apply path hands over the next change while the render runs: it must not wait.
         java.util.concurrent.CompletableFuture<Void> next =
             java.util.concurrent.CompletableFuture.runAsync(
@@ -83,7 +70,7 @@ class ConfigFileTest {
         next.get(5, java.util.concurrent.TimeUnit.SECONDS);
         config.commit("reloaded 9\n");
       } finally {
-        release.countDown(); // whatever failed, the writer is not left waiting
+        renders.release(); // whatever failed, the writer is not left waiting
       }
       config.writeNow(); // waits for the deferred write to be over: it holds the render lock
       // What the reload wrote stays, though the render of revision 7 finished after it.
@@ -120,36 +107,21 @@ class ConfigFileTest {
   void a_config_staged_and_refused_leaves_the_file_as_it_was_and_the_pending_write_still_comes()
       throws Exception {
     Path file = dir.resolve("haproxy.cfg");
-    java.util.concurrent.CountDownLatch rendering = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    AtomicInteger renders = new AtomicInteger();
-    try (ConfigFile config =
-        new ConfigFile(
-            file,
-            (c, slots, gen, maps, out) -> {
-              if (renders.incrementAndGet() == 1) {
-                rendering.countDown();
-                try {
-                  release.await();
-                } catch (InterruptedException e) {
-                  throw new IOException(e);
-                }
-              }
-              out.write("runtime " + c.revision() + "\n");
-            })) {
+    HeldRenders renders = new HeldRenders();
+    try (ConfigFile config = new ConfigFile(file, renders)) {
       Files.writeString(file, "reloaded 6\n");
       java.util.Optional<String> before;
       try {
         config.later(new ProxyConfig(7, List.of(), List.of()), Slots.empty(), dir, false);
-        Await.until(
-            Duration.ofSeconds(10), "the deferred render began", () -> rendering.getCount() == 0);
+        renders.awaitBegun();
         before = config.stage("unchecked 8\n");
         assertEquals(java.util.Optional.of("reloaded 6\n"), before);
       } finally {
-        release.countDown();
+        renders.release();
       }
-      // The render of revision 7, begun before the stage, finishes: it must not overwrite it.
-      config.awaitDeferredWrite();
+      // The render of revision 7, begun before the stage, finishes (writeNow waits for it, and
+      // itself writes nothing while the config is staged): it must not overwrite the staged one.
+      config.writeNow();
       assertEquals("unchecked 8\n", Files.readString(file), "what HAProxy is reloaded on");
 
       config.restore(before);
@@ -162,24 +134,27 @@ class ConfigFileTest {
     }
   }
 
-  /** A staged config HAProxy took supersedes the runtime change not yet written. */
+  /**
+   * A staged config HAProxy took supersedes the runtime change not yet written, and a deferred
+   * render of that change, begun before the stage and over only after HAProxy took it, does not
+   * land on it.
+   */
   @Test
   void a_config_staged_and_taken_supersedes_the_pending_write() throws Exception {
     Path file = dir.resolve("haproxy.cfg");
-    AtomicInteger renders = new AtomicInteger();
-    try (ConfigFile config =
-        new ConfigFile(
-            file,
-            (c, slots, gen, maps, out) -> {
-              renders.incrementAndGet();
-              out.write("runtime " + c.revision() + "\n");
-            })) {
-      config.later(new ProxyConfig(7, List.of(), List.of()), Slots.empty(), dir, false);
-      config.stage("unchecked 8\n");
-      config.accepted();
-      config.writeNow();
+    HeldRenders renders = new HeldRenders();
+    try (ConfigFile config = new ConfigFile(file, renders)) {
+      try {
+        config.later(new ProxyConfig(7, List.of(), List.of()), Slots.empty(), dir, false);
+        renders.awaitBegun();
+        config.stage("unchecked 8\n");
+        config.accepted();
+      } finally {
+        renders.release();
+      }
+      config.writeNow(); // waits for the render under way; then nothing is left to write
       assertEquals("unchecked 8\n", Files.readString(file));
-      assertEquals(0, renders.get(), "nothing left to write");
+      assertEquals(1, renders.count(), "a render after HAProxy took the staged config");
     }
   }
 
@@ -201,13 +176,47 @@ class ConfigFileTest {
       // The window in which the timers of both runtime changes would write (a negative: waited
       // out, then any write under way waited for).
       Thread.sleep(ConfigFile.QUIET.toMillis() + 500);
-      config.awaitDeferredWrite();
+      config.writeNow(); // waits for any deferred write under way
       assertEquals("unchecked 8", Files.readString(file), "written over by a timer");
       config.restore(before);
       Await.until(
           Duration.ofSeconds(10),
           "the runtime change written once HAProxy refused the staged config",
           () -> Files.readString(file).equals("runtime 9"));
+    }
+  }
+
+  /** Renders "runtime N", each render held until {@link #release}: a deferred write under way. */
+  private static final class HeldRenders implements ConfigFile.Rendering {
+    private final java.util.concurrent.CountDownLatch begun =
+        new java.util.concurrent.CountDownLatch(1);
+    private final java.util.concurrent.CountDownLatch released =
+        new java.util.concurrent.CountDownLatch(1);
+    private final AtomicInteger count = new AtomicInteger();
+
+    @Override
+    public void render(ProxyConfig c, Slots slots, Path gen, boolean maps, java.io.Writer out)
+        throws IOException {
+      count.incrementAndGet();
+      begun.countDown();
+      try {
+        released.await();
+      } catch (InterruptedException e) {
+        throw new IOException(e);
+      }
+      out.write("runtime " + c.revision() + "\n");
+    }
+
+    void awaitBegun() {
+      Await.until(Duration.ofSeconds(10), "a deferred render began", () -> begun.getCount() == 0);
+    }
+
+    void release() {
+      released.countDown();
+    }
+
+    int count() {
+      return count.get();
     }
   }
 }
