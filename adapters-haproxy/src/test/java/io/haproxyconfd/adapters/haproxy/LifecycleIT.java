@@ -363,9 +363,10 @@ class LifecycleIT {
 
   /**
    * A reload HAProxy takes is its own check: no {@code haproxy -c} runs before it, and the new
-   * service is served. One HAProxy refuses is checked after it, the refused service left out and
-   * the rest served; HAProxy served the old config throughout, and haproxy.cfg never keeps the
-   * refused text, so a HAProxy started again from it serves what was served.
+   * service is served. One HAProxy refuses (its master counts the failed reload) is checked after
+   * it, the refused service left out and the rest served. Neither a refused service nor a config
+   * refused as a whole stays in haproxy.cfg, so a HAProxy started again from it serves what was
+   * served.
    */
   @Test
   void a_reload_haproxy_takes_runs_no_check_first_and_one_it_refuses_is_checked_after()
@@ -388,7 +389,6 @@ class LifecycleIT {
       assertEquals("backend=b", body(settings, "blog.org"));
       assertEquals(before, checksRun(checks), "haproxy -c ran before a reload HAProxy took");
 
-      long master = Long.parseLong(Files.readString(state.resolve("run/haproxy.pid")).strip());
       long[] reloadsBefore = masterReloads(state);
       ApplyResult refused =
           c.apply(
@@ -435,13 +435,12 @@ class LifecycleIT {
       assertEquals(ApplyResult.Outcome.REJECTED, rejected.outcome(), rejected.toString());
       assertEquals(served, Files.readString(state.resolve("haproxy.cfg")));
       assertEquals(503, RawHttp.get(settings.httpPort(), "late.org", "/").status());
-      master = Long.parseLong(Files.readString(state.resolve("run/haproxy.pid")).strip());
 
       // HAProxy started again from haproxy.cfg, by the supervisor, serves what was served.
+      long killed = Long.parseLong(Files.readString(state.resolve("run/haproxy.pid")).strip());
       for (long worker : new HaproxyProcess(settings).workers()) {
         ProcessHandle.of(worker).ifPresent(ProcessHandle::destroyForcibly);
       }
-      long killed = master;
       ProcessHandle.of(killed).orElseThrow().destroyForcibly();
       Await.until(
           Duration.ofSeconds(20),
