@@ -80,35 +80,7 @@ public final class Scale {
       double haproxyRssMb,
       double idleCpuPercent,
       double firstRps,
-      double lastRps) {
-    Row withAlone(double p50, double max) {
-      return new Row(
-          http,
-          readyMs,
-          lastHostMs,
-          spareMs,
-          spareP99Ms,
-          spareReloads,
-          structuralMs,
-          structuralMaxMs,
-          p50,
-          max,
-          backendMs,
-          backendP99Ms,
-          routeMs,
-          routeP99Ms,
-          firstBackendMs,
-          firstRouteMs,
-          cpuMsPerChange,
-          heapMb,
-          rssMb,
-          peakRssMb,
-          haproxyRssMb,
-          idleCpuPercent,
-          firstRps,
-          lastRps);
-    }
-  }
+      double lastRps) {}
 
   public static void main(String[] args) throws Exception {
     // "checks" first: only what health checks cost, at the size given.
@@ -361,9 +333,7 @@ public final class Scale {
     String id = "scale" + size;
     String prefix = "/haproxy-" + id + "/";
     writeKeys(client, size, a);
-    Row r = measureRunning(dir, etcd, client, size, prefix, id, a, b);
-    long[] alone = haproxyAloneReloads(dir.resolve("state-" + id), RELOAD_TRIALS);
-    return r.withAlone(Bench.quantileMs(alone, 0.5), Bench.quantileMs(alone, 1.0));
+    return measureRunning(dir, etcd, client, size, prefix, id, a, b);
   }
 
   /** {@code size} HTTP services and {@link #tcp} TCP services, each with one agent backend. */
@@ -400,7 +370,8 @@ public final class Scale {
       String b)
       throws Exception {
     long start = System.nanoTime();
-    DaemonProcess d = DaemonProcess.launch(Bench.daemonEnv(id, etcd, dir.resolve("state-" + id)));
+    Path stateDir = dir.resolve("state-" + id);
+    DaemonProcess d = DaemonProcess.launch(Bench.daemonEnv(id, etcd, stateDir));
     try {
       Await.until(Duration.ofMinutes(5), d::describe, () -> d.get("/readyz").statusCode() == 200);
       long readyMs = (System.nanoTime() - start) / 1_000_000;
@@ -489,6 +460,10 @@ public final class Scale {
       Arrays.sort(lastHost);
       double firstRps = first[1];
       double lastRps = lastHost[1];
+      double peakRss = peakRssMb(d.pid());
+      // The floor under a reload: HAProxy alone on the config the daemon served, the daemon gone.
+      d.stop();
+      long[] alone = haproxyAloneReloads(stateDir, RELOAD_TRIALS);
       return new Row(
           size,
           readyMs,
@@ -498,8 +473,8 @@ public final class Scale {
           spareReloads,
           Bench.quantileMs(structural, 0.5),
           Bench.quantileMs(structural, 1.0),
-          0,
-          0,
+          Bench.quantileMs(alone, 0.5),
+          Bench.quantileMs(alone, 1.0),
           Bench.quantileMs(backend, 0.5),
           Bench.quantileMs(backend, 0.99),
           Bench.quantileMs(route, 0.5),
@@ -509,13 +484,13 @@ public final class Scale {
           cpuMsPerChange,
           heap,
           rss,
-          peakRssMb(d.pid()),
+          peakRss,
           haproxyRss,
           idleCpu,
           firstRps,
           lastRps);
     } finally {
-      d.stop();
+      d.close(); // stopped already, unless a measurement failed
     }
   }
 
