@@ -56,6 +56,10 @@ public final class Cli implements Runnable {
             commandLine.getErr().println("haproxy-confd: " + e.getMessage());
             return ExitCode.USAGE;
           }
+          if (e instanceof SetupException s) {
+            commandLine.getErr().println("haproxy-confd: " + s.getMessage());
+            return s.exitCode();
+          }
           throw e;
         });
     return cli.execute(args);

@@ -22,7 +22,14 @@ final class ExitCode {
   /** HAProxy could not be started or reached. */
   static final int PROXY_FAILED = 5;
 
+  /** The state directory cannot be created or written. */
+  static final int STATE_DIR = 6;
+
+  /** Backends are found by DNS, and no nameserver is named to ask. */
+  static final int NO_NAMESERVER = 7;
+
   static final String HELP =
       "%nExit status: 0 ok, 1 problems found (check), 2 usage, 3 store unreachable,"
-          + " 4 store refused credentials, 5 HAProxy failed.%n";
+          + " 4 store refused credentials, 5 HAProxy failed, 6 state directory not writable,"
+          + " 7 no nameserver.%n";
 }

@@ -89,6 +89,7 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ProxyId id = store.proxyId();
     InetSocketAddress admin = address(adminAddress);
+    StateDirectory.check(proxy.stateDir);
     Components components = Components.build(store, proxy);
     KeyValueSource source = components.source;
     BackendResolver resolver = components.resolver;

@@ -340,7 +340,7 @@ final class StoreOptions {
   DnsSettings dnsSettings() throws IOException {
     DnsSettings s =
         dnsServers == null || dnsServers.isBlank()
-            ? DnsSettings.fromResolvConf(Path.of("/etc/resolv.conf"))
+            ? fromResolvConf(Path.of("/etc/resolv.conf"))
             : DnsSettings.ofServers(dnsServers).withSearchOf(Path.of("/etc/resolv.conf"));
     if (dnsMaxInFlight < 1 || dnsMaxInFlight > 4096) {
       throw new IllegalArgumentException(
@@ -353,6 +353,25 @@ final class StoreOptions {
     return s.withSrv(dnsSrv)
         .withTimings(s.timeout(), s.ttlFloor(), s.ttlCeiling(), dnsNxdomainGrace)
         .withLoad(dnsRecords, dnsMaxInFlight, dnsStartTimeout);
+  }
+
+  private static DnsSettings fromResolvConf(Path file) {
+    try {
+      return DnsSettings.fromResolvConf(file);
+    } catch (IOException e) {
+      String why =
+          e instanceof java.nio.file.NoSuchFileException
+              ? file + " does not exist"
+              : e instanceof java.nio.file.AccessDeniedException
+                  ? file + " cannot be read"
+                  : e.getMessage();
+      throw new SetupException(
+          ExitCode.NO_NAMESERVER,
+          "no nameserver to ask: "
+              + why
+              + ", and DNS_SERVERS is not set; backends are found by DNS (CONFD_RESOLVER=dns):"
+              + " set DNS_SERVERS, or CONFD_RESOLVER=keys to take them from agent keys");
+    }
   }
 
   /** {@code A}, {@code AAAA} or {@code both}, with picocli's error naming the option. */
