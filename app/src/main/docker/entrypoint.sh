@@ -5,7 +5,7 @@
 # It honours the seed image's environment: HAPROXY_ID (or HAPROXY-ID), ETCD_NODE, DNS_SERVERS,
 # STATS_PASSWORD; every flag of 'haproxy-confd run --help' has an environment variable too.
 set -eu
-jar="${HAPROXY_CONFD_JAR:-/opt/haproxy-confd/haproxy-confd.jar}"
+jar="${HAPROXY_CONFD_JAR:-/opt/haproxy-confd/lib/haproxy-confd-app.jar}"
 say() { echo "haproxy-confd: $*" >&2; }
 # The seed image polled with confd: its setting and confd's own flags (-interval=10, -onetime,
 # -node ..., -backend=etcd) mean nothing here. Accept them, say so once, and go on.
