@@ -33,7 +33,7 @@ COPY app/target/image/libraries/ /opt/haproxy-confd/lib/
 COPY app/target/image/app/ /opt/haproxy-confd/lib/
 COPY app/src/main/docker/entrypoint.sh /usr/local/bin/haproxy-confd
 COPY app/src/main/docker/healthcheck.sh /usr/local/bin/haproxy-confd-healthcheck
-ENV PATH=/opt/java/bin:$PATH \
+ENV PATH=/opt/java/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     STATE_DIR=/var/lib/haproxy-confd \
     ADMIN_ADDRESS=0.0.0.0:9180
 USER 10080:10080

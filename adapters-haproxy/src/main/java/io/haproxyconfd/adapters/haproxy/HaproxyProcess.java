@@ -20,6 +20,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@code show proc}, and a refused one by the master's count of failed reloads there.
  */
 final class HaproxyProcess {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(HaproxyProcess.class);
+
   private final HaproxySettings settings;
   private final Path pidFile;
   private final RuntimeApi master;
@@ -251,17 +254,27 @@ final class HaproxyProcess {
     return pids;
   }
 
-  /** SIGTERM to the master this state directory's pid file names; waits until it is gone. */
+  /**
+   * SIGTERM to the master this state directory's pid file names; waits until it is gone, at most 10
+   * s. Says in the log which it was: the operator's word that HAProxy stopped is this line.
+   */
   void stop() {
-    masterPid()
-        .ifPresent(
-            pid -> {
-              ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
-              Instant deadline = Instant.now().plusSeconds(10);
-              while (alive(pid) && Instant.now().isBefore(deadline)) {
-                LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
-              }
-            });
+    Optional<Long> master = masterPid();
+    if (master.isEmpty()) {
+      LOG.info("no HAProxy to stop: no master of this state directory is running");
+      return;
+    }
+    long pid = master.get();
+    ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+    Instant deadline = Instant.now().plusSeconds(10);
+    while (alive(pid) && Instant.now().isBefore(deadline)) {
+      LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
+    }
+    if (alive(pid)) {
+      LOG.error("HAProxy's master (PID {}) still runs 10 s after SIGTERM; left running", pid);
+    } else {
+      LOG.info("HAProxy stopped: its master (PID {}) has exited", pid);
+    }
   }
 
   private record Run(int exit, String output) {}
