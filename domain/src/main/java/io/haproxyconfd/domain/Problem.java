@@ -30,7 +30,7 @@ public record Problem(String key, String value, String reason, Effect effect) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(reason, "reason");
     Objects.requireNonNull(effect, "effect");
-    value = value == null ? "" : shorten(value);
+    value = value == null ? "" : shown(value);
   }
 
   public static Problem leftOut(String key, String value, String reason) {
@@ -39,6 +39,17 @@ public record Problem(String key, String value, String reason, Effect effect) {
 
   public static Problem ignored(String key, String value, String reason) {
     return new Problem(key, value, reason, Effect.KEY_IGNORED);
+  }
+
+  /**
+   * What a problem shows of a value: {@link #shorten shortened}, unless it holds a private key, of
+   * which nothing is shown (its first characters go to the log, /status and the status page).
+   */
+  static String shown(String value) {
+    if (value.contains("PRIVATE KEY")) {
+      return "(" + value.length() + " characters holding a private key: not shown)";
+    }
+    return shorten(value);
   }
 
   /** Escapes control and non-ASCII characters and cuts the value to a readable length. */
