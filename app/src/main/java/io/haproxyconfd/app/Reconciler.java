@@ -267,7 +267,7 @@ final class Reconciler implements AutoCloseable {
       } catch (StoreException e) {
         backoff = STORE_BACKOFF.after(backoff);
         Instant now = clock.instant();
-        status.failed(now, e.getMessage());
+        status.storeFailed(now, e.getMessage());
         if (!storeLost || !now.isBefore(lastStoreWarning.plus(STORE_WARNING_EVERY))) {
           LOG.warn(
               "cannot read the keys or their backends ({}); the last good config keeps serving;"
@@ -502,6 +502,7 @@ final class Reconciler implements AutoCloseable {
   private void ensureWatching(long revision) {
     if (watch == null) {
       watch = source.watch(proxy, revision, this::changed);
+      status.watching(clock.instant(), revision);
       LOG.info("watching the keys of {} from revision {}", proxy, revision);
     }
   }

@@ -41,6 +41,15 @@ final class RunCommand implements Callable<Integer> {
   String adminAddress;
 
   @Option(
+      names = "--admin-token",
+      defaultValue = "${env:ADMIN_TOKEN:-}",
+      description =
+          "When set, the admin address asks for it on everything but /healthz and /readyz:"
+              + " 'Authorization: Bearer TOKEN', or basic auth with it as password (env"
+              + " ADMIN_TOKEN; prefer the environment: a flag shows in ps).")
+  String adminToken;
+
+  @Option(
       names = "--quiet-period",
       defaultValue = "${env:QUIET_PERIOD:-50ms}",
       converter = DurationConverter.class,
@@ -122,7 +131,14 @@ final class RunCommand implements Callable<Integer> {
         LOG.warn("{}; serving the last good config and retrying", e.getMessage());
       }
       try {
-        adminServer = new AdminServer(admin, status);
+        adminServer =
+            new AdminServer(
+                admin,
+                status,
+                new AdminServer.Page(id.value(), "/" + id.folder() + "/", configurator::health),
+                adminToken == null || adminToken.isBlank()
+                    ? java.util.Optional.empty()
+                    : java.util.Optional.of(adminToken.strip()));
       } catch (java.io.IOException e) {
         starting.awaitStarted(); // a HAProxy that cannot start says so first, as before
         LOG.error("cannot listen on the admin address {}: {}", adminAddress, e.getMessage());

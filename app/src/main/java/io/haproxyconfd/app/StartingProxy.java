@@ -94,6 +94,12 @@ final class StartingProxy implements ProxyConfigurator {
   }
 
   @Override
+  public java.util.Map<String, List<io.haproxyconfd.ports.ServerHealth>> health(
+      java.util.Collection<String> services) throws ProxyException {
+    return proxy.health(services);
+  }
+
+  @Override
   public void stop() {
     proxy.stop();
   }

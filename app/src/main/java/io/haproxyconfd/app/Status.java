@@ -15,8 +15,27 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 
-/** What the daemon did, for /readyz, /metrics and /status. Thread-safe. */
+/** What the daemon did, for /readyz, /metrics, /status and the status page. Thread-safe. */
 final class Status {
+  /** How many applies the status page lists. */
+  static final int HISTORY = 20;
+
+  /** One apply, for the status page: when, which revision, how, and how long from the change. */
+  record Apply(Instant at, long revision, String outcome, String detail, long millis) {}
+
+  /** The store as the daemon last met it. */
+  record Store(boolean reachable, String error, Instant watchingSince, long watchedFrom) {}
+
+  /** Everything the status page shows but HAProxy's own view, taken at one moment. */
+  record View(
+      boolean ready,
+      ProxyConfig config,
+      List<Problem> problems,
+      List<String> warnings,
+      List<Apply> applies,
+      Store store,
+      String lastError) {}
+
   // Every field is guarded by this object's lock.
   private final Map<ApplyResult.Outcome, Long> applies = new EnumMap<>(ApplyResult.Outcome.class);
   private long failures;
@@ -34,6 +53,10 @@ final class Status {
   private ApplyResult lastResult;
   private int waiting;
   private Supplier<Map<String, Long>> resolverCounters = Map::of;
+  private List<Problem> problemList = List.of();
+  private List<String> warnings = List.of();
+  private final java.util.ArrayDeque<Apply> history = new java.util.ArrayDeque<>();
+  private Store store = new Store(true, "", null, 0);
 
   synchronized void signalled(Instant at) {
     signals++;
@@ -68,6 +91,20 @@ final class Status {
     problems = List.copyOf(all);
     List<Problem> both = new ArrayList<>(parseProblems);
     both.addAll(result.problems());
+    problemList = List.copyOf(both);
+    this.warnings = List.copyOf(warnings);
+    if (result.outcome() != ApplyResult.Outcome.UNCHANGED || history.isEmpty()) {
+      history.addFirst(
+          new Apply(
+              at,
+              result.revision(),
+              result.outcome().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '),
+              result.detail(),
+              took.toMillis()));
+      while (history.size() > HISTORY) {
+        history.removeLast();
+      }
+    }
     rejectedServices = services(both, Problem.Effect.SERVICE_LEFT_OUT);
     onLastGood = services(both, Problem.Effect.LAST_GOOD_KEPT);
     lastResult = result;
@@ -86,6 +123,22 @@ final class Status {
   /** A read of the store succeeded after reads had failed. */
   synchronized void reconnected() {
     reconnects++;
+    store = new Store(true, "", store.watchingSince(), store.watchedFrom());
+  }
+
+  /** The store could not be read; the last good config keeps serving. */
+  synchronized void storeFailed(Instant at, String error) {
+    failed(at, error);
+    store = new Store(false, error, store.watchingSince(), store.watchedFrom());
+  }
+
+  /** Changes are watched from this revision on. */
+  synchronized void watching(Instant since, long fromRevision) {
+    store = new Store(store.reachable(), store.error(), since, fromRevision);
+  }
+
+  synchronized View view() {
+    return new View(ready(), config, problemList, warnings, List.copyOf(history), store, lastError);
   }
 
   synchronized void failed(Instant at, String error) {

@@ -89,6 +89,12 @@ class ReconcilerTest {
     }
 
     @Override
+    public java.util.Map<String, List<io.haproxyconfd.ports.ServerHealth>> health(
+        java.util.Collection<String> services) {
+      return java.util.Map.of();
+    }
+
+    @Override
     public void stop() {}
 
     @Override

@@ -61,6 +61,12 @@ class StartingProxyTest {
     }
 
     @Override
+    public java.util.Map<String, List<io.haproxyconfd.ports.ServerHealth>> health(
+        java.util.Collection<String> services) {
+      return java.util.Map.of();
+    }
+
+    @Override
     public void stop() {}
 
     @Override

@@ -4,7 +4,9 @@ import io.haproxyconfd.domain.Problem;
 import io.haproxyconfd.domain.ProxyConfig;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Makes the proxy serve a desired config, by the cheapest means that drops no connection; and
@@ -51,6 +53,16 @@ public interface ProxyConfigurator extends AutoCloseable {
    * @throws ProxyException when the proxy's check cannot be run
    */
   List<Problem> check(ProxyConfig config) throws ProxyException;
+
+  /**
+   * The proxy's own view of the servers of these services, read from it now; may be called from any
+   * thread, beside an apply.
+   *
+   * @param services keys of services, {@code services/web} or {@code tcp-services/db}
+   * @return each service the proxy serves, with its servers; a service it does not serve is absent
+   * @throws ProxyException when the proxy cannot be asked
+   */
+  Map<String, List<ServerHealth>> health(Collection<String> services) throws ProxyException;
 
   /** Stops supervising, and stops the proxy too. */
   void stop();

@@ -11,12 +11,16 @@ import io.haproxyconfd.ports.ApplyResult;
 import io.haproxyconfd.ports.ApplyResult.Outcome;
 import io.haproxyconfd.ports.ProxyConfigurator;
 import io.haproxyconfd.ports.ProxyException;
+import io.haproxyconfd.ports.ServerHealth;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -61,10 +65,11 @@ final class HaproxyConfigurator implements ProxyConfigurator {
   private final Refusals refusals = new Refusals();
   private final long openFilesLimit = HaproxyProcess.openFilesLimit();
 
-  // Guarded by this object's lock (apply and start are synchronized).
+  // Guarded by this object's lock (apply and start are synchronized); slots, an immutable table,
+  // is also read without it by health().
   private ProxyConfig applied;
   private ProxyConfig lastDesired;
-  private Slots slots = Slots.empty();
+  private volatile Slots slots = Slots.empty();
   private long generation;
   // Read by render and close from other threads.
   private volatile String cookieKey;
@@ -615,6 +620,56 @@ final class HaproxyConfigurator implements ProxyConfigurator {
         // A scratch directory left in /tmp harms nothing.
       }
     }
+  }
+
+  /**
+   * Asks HAProxy ({@code show servers state}, one connection for all) about the backends that serve
+   * these services now: a new service's spare, or its own. Empty slots are left out.
+   */
+  @Override
+  public Map<String, List<ServerHealth>> health(Collection<String> services) throws ProxyException {
+    Slots table = slots;
+    Map<String, String> backendOf = new LinkedHashMap<>();
+    for (String key : services) {
+      int slash = key.indexOf('/');
+      String name = key.substring(slash + 1);
+      if (key.startsWith("tcp-services/")) {
+        backendOf.put("tcp-" + name, key);
+      } else if (key.startsWith("services/")) {
+        try {
+          backendOf.put(table.backendOf(new ServiceName(name), "http-" + name), key);
+        } catch (IllegalArgumentException e) {
+          // Not a service name: no backend of HAProxy's can be named after it.
+        }
+      }
+    }
+    Map<String, List<ServerHealth>> health = new LinkedHashMap<>();
+    if (backendOf.isEmpty()) {
+      return health;
+    }
+    List<String> commands = new ArrayList<>();
+    backendOf.keySet().forEach(b -> commands.add("show servers state " + b));
+    String answer;
+    try {
+      answer = process.admin().send(commands);
+    } catch (IOException e) {
+      throw new ProxyException("HAProxy's runtime API cannot be reached: " + e.getMessage(), e);
+    }
+    for (ServerStates.Server s : ServerStates.parse(answer)) {
+      String key = backendOf.get(s.backend());
+      if (key != null && s.filled()) {
+        health
+            .computeIfAbsent(key, k -> new ArrayList<>())
+            .add(
+                new ServerHealth(
+                    s.name(),
+                    s.address(),
+                    s.port(),
+                    s.state(),
+                    Duration.ofSeconds(s.secondsInState())));
+      }
+    }
+    return health;
   }
 
   /**

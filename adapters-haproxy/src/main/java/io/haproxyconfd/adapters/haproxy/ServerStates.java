@@ -21,9 +21,27 @@ final class ServerStates {
    * @param opState 0 stopped (DOWN or in maintenance), 1 starting, 2 running, 3 stopping
    * @param adminState bit 0x01: forced maintenance (an empty slot); 0x02: maintenance inherited;
    *     0x04: declared {@code disabled} in the config (kept after it is made ready)
+   * @param secondsInState seconds since the last change of its state
    */
   record Server(
-      String backend, String name, String address, int port, int opState, int adminState) {
+      String backend,
+      String name,
+      String address,
+      int port,
+      int opState,
+      int adminState,
+      long secondsInState) {
+    /** HAProxy's word for {@link #opState}, as on its stats page. */
+    String state() {
+      return switch (opState) {
+        case 0 -> "DOWN";
+        case 1 -> "STARTING";
+        case 2 -> "UP";
+        case 3 -> "STOPPING";
+        default -> "state " + opState;
+      };
+    }
+
     /** Filled: in neither forced nor inherited maintenance. */
     boolean filled() {
       return (adminState & 0x03) == 0;
@@ -54,7 +72,8 @@ final class ServerStates {
               f[4],
               Integer.parseInt(f[18]),
               Integer.parseInt(f[5]),
-              Integer.parseInt(f[6])));
+              Integer.parseInt(f[6]),
+              Long.parseLong(f[9])));
     }
     return servers;
   }

@@ -68,7 +68,7 @@ class RuntimeAnswersTest {
     assertTrue(s2.holds(Optional.empty()), "in forced maintenance: empty");
     assertFalse(s2.holds(Optional.of(Backend.of("::1", 80))), "the address, but in maintenance");
     assertTrue(
-        new ServerStates.Server("b", "s2", "::1", 80, 2, 4)
+        new ServerStates.Server("b", "s2", "::1", 80, 2, 4, 0)
             .holds(Optional.of(Backend.of("0:0:0:0:0:0:0:1", 80))),
         "IPv6 compared as an address");
   }

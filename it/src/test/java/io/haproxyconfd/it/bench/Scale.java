@@ -90,6 +90,12 @@ public final class Scale {
           args.length > 2 ? Integer.parseInt(args[2]) : 5);
       return;
     }
+    if (args.length > 0 && args[0].equals("page")) {
+      page(
+          args.length > 1 ? Integer.parseInt(args[1]) : 10_000,
+          args.length > 2 ? Integer.parseInt(args[2]) : 3);
+      return;
+    }
     if (args.length > 0 && args[0].equals("memory")) {
       memory(
           args.length > 1 ? Integer.parseInt(args[1]) : 10_000,
@@ -586,6 +592,110 @@ public final class Scale {
             sizes[i], ratio[0], ratio[runs - 1], ratio[runs / 2]);
       }
     }
+  }
+
+  /** The status page's three kinds of request, each timed {@link #PAGE_TRIALS} times. */
+  static final int PAGE_TRIALS = 30;
+
+  /**
+   * The operator's page at 100 services and at {@code size}, the daemon started fresh for each size
+   * in each run: its first page, a filter down to one service, and its last page, each asked {@link
+   * #PAGE_TRIALS} times one after another (HAProxy asked about the shown services every time).
+   * Prints the median and the slowest of each, the size's against 100's.
+   */
+  private static void page(int size, int runs) throws Exception {
+    Path dir = Files.createTempDirectory("bench-page");
+    int port = Bench.freePort();
+    long backend = Bench.startStaticBackend(dir, port, "backend=a");
+    int[] sizes = {100, size};
+    String[] kinds = {"first page", "filter to one", "last page"};
+    // [size][kind][run]: median and max of the trials, in microseconds
+    long[][][] p50 = new long[sizes.length][kinds.length][runs];
+    long[][][] max = new long[sizes.length][kinds.length][runs];
+    long[] bytes = new long[sizes.length];
+    EtcdCluster etcd = EtcdCluster.of(1);
+    etcd.start();
+    try (Client client = Client.builder().endpoints(etcd.endpoints()).build()) {
+      for (int s : sizes) {
+        writeKeys(client, s, "127.0.0.1:" + port);
+      }
+      for (int run = 0; run < runs; run++) {
+        for (int i = 0; i < sizes.length; i++) {
+          String id = "scale" + sizes[i];
+          int total = sizes[i] + tcp(sizes[i]);
+          String[] paths = {
+            "/?refresh=0",
+            "/?refresh=0&q=s" + (sizes[i] - 1) + ".example.org",
+            "/?refresh=0&page=" + ((total + 49) / 50)
+          };
+          DaemonProcess d =
+              DaemonProcess.launch(
+                  Bench.daemonEnv(id, etcd, dir.resolve("state-" + id + "-" + run)));
+          try {
+            Await.until(
+                Duration.ofMinutes(5), d::describe, () -> d.get("/readyz").statusCode() == 200);
+            for (int k = 0; k < kinds.length; k++) {
+              long[] us = new long[PAGE_TRIALS];
+              for (int t = 0; t < PAGE_TRIALS; t++) {
+                long t0 = System.nanoTime();
+                var answer = d.get(paths[k]);
+                us[t] = (System.nanoTime() - t0) / 1_000;
+                if (answer.statusCode() != 200 || !answer.body().contains("</html>")) {
+                  throw new IllegalStateException(paths[k] + ": " + answer.statusCode());
+                }
+                if (k == 0) {
+                  bytes[i] = answer.body().length();
+                }
+              }
+              Arrays.sort(us);
+              p50[i][k][run] = us[PAGE_TRIALS / 2];
+              max[i][k][run] = us[PAGE_TRIALS - 1];
+            }
+          } finally {
+            d.stop();
+          }
+        }
+      }
+    } finally {
+      etcd.stop();
+      Bench.stop(backend);
+    }
+    System.out.printf(
+        "page: the status page (GET / on the admin address), %d HTTP (+%d TCP) services against"
+            + " 100, %d runs, each size's daemon fresh; %d requests of each kind a run; median"
+            + " and slowest, ms, range over runs; the ratio of the medians%n",
+        size, tcp(size), runs, PAGE_TRIALS);
+    for (int k = 0; k < kinds.length; k++) {
+      System.out.printf(
+          "  %s: 100: %s / %s; %d: %s / %s; %s%n",
+          kinds[k],
+          range(p50[0][k]),
+          range(max[0][k]),
+          size,
+          range(p50[1][k]),
+          range(max[1][k]),
+          ratioRange(p50[1][k], p50[0][k]));
+    }
+    System.out.printf(
+        "  first page: %d bytes at 100, %d bytes at %d (50 services a page)%n",
+        bytes[0], bytes[1], size);
+  }
+
+  /** {@code min-max} of microsecond figures, in ms. */
+  private static String range(long[] us) {
+    long[] sorted = us.clone();
+    Arrays.sort(sorted);
+    return String.format("%.1f-%.1f", sorted[0] / 1000.0, sorted[sorted.length - 1] / 1000.0);
+  }
+
+  /** The ratio run by run, as {@code min-max x}. */
+  private static String ratioRange(long[] of, long[] against) {
+    double[] r = new double[of.length];
+    for (int i = 0; i < of.length; i++) {
+      r[i] = (double) of[i] / against[i];
+    }
+    Arrays.sort(r);
+    return String.format("%.2f-%.2fx", r[0], r[r.length - 1]);
   }
 
   /**
