@@ -34,8 +34,16 @@ final class AdminServer implements AutoCloseable {
   private final ExecutorService executor =
       Executors.newFixedThreadPool(2, DaemonThreads.named("admin-http"));
 
-  /** What the page shows beside {@link Status}: the proxy's name, its keys, HAProxy's answer. */
-  record Page(String proxy, String keyPrefix, StatusPage.Health health) {}
+  /**
+   * What the page shows beside {@link Status}: the proxy's name, its keys, HAProxy's answer, and
+   * how a request would be routed.
+   */
+  record Page(
+      String proxy, String keyPrefix, StatusPage.Health health, StatusPage.Explain explain) {
+    Page(String proxy, String keyPrefix, StatusPage.Health health) {
+      this(proxy, keyPrefix, health, (config, host, path) -> null);
+    }
+  }
 
   AdminServer(InetSocketAddress address, Status status, Page page, Optional<String> token)
       throws IOException {
@@ -83,6 +91,7 @@ final class AdminServer implements AutoCloseable {
                   status.view(),
                   StatusPage.Query.parse(ex.getRequestURI().getRawQuery()),
                   page.health(),
+                  page.explain(),
                   Clock.systemUTC().instant()));
         },
         guard);

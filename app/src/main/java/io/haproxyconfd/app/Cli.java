@@ -12,7 +12,13 @@ import picocli.CommandLine.Command;
     description =
         "Keeps HAProxy configured from the keys under /haproxy-<HAPROXY_ID>/ in etcd or Consul.",
     footer = ExitCode.HELP,
-    subcommands = {RunCommand.class, CheckCommand.class, RenderCommand.class, MigrateCommand.class})
+    subcommands = {
+      RunCommand.class,
+      CheckCommand.class,
+      RenderCommand.class,
+      ExplainCommand.class,
+      MigrateCommand.class
+    })
 public final class Cli implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

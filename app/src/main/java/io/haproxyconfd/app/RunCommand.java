@@ -135,7 +135,11 @@ final class RunCommand implements Callable<Integer> {
             new AdminServer(
                 admin,
                 status,
-                new AdminServer.Page(id.value(), "/" + id.folder() + "/", configurator::health),
+                new AdminServer.Page(
+                    id.value(),
+                    "/" + id.folder() + "/",
+                    configurator::health,
+                    configurator::explain),
                 adminToken == null || adminToken.isBlank()
                     ? java.util.Optional.empty()
                     : java.util.Optional.of(adminToken.strip()));

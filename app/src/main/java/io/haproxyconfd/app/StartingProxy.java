@@ -100,6 +100,12 @@ final class StartingProxy implements ProxyConfigurator {
   }
 
   @Override
+  public io.haproxyconfd.ports.RouteExplanation explain(
+      ProxyConfig config, String host, String path) {
+    return proxy.explain(config, host, path);
+  }
+
+  @Override
   public void stop() {
     proxy.stop();
   }

@@ -5,7 +5,9 @@ import io.haproxyconfd.domain.HttpService;
 import io.haproxyconfd.domain.PathRegex;
 import io.haproxyconfd.domain.PathRule;
 import io.haproxyconfd.domain.Problem;
+import io.haproxyconfd.domain.ProxyConfig;
 import io.haproxyconfd.domain.TcpService;
+import io.haproxyconfd.ports.RouteExplanation;
 import io.haproxyconfd.ports.ServerHealth;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,12 +43,21 @@ final class StatusPage {
           "Cache-Control",
           "no-store");
 
-  /** What the request asked for: a filter, a page (from 1), and whether to refresh. */
-  record Query(String filter, int page, boolean refresh) {
+  /**
+   * What the request asked for: a filter, a page (from 1), whether to refresh, and a request to
+   * explain (a host, and a path that is "/" if not given).
+   */
+  record Query(String filter, int page, boolean refresh, String host, String path) {
+    Query(String filter, int page, boolean refresh) {
+      this(filter, page, refresh, "", "/");
+    }
+
     static Query parse(String rawQuery) {
       String filter = "";
       int page = 1;
       boolean refresh = true;
+      String host = "";
+      String path = "/";
       if (rawQuery != null) {
         for (String pair : rawQuery.split("&")) {
           int eq = pair.indexOf('=');
@@ -66,12 +77,20 @@ final class StatusPage {
               }
             }
             case "refresh" -> refresh = !value.equals("0");
+            case "host" -> host = value.strip();
+            case "path" ->
+                path = value.strip().startsWith("/") ? value.strip() : "/" + value.strip();
             default -> {}
           }
         }
       }
-      return new Query(filter, page, refresh);
+      return new Query(filter, page, refresh, host, path);
     }
+  }
+
+  /** Which service of a config answers a request, as the proxy would route it. */
+  interface Explain {
+    RouteExplanation of(ProxyConfig config, String host, String path);
   }
 
   /** HAProxy's answer for the shown services, or why it could not be asked. */
@@ -83,6 +102,17 @@ final class StatusPage {
 
   static String render(
       String proxy, String keyPrefix, Status.View view, Query query, Health health, Instant now) {
+    return render(proxy, keyPrefix, view, query, health, (c, h, p) -> null, now);
+  }
+
+  static String render(
+      String proxy,
+      String keyPrefix,
+      Status.View view,
+      Query query,
+      Health health,
+      Explain explain,
+      Instant now) {
     StringBuilder h = new StringBuilder(16 * 1024);
     h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n");
     h.append("<title>haproxy-confd ").append(esc(proxy)).append("</title>\n");
@@ -98,6 +128,7 @@ final class StatusPage {
                 ? "<span class=\"ok\">ready</span>"
                 : "<span class=\"bad\">not ready</span>")
         .append("</h1>\n");
+    explain(h, view, query, explain);
     store(h, keyPrefix, view, now);
     problems(h, view);
     applies(h, view, now);
@@ -108,6 +139,51 @@ final class StatusPage {
         .append(" &middot; <a href=\"/status\">/status</a> (JSON) &middot; <a href=\"/metrics\">")
         .append("/metrics</a></p>\n</body></html>\n");
     return h.toString();
+  }
+
+  private static void explain(StringBuilder h, Status.View view, Query query, Explain explain) {
+    h.append("<section><h2>Which service answers?</h2>\n")
+        .append("<form method=\"get\" action=\"/\">host <input name=\"host\" value=\"")
+        .append(esc(query.host()))
+        .append("\" placeholder=\"www.example.org\"> path <input name=\"path\" value=\"")
+        .append(esc(query.path()))
+        .append("\"> <input type=\"hidden\" name=\"refresh\" value=\"0\"><button>explain</button>")
+        .append("</form>\n");
+    if (!query.host().isEmpty()) {
+      RouteExplanation e = explain.of(view.config(), query.host(), query.path());
+      if (e != null) {
+        h.append("<p><code>")
+            .append(esc(e.host()))
+            .append("</code> <code>")
+            .append(esc(e.path()))
+            .append("</code>: ")
+            .append(
+                e.service()
+                    .map(s -> "answered by <b>" + esc(s) + "</b>")
+                    .orElse("<span class=\"bad\">no service answers (503)</span>"))
+            .append("</p>\n");
+        if (!e.matches().isEmpty()) {
+          h.append("<table><tr><th>#</th><th>rule, in the order HAProxy tries them</th>")
+              .append("<th>kind</th><th>service</th><th></th></tr>\n");
+          int n = 1;
+          for (RouteExplanation.Match m : e.matches()) {
+            h.append("<tr><td>")
+                .append(n++)
+                .append("</td><td><code>")
+                .append(esc(m.rule()))
+                .append("</code></td><td>")
+                .append(esc(m.kind()))
+                .append("</td><td>")
+                .append(esc(m.service()))
+                .append("</td><td class=\"")
+                .append(m.answers() ? "ok\">answers" : "warn\">shadowed")
+                .append("</td></tr>\n");
+          }
+          h.append("</table>\n");
+        }
+      }
+    }
+    h.append("</section>\n");
   }
 
   private static void store(StringBuilder h, String keyPrefix, Status.View view, Instant now) {

@@ -95,6 +95,12 @@ class ReconcilerTest {
     }
 
     @Override
+    public io.haproxyconfd.ports.RouteExplanation explain(
+        ProxyConfig config, String host, String path) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
     public void stop() {}
 
     @Override

@@ -67,6 +67,12 @@ class StartingProxyTest {
     }
 
     @Override
+    public io.haproxyconfd.ports.RouteExplanation explain(
+        ProxyConfig config, String host, String path) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
     public void stop() {}
 
     @Override

@@ -151,6 +151,38 @@ class StatusPageTest {
   }
 
   @Test
+  void a_request_to_explain_is_shown_with_its_rules_in_order_and_a_hostile_host_as_text() {
+    String page =
+        StatusPage.render(
+            "edge",
+            "/haproxy-edge/",
+            status(1, List.of(), List.of()).view(),
+            StatusPage.Query.parse(
+                "host="
+                    + java.net.URLEncoder.encode(HOSTILE, java.nio.charset.StandardCharsets.UTF_8)
+                    + "&path=/api"),
+            keys -> Map.of(),
+            (config, host, path) ->
+                new io.haproxyconfd.ports.RouteExplanation(
+                    host,
+                    path,
+                    java.util.Optional.of("services/web001"),
+                    List.of(
+                        new io.haproxyconfd.ports.RouteExplanation.Match(
+                            "exact host", "web1.example.org", "services/web001", true),
+                        new io.haproxyconfd.ports.RouteExplanation.Match(
+                            "path prefix", "/api", "services/web000", false))),
+            NOW);
+    assertFalse(page.contains("<script"), page);
+    assertTrue(page.contains("answered by <b>services/web001</b>"), page);
+    assertTrue(
+        page.indexOf("<code>web1.example.org</code></td><td>exact host</td>")
+            < page.indexOf("<code>/api</code></td><td>path prefix</td>"),
+        page);
+    assertTrue(page.contains("class=\"warn\">shadowed"), page);
+  }
+
+  @Test
   void haproxy_that_cannot_be_asked_is_said_so_and_the_rest_is_shown() {
     String page =
         StatusPage.render(

@@ -68,14 +68,30 @@ class StatusPageIT {
       assertTrue(page.contains("<code>/haproxy-page/services/web/</code>"), page);
       assertTrue(page.contains("<td><code>services/evil/balance</code></td>"), page);
 
-      List<String> dom = chromium(d, "--dump-dom");
+      List<String> dom = chromium(d, "", "--dump-dom");
       String shown = String.join("\n", dom);
       assertTrue(shown.contains("<title>haproxy-confd page</title>"), shown);
       assertFalse(shown.contains("pwned</title>"), shown);
       // The value is on the page, as text.
       assertTrue(shown.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"), shown);
+      // A request to explain comes in the address: a hostile one is shown as text too.
+      String reflected =
+          String.join(
+              "\n",
+              chromium(
+                  d,
+                  "&host="
+                      + java.net.URLEncoder.encode(HOSTILE, java.nio.charset.StandardCharsets.UTF_8)
+                      + "&path=/",
+                  "--dump-dom"));
+      assertTrue(reflected.contains("<title>haproxy-confd page</title>"), reflected);
+      assertTrue(reflected.contains("no service answers (503)"), reflected);
       Files.deleteIfExists(SCREENSHOT);
-      chromium(d, "--screenshot=" + SCREENSHOT.toAbsolutePath(), "--window-size=1200,1000");
+      chromium(
+          d,
+          "&host=api.example.org&path=/v1/users",
+          "--screenshot=" + SCREENSHOT.toAbsolutePath(),
+          "--window-size=1200,1150");
       assertTrue(Files.size(SCREENSHOT) > 10_000, "a screenshot of the page");
     }
   }
@@ -120,7 +136,7 @@ class StatusPageIT {
   }
 
   /** Headless Chromium on the page (no refresh), within a minute; its standard output. */
-  static List<String> chromium(DaemonProcess d, String... what) throws Exception {
+  static List<String> chromium(DaemonProcess d, String query, String... what) throws Exception {
     Path profile = Files.createTempDirectory("chromium-profile");
     List<String> command = new ArrayList<>();
     command.addAll(
@@ -132,7 +148,7 @@ class StatusPageIT {
             "--no-first-run",
             "--user-data-dir=" + profile));
     command.addAll(List.of(what));
-    command.add("http://127.0.0.1:" + d.admin + "/?refresh=0");
+    command.add("http://127.0.0.1:" + d.admin + "/?refresh=0" + query);
     Path out = profile.resolveSibling(profile.getFileName() + ".out");
     Process p =
         new ProcessBuilder(command)

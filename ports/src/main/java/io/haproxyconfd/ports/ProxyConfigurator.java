@@ -64,6 +64,13 @@ public interface ProxyConfigurator extends AutoCloseable {
    */
   Map<String, List<ServerHealth>> health(Collection<String> services) throws ProxyException;
 
+  /**
+   * Which service of {@code config} the proxy would send a request for {@code host} and {@code
+   * path} (with its query string) to, and which other rules match it, in the order the proxy tries
+   * them; nothing is written or run.
+   */
+  RouteExplanation explain(ProxyConfig config, String host, String path);
+
   /** Stops supervising, and stops the proxy too. */
   void stop();
 

@@ -11,6 +11,7 @@ import io.haproxyconfd.ports.ApplyResult;
 import io.haproxyconfd.ports.ApplyResult.Outcome;
 import io.haproxyconfd.ports.ProxyConfigurator;
 import io.haproxyconfd.ports.ProxyException;
+import io.haproxyconfd.ports.RouteExplanation;
 import io.haproxyconfd.ports.ServerHealth;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -670,6 +671,11 @@ final class HaproxyConfigurator implements ProxyConfigurator {
       }
     }
     return health;
+  }
+
+  @Override
+  public RouteExplanation explain(ProxyConfig config, String host, String path) {
+    return RouteExplainer.explain(config, host, path);
   }
 
   /**

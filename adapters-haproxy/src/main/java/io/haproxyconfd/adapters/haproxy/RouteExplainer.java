@@ -1,0 +1,111 @@
+package io.haproxyconfd.adapters.haproxy;
+
+import io.haproxyconfd.domain.HostPattern;
+import io.haproxyconfd.domain.PathRegex;
+import io.haproxyconfd.domain.PathRule;
+import io.haproxyconfd.domain.ProxyConfig;
+import io.haproxyconfd.domain.Route;
+import io.haproxyconfd.ports.RouteExplanation;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Which service HAProxy sends a request to, worked out as the rendered config has HAProxy do it:
+ * the map files in {@link Plan.MapFile} order, each looked up with its own fetch and match (host
+ * and path, host, path; exact, suffix, prefix, regex), the first map that gives a backend deciding.
+ * Within a map, the lines are in the order they are written ({@link ProxyConfig#routes}, most
+ * specific first), so the first line that matches is the one HAProxy takes.
+ */
+final class RouteExplainer {
+  private RouteExplainer() {}
+
+  static RouteExplanation explain(ProxyConfig config, String rawHost, String pathWithQuery) {
+    // As the frontend computes txn.host: the Host header up to a colon, in lower case.
+    String host = rawHost.strip();
+    int colon = host.indexOf(':');
+    host = (colon < 0 ? host : host.substring(0, colon)).toLowerCase(Locale.ROOT);
+    String pathq = pathWithQuery.isEmpty() ? "/" : pathWithQuery;
+    int q = pathq.indexOf('?');
+    String path = q < 0 ? pathq : pathq.substring(0, q);
+
+    Map<Plan.MapFile, List<RouteExplanation.Match>> byMap = new EnumMap<>(Plan.MapFile.class);
+    for (Route route : config.routes()) {
+      Map.Entry<Plan.MapFile, String> entry = Plan.mapEntry(route);
+      Plan.MapFile map = entry.getKey();
+      String input =
+          switch (map) {
+            case HOST_PATH -> host + path;
+            case HOST_PATH_REGEX -> host + pathq;
+            case HOST, WILDCARD -> host;
+            case PATH -> path;
+            case PATH_REGEX -> pathq;
+          };
+      if (matches(map, entry.getValue(), input)) {
+        byMap
+            .computeIfAbsent(map, m -> new ArrayList<>())
+            .add(
+                new RouteExplanation.Match(
+                    kind(map), rule(route), "services/" + route.service().value(), false));
+      }
+    }
+    List<RouteExplanation.Match> all = new ArrayList<>();
+    byMap.values().forEach(all::addAll);
+    Optional<String> service = Optional.empty();
+    if (!all.isEmpty()) {
+      RouteExplanation.Match first = all.get(0);
+      all.set(0, new RouteExplanation.Match(first.kind(), first.rule(), first.service(), true));
+      service = Optional.of(first.service());
+    }
+    return new RouteExplanation(host, pathq, service, List.copyOf(all));
+  }
+
+  /** One map line against its fetch, with the map's own match. */
+  private static boolean matches(Plan.MapFile map, String key, String input) {
+    return switch (map) {
+      case HOST -> input.equals(key); // map: exact
+      case WILDCARD -> input.endsWith(key); // map_end
+      case HOST_PATH, PATH -> input.startsWith(key); // map_beg
+      case HOST_PATH_REGEX, PATH_REGEX -> regex(key).matcher(input).find(); // map_reg
+    };
+  }
+
+  private static Pattern regex(String key) {
+    try {
+      return Pattern.compile(key);
+    } catch (PatternSyntaxException e) {
+      // HAProxy (PCRE) took it, Java does not: it cannot be judged here.
+      return Pattern.compile("(?!)");
+    }
+  }
+
+  private static String kind(Plan.MapFile map) {
+    return switch (map) {
+      case HOST_PATH -> "host and path prefix";
+      case HOST_PATH_REGEX -> "host and path (wildcard host or regex)";
+      case HOST -> "exact host";
+      case WILDCARD -> "wildcard host";
+      case PATH -> "path prefix";
+      case PATH_REGEX -> "path regex";
+    };
+  }
+
+  private static String rule(Route route) {
+    StringBuilder r = new StringBuilder(route.host().map(HostPattern::value).orElse(""));
+    route
+        .path()
+        .ifPresent(
+            (PathRule p) -> {
+              if (r.length() > 0) {
+                r.append(' ');
+              }
+              r.append(p instanceof PathRegex ? "~ " : "").append(p.value());
+            });
+    return r.toString();
+  }
+}
