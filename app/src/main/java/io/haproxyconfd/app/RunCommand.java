@@ -148,6 +148,12 @@ final class RunCommand implements Callable<Integer> {
         LOG.error("cannot listen on the admin address {}: {}", adminAddress, e.getMessage());
         return exit = ExitCode.USAGE;
       }
+      if (!admin.getAddress().isLoopbackAddress() && (adminToken == null || adminToken.isBlank())) {
+        LOG.warn(
+            "the admin address {} is reachable from other hosts and ADMIN_TOKEN is not set: its"
+                + " page and /status show every service's hosts and backends to whoever reaches it",
+            adminAddress);
+      }
       reconciler =
           new Reconciler(
               id,

@@ -129,7 +129,7 @@ final class Status {
   /** The store could not be read; the last good config keeps serving. */
   synchronized void storeFailed(Instant at, String error) {
     failed(at, error);
-    store = new Store(false, error, store.watchingSince(), store.watchedFrom());
+    store = new Store(false, String.valueOf(error), store.watchingSince(), store.watchedFrom());
   }
 
   /** Changes are watched from this revision on. */
@@ -143,7 +143,7 @@ final class Status {
 
   synchronized void failed(Instant at, String error) {
     failures++;
-    lastError = error;
+    lastError = String.valueOf(error);
   }
 
   /** Where /metrics finds the resolver's counters ({@code dns_lookups_total}, ...). */

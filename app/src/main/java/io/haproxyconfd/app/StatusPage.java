@@ -62,11 +62,7 @@ final class StatusPage {
         for (String pair : rawQuery.split("&")) {
           int eq = pair.indexOf('=');
           String name = eq < 0 ? pair : pair.substring(0, eq);
-          String value =
-              eq < 0
-                  ? ""
-                  : java.net.URLDecoder.decode(
-                      pair.substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8);
+          String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
           switch (name) {
             case "q" -> filter = value.strip();
             case "page" -> {
@@ -85,6 +81,15 @@ final class StatusPage {
         }
       }
       return new Query(filter, page, refresh, host, path);
+    }
+
+    /** A query value; one that is not valid percent-encoding is taken as it is. */
+    private static String decode(String raw) {
+      try {
+        return java.net.URLDecoder.decode(raw, java.nio.charset.StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        return raw;
+      }
     }
   }
 

@@ -92,6 +92,66 @@ class StatusPageTest {
   }
 
   @Test
+  void every_text_from_the_store_or_haproxy_is_escaped_wherever_the_page_shows_it() {
+    // A regex may hold < > / = and dots: a hostile one can be a served service's route.
+    String regex = "<script>document.title=/pwned/.source</script>";
+    HttpService served =
+        HttpService.of(
+                ServiceName.of("evil"),
+                List.of(HostPattern.of("evil.example.org")),
+                List.of(io.haproxyconfd.domain.PathRegex.of(regex)))
+            .withBackends(List.of(Backend.of("10.0.0.1", 80)));
+    Status s = new Status();
+    s.watching(NOW.minusSeconds(60), 1);
+    s.applied(
+        NOW.minusSeconds(5),
+        new ProxyConfig(2, List.of(served), List.of()),
+        List.of(Problem.leftOut("services/" + HOSTILE, HOSTILE, HOSTILE)),
+        List.of(HOSTILE),
+        new ApplyResult(ApplyResult.Outcome.RELOADED, 2, List.of(), "detail " + HOSTILE),
+        Duration.ofMillis(1),
+        0);
+    s.storeFailed(NOW, "store " + HOSTILE); // the store's error, and the last error
+    String page =
+        StatusPage.render(
+            "edge",
+            "/haproxy-edge/",
+            s.view(),
+            StatusPage.Query.parse(
+                "q=evil&host="
+                    + java.net.URLEncoder.encode(HOSTILE, java.nio.charset.StandardCharsets.UTF_8)
+                    + "&path=/"
+                    + java.net.URLEncoder.encode(HOSTILE, java.nio.charset.StandardCharsets.UTF_8)),
+            keys -> {
+              throw new java.io.IOException("haproxy " + HOSTILE);
+            },
+            (config, host, path) ->
+                new io.haproxyconfd.ports.RouteExplanation(
+                    host,
+                    path,
+                    java.util.Optional.of("services/" + HOSTILE),
+                    List.of(
+                        new io.haproxyconfd.ports.RouteExplanation.Match(
+                            HOSTILE, HOSTILE, "services/" + HOSTILE, true))),
+            NOW);
+    assertFalse(page.contains("<script"), page);
+    assertFalse(page.contains("<img"), page);
+    // Each of them is there, as text: the route, the store's error and last error, the detail,
+    // HAProxy's error, the explained host and path, rule and service.
+    assertTrue(page.contains("path matches <code>&lt;script&gt;document.title=/pwned/"), page);
+    assertTrue(page.contains("unreachable</span>: store &lt;script&gt;"), page);
+    assertTrue(page.contains("last error: <span class=\"bad\">store &lt;script&gt;"), page);
+    assertTrue(page.contains("<td>detail &lt;script&gt;"), page);
+    assertTrue(page.contains("asked about its servers: haproxy &lt;script&gt;"), page);
+    assertTrue(page.contains("answered by <b>services/&lt;script&gt;"), page);
+  }
+
+  @Test
+  void a_query_that_is_not_valid_percent_encoding_is_taken_as_it_is() {
+    assertEquals("%zz", StatusPage.Query.parse("q=%zz").filter());
+  }
+
+  @Test
   void the_page_allows_no_script_and_refreshes_itself_unless_asked_not_to() {
     assertTrue(StatusPage.HEADERS.get("Content-Security-Policy").startsWith("default-src 'none'"));
     assertFalse(StatusPage.HEADERS.get("Content-Security-Policy").contains("script-src"));

@@ -37,6 +37,15 @@ class ExplainIT {
     SERVICES.put("json", Map.of("domain", "*.example.org", "url_reg", "\\.json$"));
     SERVICES.put("search", Map.of("url_reg", "^/search/[0-9]+"));
     SERVICES.put("docs", Map.of("domain", "docs.example.net", "url_beg", "/v1,/v2"));
+    // Prefixes that overlap in one map: HAProxy takes the longest.
+    SERVICES.put("docsbeta", Map.of("domain", "docs.example.net", "url_beg", "/v1/beta"));
+    SERVICES.put("shopall", Map.of("url_beg", "/shop"));
+    SERVICES.put("cart", Map.of("url_beg", "/shop/cart"));
+    // The other shapes a rule takes in the maps.
+    SERVICES.put("wildapi", Map.of("domain", "*.api.example.com", "url_beg", "/v3"));
+    SERVICES.put("images", Map.of("domain", "img.example.com", "url_reg", "\\.png$"));
+    SERVICES.put("items", Map.of("domain", "anch.example.com", "url_reg", "^/item/[0-9]+"));
+    SERVICES.put("debug", Map.of("domain", "q.example.com", "url_reg", "[?&]debug=1"));
   }
 
   /** Host and path (with query) of each request; each kind of rule wins at least once. */
@@ -60,6 +69,18 @@ class ExplainIT {
           new String[] {"example.org", "/search/1"},
           new String[] {"docs.example.net", "/v2/page"},
           new String[] {"docs.example.net", "/v3/page"},
+          new String[] {"docs.example.net", "/v1/beta/x"},
+          new String[] {"docs.example.net", "/v1/x"},
+          new String[] {"other.net", "/shop/cart/1"},
+          new String[] {"other.net", "/shop/x"},
+          new String[] {"x.api.example.com", "/v3/q"},
+          new String[] {"api.example.com", "/v3/q"},
+          new String[] {"img.example.com", "/a/b.PNG"},
+          new String[] {"img.example.com", "/a.png?x"},
+          new String[] {"anch.example.com", "/item/42?x=1"},
+          new String[] {"anch.example.com", "/x/item/42"},
+          new String[] {"q.example.com", "/p?a=2&debug=1"},
+          new String[] {"q.example.com", "/p?debug=2"},
           new String[] {"other.net", "/nothing"},
           new String[] {"example.org.evil.net", "/"});
 

@@ -32,6 +32,8 @@ class StatusPageIT {
   /** A value that would retitle the page if the page ran it. */
   static final String HOSTILE = "<script>document.title='pwned'</script>";
 
+  static final String REGEX = "<script>document.title=/pwned/.source</script>";
+
   static final Path SCREENSHOT = Path.of("target", "status-page.png");
 
   @Test
@@ -46,7 +48,12 @@ class StatusPageIT {
     EtcdWrites.put(etcd.client(), "/haproxy-page/services/api/url_beg", "/v1");
     EtcdWrites.put(etcd.client(), "/haproxy-page/services/api/a1", backends.b.backend().toString());
     EtcdWrites.put(etcd.client(), "/haproxy-page/services/evil/domain", "evil.example.org");
-    EtcdWrites.put(etcd.client(), "/haproxy-page/services/evil/balance", HOSTILE);
+    EtcdWrites.put(
+        etcd.client(), "/haproxy-page/services/evil/balance", "\"><img src=x>" + HOSTILE);
+    // A regex may hold < > / = and dots: a served service's route, on the page and in explain.
+    EtcdWrites.put(etcd.client(), "/haproxy-page/services/regex/domain", "regex.example.org");
+    EtcdWrites.put(etcd.client(), "/haproxy-page/services/regex/url_reg", REGEX);
+    EtcdWrites.put(etcd.client(), "/haproxy-page/services/regex/r1", live);
     try (DaemonProcess d =
         DaemonProcess.start(
             Map.of(
@@ -72,6 +79,9 @@ class StatusPageIT {
       String shown = String.join("\n", dom);
       assertTrue(shown.contains("<title>haproxy-confd page</title>"), shown);
       assertFalse(shown.contains("pwned</title>"), shown);
+      // No element came from a value: the policy would stop a script, escaping must stop the tag.
+      assertFalse(shown.contains("<script"), shown);
+      assertFalse(shown.contains("<img"), shown);
       // The value is on the page, as text.
       assertTrue(shown.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"), shown);
       // A request to explain comes in the address: a hostile one is shown as text too.
@@ -86,6 +96,19 @@ class StatusPageIT {
                   "--dump-dom"));
       assertTrue(reflected.contains("<title>haproxy-confd page</title>"), reflected);
       assertTrue(reflected.contains("no service answers (503)"), reflected);
+      assertFalse(reflected.contains("<script"), reflected);
+      // The served regex, explained: its rule is shown as text.
+      String explained =
+          String.join(
+              "\n",
+              chromium(
+                  d,
+                  "&host=regex.example.org&path="
+                      + java.net.URLEncoder.encode(
+                          "/" + REGEX, java.nio.charset.StandardCharsets.UTF_8),
+                  "--dump-dom"));
+      assertTrue(explained.contains("answered by <b>services/regex</b>"), explained);
+      assertFalse(explained.contains("<script"), explained);
       Files.deleteIfExists(SCREENSHOT);
       chromium(
           d,
@@ -150,16 +173,28 @@ class StatusPageIT {
     command.addAll(List.of(what));
     command.add("http://127.0.0.1:" + d.admin + "/?refresh=0" + query);
     Path out = profile.resolveSibling(profile.getFileName() + ".out");
+    Path log = profile.resolveSibling(profile.getFileName() + ".log");
     Process p =
         new ProcessBuilder(command)
             .redirectOutput(out.toFile())
-            .redirectError(profile.resolveSibling(profile.getFileName() + ".log").toFile())
+            .redirectError(log.toFile())
             .start();
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+    try {
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        throw new AssertionError("chromium still running after 60 s: " + command);
+      }
+      assertEquals(0, p.exitValue(), "chromium " + command + ": " + Files.readString(log));
+      return Files.readAllLines(out);
+    } finally {
+      // Chromium's own processes (renderer, GPU, zygote) first: they outlive a killed parent.
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
-      throw new AssertionError("chromium still running after 60 s: " + command);
+      p.waitFor(10, TimeUnit.SECONDS);
+      try (var files = Files.walk(profile)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+      Files.deleteIfExists(out);
+      Files.deleteIfExists(log);
     }
-    assertEquals(0, p.exitValue(), "chromium " + command);
-    return Files.readAllLines(out);
   }
 }

@@ -9,7 +9,6 @@ import io.haproxyconfd.ports.RouteExplanation;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -20,7 +19,8 @@ import java.util.regex.PatternSyntaxException;
  * the map files in {@link Plan.MapFile} order, each looked up with its own fetch and match (host
  * and path, host, path; exact, suffix, prefix, regex), the first map that gives a backend deciding.
  * Within a map, the lines are in the order they are written ({@link ProxyConfig#routes}, most
- * specific first), so the first line that matches is the one HAProxy takes.
+ * specific first): a regex or suffix map takes the first line that matches, a prefix map ({@code
+ * map_beg}, a tree in HAProxy) the longest prefix that matches, which that order also puts first.
  */
 final class RouteExplainer {
   private RouteExplainer() {}
@@ -29,7 +29,7 @@ final class RouteExplainer {
     // As the frontend computes txn.host: the Host header up to a colon, in lower case.
     String host = rawHost.strip();
     int colon = host.indexOf(':');
-    host = (colon < 0 ? host : host.substring(0, colon)).toLowerCase(Locale.ROOT);
+    host = asciiLower(colon < 0 ? host : host.substring(0, colon));
     String pathq = pathWithQuery.isEmpty() ? "/" : pathWithQuery;
     int q = pathq.indexOf('?');
     String path = q < 0 ? pathq : pathq.substring(0, q);
@@ -55,7 +55,15 @@ final class RouteExplainer {
       }
     }
     List<RouteExplanation.Match> all = new ArrayList<>();
-    byMap.values().forEach(all::addAll);
+    byMap.forEach(
+        (map, matched) -> {
+          if (map == Plan.MapFile.HOST_PATH || map == Plan.MapFile.PATH) {
+            // map_beg: HAProxy keeps these prefixes in a tree and takes the longest that matches.
+            matched.sort(
+                java.util.Comparator.comparingInt((RouteExplanation.Match m) -> -keyLength(m)));
+          }
+          all.addAll(matched);
+        });
     Optional<String> service = Optional.empty();
     if (!all.isEmpty()) {
       RouteExplanation.Match first = all.get(0);
@@ -63,6 +71,20 @@ final class RouteExplainer {
       service = Optional.of(first.service());
     }
     return new RouteExplanation(host, pathq, service, List.copyOf(all));
+  }
+
+  /** The length of a prefix rule's map key (host and path, or path), for longest-first. */
+  private static int keyLength(RouteExplanation.Match m) {
+    return m.rule().replace(" ", "").length();
+  }
+
+  /** As HAProxy's {@code lower} converter: ASCII letters only. */
+  private static String asciiLower(String s) {
+    StringBuilder out = new StringBuilder(s.length());
+    for (char c : s.toCharArray()) {
+      out.append(c >= 'A' && c <= 'Z' ? (char) (c + 32) : c);
+    }
+    return out.toString();
   }
 
   /** One map line against its fetch, with the map's own match. */
