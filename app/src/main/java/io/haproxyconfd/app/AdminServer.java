@@ -39,11 +39,7 @@ final class AdminServer implements AutoCloseable {
    * how a request would be routed.
    */
   record Page(
-      String proxy, String keyPrefix, StatusPage.Health health, StatusPage.Explain explain) {
-    Page(String proxy, String keyPrefix, StatusPage.Health health) {
-      this(proxy, keyPrefix, health, (config, host, path) -> null);
-    }
-  }
+      String proxy, String keyPrefix, StatusPage.Health health, StatusPage.Explain explain) {}
 
   AdminServer(InetSocketAddress address, Status status, Page page, Optional<String> token)
       throws IOException {

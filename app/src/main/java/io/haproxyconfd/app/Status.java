@@ -49,7 +49,6 @@ final class Status {
   private Instant lastApplied;
   private String lastError = "";
   private ProxyConfig config = ProxyConfig.EMPTY;
-  private List<String> problems = List.of();
   private ApplyResult lastResult;
   private int waiting;
   private Supplier<Map<String, Long>> resolverCounters = Map::of;
@@ -84,11 +83,6 @@ final class Status {
       latencyCount++;
     }
     pendingSince = null;
-    List<String> all = new ArrayList<>();
-    parseProblems.forEach(p -> all.add(p.toString()));
-    result.problems().forEach(p -> all.add(p.toString()));
-    all.addAll(warnings);
-    problems = List.copyOf(all);
     List<Problem> both = new ArrayList<>(parseProblems);
     both.addAll(result.problems());
     problemList = List.copyOf(both);
@@ -272,7 +266,11 @@ final class Status {
     }
     s.put("http", http);
     s.put("tcp", tcp);
-    s.put("problems", problems);
+    // One line each, as the log has them: the problems, then the resolver's warnings.
+    List<String> lines = new ArrayList<>();
+    problemList.forEach(p -> lines.add(p.toString()));
+    lines.addAll(warnings);
+    s.put("problems", lines);
     return s;
   }
 }

@@ -48,10 +48,6 @@ final class StatusPage {
    * explain (a host, and a path that is "/" if not given).
    */
   record Query(String filter, int page, boolean refresh, String host, String path) {
-    Query(String filter, int page, boolean refresh) {
-      this(filter, page, refresh, "", "/");
-    }
-
     static Query parse(String rawQuery) {
       String filter = "";
       int page = 1;
@@ -104,11 +100,6 @@ final class StatusPage {
   }
 
   private StatusPage() {}
-
-  static String render(
-      String proxy, String keyPrefix, Status.View view, Query query, Health health, Instant now) {
-    return render(proxy, keyPrefix, view, query, health, (c, h, p) -> null, now);
-  }
 
   static String render(
       String proxy,

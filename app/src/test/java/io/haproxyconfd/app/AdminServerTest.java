@@ -22,7 +22,8 @@ class AdminServerTest {
     return new AdminServer(
         new InetSocketAddress("127.0.0.1", 0),
         new Status(),
-        new AdminServer.Page("edge", "/haproxy-edge/", keys -> Map.of()),
+        new AdminServer.Page(
+            "edge", "/haproxy-edge/", keys -> Map.of(), (config, host, path) -> null),
         token);
   }
 

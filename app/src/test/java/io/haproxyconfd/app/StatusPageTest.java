@@ -55,6 +55,11 @@ class StatusPageTest {
     return s;
   }
 
+  private static io.haproxyconfd.ports.RouteExplanation noExplain(
+      ProxyConfig config, String host, String path) {
+    throw new AssertionError("no request to explain was asked for");
+  }
+
   private String render(Status s, String query) {
     return StatusPage.render(
         "edge",
@@ -69,6 +74,7 @@ class StatusPageTest {
                   new ServerHealth("s1", "10.0.0.1", 8080, "UP", Duration.ofSeconds(30)),
                   new ServerHealth("s2", "10.0.0.9", 8080, "DOWN", Duration.ofSeconds(3))));
         },
+        StatusPageTest::noExplain,
         NOW);
   }
 
@@ -253,6 +259,7 @@ class StatusPageTest {
             keys -> {
               throw new java.io.IOException("connection refused");
             },
+            StatusPageTest::noExplain,
             NOW);
     assertTrue(
         page.contains("HAProxy could not be asked about its servers: connection refused"), page);

@@ -34,7 +34,8 @@ final class RouteExplainer {
     int q = pathq.indexOf('?');
     String path = q < 0 ? pathq : pathq.substring(0, q);
 
-    Map<Plan.MapFile, List<RouteExplanation.Match>> byMap = new EnumMap<>(Plan.MapFile.class);
+    // Each matching route with its map key, by map in the order HAProxy tries the maps.
+    Map<Plan.MapFile, List<Map.Entry<String, Route>>> byMap = new EnumMap<>(Plan.MapFile.class);
     for (Route route : config.routes()) {
       Map.Entry<Plan.MapFile, String> entry = Plan.mapEntry(route);
       Plan.MapFile map = entry.getKey();
@@ -47,11 +48,7 @@ final class RouteExplainer {
             case PATH_REGEX -> pathq;
           };
       if (matches(map, entry.getValue(), input)) {
-        byMap
-            .computeIfAbsent(map, m -> new ArrayList<>())
-            .add(
-                new RouteExplanation.Match(
-                    kind(map), rule(route), "services/" + route.service().value(), false));
+        byMap.computeIfAbsent(map, m -> new ArrayList<>()).add(Map.entry(entry.getValue(), route));
       }
     }
     List<RouteExplanation.Match> all = new ArrayList<>();
@@ -60,22 +57,18 @@ final class RouteExplainer {
           if (map == Plan.MapFile.HOST_PATH || map == Plan.MapFile.PATH) {
             // map_beg: HAProxy keeps these prefixes in a tree and takes the longest that matches.
             matched.sort(
-                java.util.Comparator.comparingInt((RouteExplanation.Match m) -> -keyLength(m)));
+                java.util.Comparator.comparingInt(
+                    (Map.Entry<String, Route> m) -> -m.getKey().length()));
           }
-          all.addAll(matched);
+          for (Map.Entry<String, Route> m : matched) {
+            Route route = m.getValue();
+            all.add(
+                new RouteExplanation.Match(
+                    kind(map), rule(route), "services/" + route.service().value(), all.isEmpty()));
+          }
         });
-    Optional<String> service = Optional.empty();
-    if (!all.isEmpty()) {
-      RouteExplanation.Match first = all.get(0);
-      all.set(0, new RouteExplanation.Match(first.kind(), first.rule(), first.service(), true));
-      service = Optional.of(first.service());
-    }
+    Optional<String> service = all.isEmpty() ? Optional.empty() : Optional.of(all.get(0).service());
     return new RouteExplanation(host, pathq, service, List.copyOf(all));
-  }
-
-  /** The length of a prefix rule's map key (host and path, or path), for longest-first. */
-  private static int keyLength(RouteExplanation.Match m) {
-    return m.rule().replace(" ", "").length();
   }
 
   /** As HAProxy's {@code lower} converter: ASCII letters only. */
