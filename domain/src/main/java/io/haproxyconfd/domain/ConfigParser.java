@@ -843,7 +843,10 @@ public final class ConfigParser {
     }
 
     private static List<String> concat(String first, List<String> rest) {
-      List<String> all = new ArrayList<>();
+      if (rest.isEmpty()) {
+        return List.of(first);
+      }
+      List<String> all = new ArrayList<>(rest.size() + 1);
       all.add(first);
       all.addAll(rest);
       return all;

@@ -96,8 +96,13 @@ public final class HttpService {
       Optional<Port> port, List<Backend> backends, List<NamedEndpoint> agentNames) {
     public Upstream {
       Objects.requireNonNull(port, "port");
-      backends = backends.stream().distinct().sorted().toList();
-      agentNames = agentNames.stream().distinct().sorted().toList();
+      backends = distinctSorted(backends);
+      agentNames = distinctSorted(agentNames);
+    }
+
+    private static <T extends Comparable<? super T>> List<T> distinctSorted(List<T> items) {
+      // Most services have one server or none: no stream to make for those.
+      return items.size() < 2 ? List.copyOf(items) : items.stream().distinct().sorted().toList();
     }
 
     /** No server yet, found by DNS on {@code port} if it is set. */

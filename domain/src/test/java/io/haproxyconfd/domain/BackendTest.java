@@ -29,4 +29,45 @@ class BackendTest {
   void malformed_ipv6_is_refused(String text) {
     assertThrows(IllegalArgumentException.class, () -> new Backend(text, Port.of(80)));
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"0.0.0.0", "10.81.16.197", "255.255.255.255", "1.20.199.249"})
+  void ipv4_addresses_are_taken_as_written(String text) {
+    assertEquals(text, Backend.parse(text + ":80").address());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "256.1.1.1",
+        "1.2.3.300",
+        "01.2.3.4",
+        "1.2.3.00",
+        "1.2.3",
+        "1.2.3.4.5",
+        "1..2.3",
+        "",
+        "1.2.3.4.",
+        ".1.2.3.4",
+        "-1.2.3.4",
+        " 1.2.3.4",
+        "1.2.3.a",
+        "1.2.3.4 ",
+        "1000.2.3.4"
+      })
+  void malformed_ipv4_is_refused(String text) {
+    assertThrows(IllegalArgumentException.class, () -> new Backend(text, Port.of(80)));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"0", "01", "65536", "99999", "123456", "+80", "8 0", "", " 80", "80a"})
+  void malformed_ports_are_refused(String text) {
+    assertThrows(IllegalArgumentException.class, () -> Port.parse(text));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"1", "80", "65535", "10080"})
+  void ports_are_read_as_written(String text) {
+    assertEquals(Integer.parseInt(text), Port.parse(text).value());
+  }
 }
