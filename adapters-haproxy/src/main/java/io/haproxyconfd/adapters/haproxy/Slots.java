@@ -15,9 +15,10 @@ import java.util.TreeMap;
  * Which server slot of which HAProxy backend holds which address. Slots are pre-allocated with
  * headroom, so that scaling up and down is a runtime-API change; a backend keeps its slot while it
  * exists, so unchanged servers are never touched. A backend HAProxy can add servers to at runtime
- * ({@code add server}: a dynamic balance, no cookie, no lines of the operator's) gets one slot of
- * headroom and grows by new slots; the others get twice their servers, and a reload when they run
- * out.
+ * ({@code add server}: a dynamic balance, no cookie, no lines of the operator's) gets a slot for
+ * each server it has (at least one) and grows by new slots: each declared server costs HAProxy
+ * memory and reload time, and a scale-up is one {@code add server} more. The others get twice their
+ * servers, and a reload when they run out.
  *
  * <p>It also holds which services are served from a spare backend ({@code spare-N}, prepared empty
  * at each reload): a new service takes one through the runtime API and keeps it until the next
@@ -52,9 +53,9 @@ final class Slots {
     return Integer.highestOneBit(wanted - 1) << 1;
   }
 
-  /** How many slots a backend that can grow gets: one more than its servers, at least 2. */
+  /** How many slots a backend that can grow gets: one per server, at least 1. */
   static int sizeFor(int servers, boolean growable) {
-    return growable ? Math.max(2, servers + 1) : sizeFor(servers);
+    return growable ? Math.max(1, servers) : sizeFor(servers);
   }
 
   /** A fresh table without spares, where no backend grows. */

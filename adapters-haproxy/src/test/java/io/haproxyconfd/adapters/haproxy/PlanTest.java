@@ -204,20 +204,31 @@ class PlanTest {
   }
 
   @Test
-  void a_backend_that_can_grow_gets_one_slot_of_headroom_and_new_slots_past_it() {
+  void a_backend_that_can_grow_gets_a_slot_per_server_and_new_slots_past_them() {
     Backend a = Backend.of("10.0.0.1", 80);
     Backend b = Backend.of("10.0.0.2", 80);
     Slots slots = Slots.fresh(Map.of("http-web", List.of(a, b)), java.util.Set.of("http-web"), 0);
-    assertEquals(3, slots.of("http-web").size());
+    assertEquals(2, slots.of("http-web").size());
+    assertEquals(
+        1,
+        Slots.fresh(Map.of("http-web", List.of()), java.util.Set.of("http-web"), 0)
+            .of("http-web")
+            .size(),
+        "a backend with no server yet still has a slot to fill");
     List<Backend> four = List.of(a, b, Backend.of("10.0.0.3", 80), Backend.of("10.0.0.4", 80));
     Slots.Update u = slots.update(Map.of("http-web", four)).orElseThrow();
     assertEquals(
         List.of(
-            new Slots.Change("http-web", 2, Optional.of(four.get(2)), false),
+            new Slots.Change("http-web", 2, Optional.of(four.get(2)), true),
             new Slots.Change("http-web", 3, Optional.of(four.get(3)), true)),
         u.changes());
     assertEquals(4, u.slots().of("http-web").size());
-    // Both servers replaced and two more: the freed slots first, then the empty one, then one new.
+    // A server moved takes the slot the old one left: no slot is added for it.
+    Backend c = Backend.of("10.0.0.3", 80);
+    assertEquals(
+        List.of(new Slots.Change("http-web", 1, Optional.of(c), false)),
+        slots.update(Map.of("http-web", List.of(a, c))).orElseThrow().changes());
+    // Both servers replaced and two more: the freed slots first, then new ones.
     List<Backend> others =
         List.of(
             Backend.of("10.0.1.1", 80),
@@ -229,7 +240,7 @@ class PlanTest {
         List.of(
             new Slots.Change("http-web", 0, Optional.of(others.get(0)), false),
             new Slots.Change("http-web", 1, Optional.of(others.get(1)), false),
-            new Slots.Change("http-web", 2, Optional.of(others.get(2)), false),
+            new Slots.Change("http-web", 2, Optional.of(others.get(2)), true),
             new Slots.Change("http-web", 3, Optional.of(others.get(3)), true)),
         replaced.changes());
     assertEquals(
