@@ -36,18 +36,21 @@ fi
 # but a heap sized from the machine's RAM grows to hundreds of MB before it collects (RSS 483 MB
 # there against ~220 MB with these; bench/run scale). Heap grows from 16 MB and gives back what it
 # does not need, keeping a quarter to a half free: with less, full collections of ~70 ms came every
-# few seconds of changes and made the slowest changes slow. glibc's per-thread malloc arenas are
-# capped. JAVA_OPTS replaces them all.
+# few seconds of changes and made the slowest changes slow. Compressed object pointers are asked for,
+# so that on a host of 64 GB or more the heap's cap stays under 32 GB instead of turning them off
+# (and with them the class-data archives below). glibc's per-thread malloc arenas are capped.
+# JAVA_OPTS replaces these options; its own come after the archive's and the log's, and win.
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 # Class-data sharing: the classes a start loads, mapped from an archive cds-train made for this jar
 # and this Java runtime (a second sooner at every start). An archive older than the jar was made
-# for another build and is left alone. CDS_TRAINING (cds-train's) writes one at exit instead.
+# for another build and is left alone (the JVM would refuse it too). CDS_TRAINING (cds-train's)
+# writes one at exit instead.
 cds=()
 archive="${jar%.jar}.jsa"
 if [ -n "${CDS_TRAINING:-}" ]; then
   cds=("-XX:ArchiveClassesAtExit=$CDS_TRAINING")
-elif [ -r "$archive" ] && [ "$archive" -nt "$jar" ]; then
+elif [ -r "$archive" ] && ! [ "$jar" -nt "$archive" ]; then
   cds=("-XX:SharedArchiveFile=$archive")
 fi
 # The JVM's own warnings go to standard error with the daemon's log, not into the access log.
-exec java "${cds[@]}" -Xlog:disable -Xlog:all=warning:stderr ${JAVA_OPTS:--XX:+UseSerialGC -Xss512k -XX:MaxRAMPercentage=50 -Xms16m -XX:MinHeapFreeRatio=25 -XX:MaxHeapFreeRatio=50} -jar "$jar" "$@"
+exec java "${cds[@]}" -Xlog:disable -Xlog:all=warning:stderr ${JAVA_OPTS:--XX:+UseSerialGC -XX:+UseCompressedOops -Xss512k -XX:MaxRAMPercentage=50 -Xms16m -XX:MinHeapFreeRatio=25 -XX:MaxHeapFreeRatio=50} -jar "$jar" "$@"

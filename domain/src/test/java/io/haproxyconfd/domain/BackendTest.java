@@ -25,7 +25,19 @@ class BackendTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"1:2:3:4:5:6:7:8:9", "1::2::3", "12345::", "g::1", "1:2:3:4:5:6:7", ":1"})
+  @ValueSource(
+      strings = {
+        "1:2:3:4:5:6:7:8:9",
+        "1::2::3",
+        "12345::",
+        "g::1",
+        "1:2:3:4:5:6:7",
+        ":1",
+        "::ffff:1.2.3.256",
+        "::ffff:01.2.3.4",
+        "::ffff:1.2.3",
+        "::ffff:1.2.3.4.5"
+      })
   void malformed_ipv6_is_refused(String text) {
     assertThrows(IllegalArgumentException.class, () -> new Backend(text, Port.of(80)));
   }
@@ -53,16 +65,36 @@ class BackendTest {
         " 1.2.3.4",
         "1.2.3.a",
         "1.2.3.4 ",
-        "1000.2.3.4"
+        "1000.2.3.4",
+        "\u0661.2.3.4",
+        "1.2.3.\u0664"
       })
   void malformed_ipv4_is_refused(String text) {
     assertThrows(IllegalArgumentException.class, () -> new Backend(text, Port.of(80)));
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"0", "01", "65536", "99999", "123456", "+80", "8 0", "", " 80", "80a"})
+  @ValueSource(
+      strings = {
+        "0",
+        "01",
+        "65536",
+        "99999",
+        "123456",
+        "+80",
+        "8 0",
+        "",
+        " 80",
+        "80a",
+        "\u0668\u0660"
+      })
   void malformed_ports_are_refused(String text) {
     assertThrows(IllegalArgumentException.class, () -> Port.parse(text));
+  }
+
+  @org.junit.jupiter.api.Test
+  void no_port_is_refused() {
+    assertThrows(IllegalArgumentException.class, () -> Port.parse(null));
   }
 
   @ParameterizedTest

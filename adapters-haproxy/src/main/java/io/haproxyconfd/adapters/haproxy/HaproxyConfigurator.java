@@ -371,9 +371,9 @@ final class HaproxyConfigurator implements ProxyConfigurator {
       saidEmptySlotsUnchecked = true;
       LOG.warn(
           "{} server slots exceed what the open-files limit ({}) lets HAProxy health-check: empty"
-              + " slots are declared without checks, so a server added through the runtime API is"
-              + " checked from the next reload on. Raise the limit (ulimit -n) to check them at"
-              + " once.",
+              + " slots are declared without checks, so a server put into one through the runtime"
+              + " API is checked from the next reload on. Raise the limit (ulimit -n) to check them"
+              + " at once.",
           fresh.total(),
           openFilesLimit);
     }

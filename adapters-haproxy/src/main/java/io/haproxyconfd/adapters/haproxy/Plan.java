@@ -518,7 +518,7 @@ public record Plan(
     return servers;
   }
 
-  /** Slot names and empty slots, made once: a write of 44,000 slots makes none of them again. */
+  /** Slot names and empty slots, made once: a write of 11,000 slots makes none of them again. */
   private static final int KEPT_SLOTS = 64;
 
   private static final String[] SLOT_NAMES = new String[KEPT_SLOTS];

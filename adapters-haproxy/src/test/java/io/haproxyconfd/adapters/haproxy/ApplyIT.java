@@ -48,6 +48,31 @@ class ApplyIT {
     return RawHttp.get(haproxy.http(), host, "/").body().split(" ")[0];
   }
 
+  /**
+   * Applies {@code keys} with HAProxy's slots laid out afresh for them, whatever an earlier test of
+   * this class left: first with a service of settings of its own beside them (a reload, which sizes
+   * every backend's slots anew), then without it.
+   */
+  private static void laidOutAfresh(String... keys) throws Exception {
+    List<String> more = new java.util.ArrayList<>(List.of(keys));
+    more.addAll(
+        List.of(
+            "services/zz-fresh/domain", "fresh.example.org",
+            "services/zz-fresh/balance", "source",
+            "services/zz-fresh/w1", c.backend().toString()));
+    ApplyResult r = haproxy.apply(more.toArray(String[]::new));
+    assertEquals(Outcome.RELOADED, r.outcome(), "slots laid out afresh: " + r);
+    haproxy.apply(keys);
+  }
+
+  /**
+   * The bits of {@code srv_check_state} that say how a server is checked (configured, enabled,
+   * paused, agent, port missing), without those of a check under way at the moment of asking.
+   */
+  private static int checkedHow(List<String> columns) {
+    return Integer.parseInt(columns.get(0)) & 0x3e;
+  }
+
   @Test
   void backend_changes_go_through_the_runtime_api_without_a_reload() throws Exception {
     haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
@@ -89,7 +114,7 @@ class ApplyIT {
 
   @Test
   void a_change_haproxy_refuses_at_runtime_reloads_instead() throws Exception {
-    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    laidOutAfresh("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
     HaproxySocket socket = new HaproxySocket(haproxy.stateDir());
     // The slot the moved backend goes into disappears behind the configurator's back, so HAProxy
     // really refuses the change: "No such server."
@@ -97,13 +122,19 @@ class ApplyIT {
         List.of("s1"),
         socket.servers("http-web").stream().map(HaproxySocket.Server::name).toList());
     socket.send("disable server http-web/s1");
-    socket.send("del server http-web/s1");
-    assertEquals(List.of(), socket.servers("http-web"));
+    String deleted = socket.send("del server http-web/s1");
+    assertTrue(deleted.contains("Server deleted"), deleted);
     List<Long> workers = haproxy.workers();
 
-    ApplyResult r =
-        haproxy.apply(
-            "services/web/domain", "example.org", "services/web/w1", b.backend().toString());
+    ApplyResult r;
+    try (SocketRelay relay = adminRelay(cmd -> cmd)) {
+      r =
+          haproxy.apply(
+              "services/web/domain", "example.org", "services/web/w1", b.backend().toString());
+      assertTrue(
+          relay.answers().stream().anyMatch(x -> x.contains("No such server")),
+          "HAProxy refused the runtime change: " + relay.answers());
+    }
 
     assertEquals(Outcome.RELOADED, r.outcome(), r.toString());
     assertNotEquals(workers, haproxy.workers());
@@ -115,6 +146,45 @@ class ApplyIT {
             .toList(),
         "HAProxy holds the moved backend after the reload");
     assertEquals("backend=b", backendOf("example.org"));
+  }
+
+  /**
+   * A backend that can grow and has no server yet still has one slot: its first server goes into
+   * it, its second is added; both through the runtime API.
+   */
+  @Test
+  void a_backend_with_no_server_yet_fills_its_slot_then_grows() throws Exception {
+    laidOutAfresh("services/web/domain", "example.org");
+    HaproxySocket socket = new HaproxySocket(haproxy.stateDir());
+    assertEquals(
+        List.of("s1"),
+        socket.servers("http-web").stream().map(HaproxySocket.Server::name).toList());
+    assertEquals("503", backendOf("example.org"), "no server to answer yet");
+    List<Long> workers = haproxy.workers();
+
+    ApplyResult one =
+        haproxy.apply(
+            "services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    assertEquals(Outcome.RUNTIME_UPDATE, one.outcome(), one.toString());
+    assertEquals("backend=a", backendOf("example.org"));
+    ApplyResult two =
+        haproxy.apply(
+            "services/web/domain", "example.org",
+            "services/web/w1", a.backend().toString(),
+            "services/web/w2", b.backend().toString());
+    assertEquals(Outcome.RUNTIME_UPDATE, two.outcome(), two.toString());
+    java.util.Set<String> seen = new java.util.TreeSet<>();
+    for (int i = 0; i < 6; i++) {
+      seen.add(backendOf("example.org"));
+    }
+    assertEquals(java.util.Set.of("backend=a", "backend=b"), seen);
+    assertEquals(
+        java.util.Set.of(a.backend().toString(), b.backend().toString()),
+        socket.servers("http-web").stream()
+            .filter(HaproxySocket.Server::filled)
+            .map(HaproxySocket.Server::endpoint)
+            .collect(java.util.stream.Collectors.toSet()));
+    assertEquals(workers, haproxy.workers(), "no reload");
   }
 
   /**
@@ -169,7 +239,7 @@ class ApplyIT {
 
   @Test
   void more_servers_than_slots_are_added_at_runtime_checked_as_the_others() throws Exception {
-    haproxy.apply(
+    laidOutAfresh(
         "services/web/domain",
         "example.org",
         "services/web/health_check_uri",
@@ -201,7 +271,10 @@ class ApplyIT {
     Map<String, List<String>> state =
         serverStateColumns("http-web", "srv_check_state", "srv_check_port");
     assertEquals(Integer.toString(a.port()), state.get("s1").get(1), state.toString());
-    assertEquals(state.get("s1"), state.get("s3"), "s3 was added: " + state);
+    for (String added : List.of("s2", "s3")) {
+      assertEquals(checkedHow(state.get("s1")), checkedHow(state.get(added)), added + ": " + state);
+      assertEquals(state.get("s1").get(1), state.get(added).get(1), added + ": " + state);
+    }
     Await.until(
         java.time.Duration.ofSeconds(5),
         "haproxy.cfg declares the added server, so a reload or restart keeps it",
@@ -597,7 +670,9 @@ class ApplyIT {
     }
     assertEquals(java.util.Set.of("backend=a", "backend=b", "backend=c"), seen);
     Map<String, List<String>> state = serverStateColumns("tcp-raw", "srv_check_state");
-    assertEquals(state.get("s1"), state.get("s3"), "s3 was added: " + state);
+    for (String added : List.of("s2", "s3")) {
+      assertEquals(checkedHow(state.get("s1")), checkedHow(state.get(added)), added + ": " + state);
+    }
   }
 
   @Test
