@@ -37,7 +37,8 @@ ENV PATH=/opt/java/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
     STATE_DIR=/var/lib/haproxy-confd \
     ADMIN_ADDRESS=0.0.0.0:9180
 
-# The class-data archive the entrypoint starts the daemon with (a second sooner at every start):
+# The class-data archive the entrypoint starts the daemon with (about half a second sooner at every
+# start):
 # made by running the daemon once, on exactly the runtime and jars above, against an etcd of its
 # own on loopback. etcd and curl stay in this stage.
 FROM base AS cds

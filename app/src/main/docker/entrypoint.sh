@@ -42,8 +42,8 @@ fi
 # JAVA_OPTS replaces these options; its own come after the archive's and the log's, and win.
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 # Class-data sharing: the classes a start loads, mapped from an archive cds-train made for this jar
-# and this Java runtime (a second sooner at every start). An archive older than the jar was made
-# for another build and is left alone (the JVM would refuse it too). CDS_TRAINING (cds-train's)
+# and this Java runtime (about half a second sooner at every start). An archive older than the jar
+# was made for another build and is left alone (the JVM would refuse it too). CDS_TRAINING (cds-train's)
 # writes one at exit instead.
 cds=()
 archive="${jar%.jar}.jsa"
