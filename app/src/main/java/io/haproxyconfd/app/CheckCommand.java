@@ -6,7 +6,6 @@ import io.haproxyconfd.domain.ParseResult;
 import io.haproxyconfd.domain.Problem;
 import io.haproxyconfd.domain.ProxyId;
 import io.haproxyconfd.ports.ProxyException;
-import io.haproxyconfd.ports.StoreException;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.List;
@@ -43,18 +42,12 @@ final class CheckCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     ProxyId proxy = store.proxyId();
     try (Components components = Components.build(store, listen)) {
-      Pipeline.Prepared prepared;
-      try {
-        prepared =
-            Pipeline.run(
-                components.source,
-                proxy,
-                store.parseOptions(Instant.now(), listen),
-                components.resolver);
-      } catch (StoreException e) {
-        err.println("haproxy-confd: " + e.getMessage());
-        return e.isPermanent() ? ExitCode.STORE_REFUSED : ExitCode.STORE_UNAVAILABLE;
-      }
+      Pipeline.Prepared prepared =
+          Pipeline.run(
+              components.source,
+              proxy,
+              store.parseOptions(Instant.now(), listen),
+              components.resolver);
       KeySnapshot snapshot = prepared.snapshot();
       ParseResult parsed = prepared.parsed();
       BackendAssignment.Result resolved = prepared.resolved();

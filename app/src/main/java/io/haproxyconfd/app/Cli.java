@@ -66,6 +66,11 @@ public final class Cli implements Runnable {
             commandLine.getErr().println("haproxy-confd: " + s.getMessage());
             return s.exitCode();
           }
+          // The store unreachable, or refusing: one line, and the status that says which.
+          if (e instanceof io.haproxyconfd.ports.StoreException s) {
+            commandLine.getErr().println("haproxy-confd: " + s.getMessage());
+            return s.isPermanent() ? ExitCode.STORE_REFUSED : ExitCode.STORE_UNAVAILABLE;
+          }
           throw e;
         });
     return cli.execute(args);

@@ -3,7 +3,6 @@ package io.haproxyconfd.app;
 import io.haproxyconfd.domain.ConfigParser;
 import io.haproxyconfd.domain.ParseResult;
 import io.haproxyconfd.ports.RouteExplanation;
-import io.haproxyconfd.ports.StoreException;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.concurrent.Callable;
@@ -45,15 +44,9 @@ final class ExplainCommand implements Callable<Integer> {
       throw new IllegalArgumentException("PATH '" + path + "' must start with /");
     }
     try (Components components = Components.build(store, proxy)) {
-      ParseResult parsed;
-      try {
-        parsed =
-            ConfigParser.parse(
-                components.source.read(store.proxyId()), store.parseOptions(Instant.now(), proxy));
-      } catch (StoreException e) {
-        spec.commandLine().getErr().println("haproxy-confd: " + e.getMessage());
-        return e.isPermanent() ? ExitCode.STORE_REFUSED : ExitCode.STORE_UNAVAILABLE;
-      }
+      ParseResult parsed =
+          ConfigParser.parse(
+              components.source.read(store.proxyId()), store.parseOptions(Instant.now(), proxy));
       RouteExplanation e = components.proxy.explain(parsed.config(), host, path);
       print(e, spec.commandLine().getOut());
       return e.service().isPresent() ? ExitCode.OK : ExitCode.PROBLEMS;

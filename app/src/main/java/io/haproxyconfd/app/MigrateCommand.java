@@ -31,15 +31,10 @@ final class MigrateCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
-  public Integer call() {
+  public Integer call() throws StoreException {
     PrintWriter out = spec.commandLine().getOut();
-    List<EtcdMigration.Step> steps;
-    try {
-      steps = EtcdMigration.run(store.etcdSettings(), store.proxyId(), apply);
-    } catch (StoreException e) {
-      spec.commandLine().getErr().println("haproxy-confd: " + e.getMessage());
-      return e.isPermanent() ? ExitCode.STORE_REFUSED : ExitCode.STORE_UNAVAILABLE;
-    }
+    List<EtcdMigration.Step> steps =
+        EtcdMigration.run(store.etcdSettings(), store.proxyId(), apply);
     long copied = 0;
     long differs = 0;
     for (EtcdMigration.Step s : steps) {

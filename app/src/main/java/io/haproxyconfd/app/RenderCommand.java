@@ -1,7 +1,6 @@
 package io.haproxyconfd.app;
 
 import io.haproxyconfd.domain.ParseResult;
-import io.haproxyconfd.ports.StoreException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -36,21 +35,14 @@ final class RenderCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     try (Components components = Components.build(store, proxy)) {
-      ParseResult parsed;
-      BackendAssignment.Result resolved;
-      try {
-        Pipeline.Prepared prepared =
-            Pipeline.run(
-                components.source,
-                store.proxyId(),
-                store.parseOptions(Instant.now(), proxy),
-                components.resolver);
-        parsed = prepared.parsed();
-        resolved = prepared.resolved();
-      } catch (StoreException e) {
-        spec.commandLine().getErr().println("haproxy-confd: " + e.getMessage());
-        return e.isPermanent() ? ExitCode.STORE_REFUSED : ExitCode.STORE_UNAVAILABLE;
-      }
+      Pipeline.Prepared prepared =
+          Pipeline.run(
+              components.source,
+              store.proxyId(),
+              store.parseOptions(Instant.now(), proxy),
+              components.resolver);
+      ParseResult parsed = prepared.parsed();
+      BackendAssignment.Result resolved = prepared.resolved();
       parsed.problems().forEach(p -> spec.commandLine().getErr().println(p));
       resolved.warnings().forEach(w -> spec.commandLine().getErr().println(w));
       if (out == null) {

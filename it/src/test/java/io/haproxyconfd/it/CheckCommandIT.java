@@ -64,24 +64,32 @@ class CheckCommandIT {
     assertTrue(out.toString().contains("0 HTTP and 0 TCP services"), out.toString());
   }
 
-  @Test
-  void an_unreachable_store_is_one_line_and_exit_3() throws Exception {
+  /** Each command that reads the keys once says so in one line, and exits 3. */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"check", "render", "explain"})
+  void an_unreachable_store_is_one_line_and_exit_3(String command) throws Exception {
     int port = freePort();
+    java.util.List<String> args =
+        new java.util.ArrayList<>(
+            java.util.List.of(
+                command,
+                "--haproxy-id",
+                "x",
+                "--etcd-endpoints",
+                "127.0.0.1:" + port,
+                "--store-timeout",
+                "1s",
+                "--resolver",
+                "keys"));
+    if (command.equals("explain")) {
+      args.add("example.org");
+    }
     int status =
         Cli.execute(
-            new PrintWriter(out, true),
-            new PrintWriter(err, true),
-            "check",
-            "--haproxy-id",
-            "x",
-            "--etcd-endpoints",
-            "127.0.0.1:" + port,
-            "--store-timeout",
-            "1s",
-            "--resolver",
-            "keys");
+            new PrintWriter(out, true), new PrintWriter(err, true), args.toArray(String[]::new));
     assertEquals(3, status, err.toString());
     assertEquals(1, err.toString().strip().lines().count(), err.toString());
+    assertTrue(err.toString().contains("etcd unavailable"), err.toString());
   }
 
   private static int freePort() throws java.io.IOException {
