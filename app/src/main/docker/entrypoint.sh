@@ -6,6 +6,9 @@
 # STATS_PASSWORD; every flag of 'haproxy-confd run --help' has an environment variable too.
 set -eu
 jar="${HAPROXY_CONFD_JAR:-/opt/haproxy-confd/lib/haproxy-confd-app.jar}"
+# Absolute: the class-data archive (below) records the jar's path as its training run named it, and
+# the JVM finds a relative one only from that same directory.
+case "$jar" in /*) ;; *) jar="$PWD/$jar" ;; esac
 say() { echo "haproxy-confd: $*" >&2; }
 # The seed image polled with confd: its setting and confd's own flags (-interval=10, -onetime,
 # -node ..., -backend=etcd) mean nothing here. Accept them, say so once, and go on.
