@@ -72,33 +72,37 @@ final class Renderer {
   /** Lays out the plan into {@code out}, as {@link #render(Plan)} does. */
   void render(Plan plan, java.io.Writer out) {
     try {
-      Map<BackendKey, String> before = rendered;
-      Map<BackendKey, String> now = new HashMap<>(plan.backends().size() * 2);
-      List<String> texts = new ArrayList<>(plan.backends().size());
+      Map<String, Laid> before = rendered;
+      Map<String, Laid> now = new HashMap<>(plan.backends().size() * 2);
       Template backend = freemarker.getTemplate(BACKEND_TEMPLATE);
-      List<BackendKey> keys = new ArrayList<>(plan.backends().size());
       List<BackendKey> missing = new ArrayList<>();
-      for (Plan.HttpBackend b : plan.backends()) {
-        BackendKey key = new BackendKey(b, plan.serving());
-        keys.add(key);
-        if (!before.containsKey(key)) {
+      Laid[] laid = new Laid[plan.backends().size()];
+      for (int i = 0; i < laid.length; i++) {
+        BackendKey key = new BackendKey(plan.backends().get(i), plan.serving());
+        // Looked up by name and compared once: a record's hash walks every server of the backend,
+        // and at 10,000 backends hashing each key per lookup cost more than the layouts saved.
+        Laid kept = before.get(key.backend().name());
+        if (kept != null && kept.key().equals(key)) {
+          laid[i] = kept;
+        } else {
           missing.add(key);
         }
       }
       // The first render lays out every backend: on all cores, as a template may be processed by
       // several threads at once.
-      Map<BackendKey, String> laidOut = new java.util.concurrent.ConcurrentHashMap<>();
+      Map<String, String> laidOut = new java.util.concurrent.ConcurrentHashMap<>();
       boolean parallel = missing.size() >= PARALLEL_FROM;
       (parallel ? missing.parallelStream() : missing.stream())
-          .forEach(key -> laidOut.put(key, layOut(backend, key)));
+          .forEach(key -> laidOut.put(key.backend().name(), layOut(backend, key)));
       lastInParallel = parallel;
-      for (BackendKey key : keys) {
-        String text = before.get(key);
-        if (text == null) {
-          text = laidOut.get(key);
+      List<String> texts = new ArrayList<>(laid.length);
+      for (int i = 0; i < laid.length; i++) {
+        if (laid[i] == null) {
+          Plan.HttpBackend b = plan.backends().get(i);
+          laid[i] = new Laid(new BackendKey(b, plan.serving()), laidOut.get(b.name()));
         }
-        now.put(key, text);
-        texts.add(text);
+        now.put(laid[i].key().backend().name(), laid[i]);
+        texts.add(laid[i].text());
       }
       rendered = now;
       TemplateHashModel planModel = (TemplateHashModel) freemarker.getObjectWrapper().wrap(plan);
@@ -146,6 +150,9 @@ final class Renderer {
   /** What one backend's layout depends on. */
   private record BackendKey(Plan.HttpBackend backend, Plan.Serving serving) {}
 
-  /** The layout of each backend of the last render. */
-  private volatile Map<BackendKey, String> rendered = Map.of();
+  /** A backend's layout and what it was laid out from. */
+  private record Laid(BackendKey key, String text) {}
+
+  /** The layout of each backend of the last render, by backend name (unique in a plan). */
+  private volatile Map<String, Laid> rendered = Map.of();
 }
