@@ -95,13 +95,16 @@ final class Renderer {
       (parallel ? missing.parallelStream() : missing.stream())
           .forEach(key -> laidOut.put(key.backend().name(), layOut(backend, key)));
       lastInParallel = parallel;
+      lastLaidOut = missing.size();
       List<String> texts = new ArrayList<>(laid.length);
       for (int i = 0; i < laid.length; i++) {
         if (laid[i] == null) {
           Plan.HttpBackend b = plan.backends().get(i);
           laid[i] = new Laid(new BackendKey(b, plan.serving()), laidOut.get(b.name()));
         }
-        now.put(laid[i].key().backend().name(), laid[i]);
+        if (now.put(laid[i].key().backend().name(), laid[i]) != null) {
+          throw new IllegalStateException("two backends named " + laid[i].key().backend().name());
+        }
         texts.add(laid[i].text());
       }
       rendered = now;
@@ -146,6 +149,9 @@ final class Renderer {
 
   /** Whether the last render laid its backends out in parallel: for tests. */
   volatile boolean lastInParallel;
+
+  /** How many backends the last render laid out, not taking them from before: for tests. */
+  volatile int lastLaidOut;
 
   /** What one backend's layout depends on. */
   private record BackendKey(Plan.HttpBackend backend, Plan.Serving serving) {}

@@ -67,6 +67,13 @@ class RendererTest {
     ProxyConfig after = HaproxyFixture.config(AFTER);
     assertEquals(render(new Renderer(Optional.empty()), before), render(kept, before));
     String again = render(kept, after);
+    // Only what changed is laid out again (web, api, added; not shop or tuned), and the next
+    // renders of the same state lay out nothing.
+    assertEquals(3, kept.lastLaidOut);
+    assertEquals(again, render(kept, after));
+    assertEquals(0, kept.lastLaidOut);
+    assertEquals(again, render(kept, after));
+    assertEquals(0, kept.lastLaidOut);
     assertEquals(render(new Renderer(Optional.empty()), after), again);
     assertTrue(again.contains("server s1 10.0.0.9:80"), again);
     assertTrue(!again.contains("backend http-old"), again);
