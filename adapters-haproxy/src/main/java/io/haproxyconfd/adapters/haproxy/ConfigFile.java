@@ -83,11 +83,33 @@ final class ConfigFile implements AutoCloseable {
 
   /** A state to write, and when the first and last unwritten changes were (nanoTime). */
   private record Unwritten(
-      ProxyConfig config, Slots slots, Path dir, boolean maps, long first, long last) {}
+      ProxyConfig config, Slots slots, Path dir, boolean maps, long first, long last) {
+    /** The same state, unwritten only since {@code time} if that is later than its first. */
+    Unwritten since(long time) {
+      return new Unwritten(config, slots, dir, maps, Math.max(first, time), last);
+    }
+  }
+
+  private final Duration quiet;
+  private final Duration maxDelay;
+  private final java.util.function.LongSupplier nanoTime;
 
   ConfigFile(Path file, Rendering rendering) {
+    this(file, rendering, QUIET, MAX_DELAY, System::nanoTime);
+  }
+
+  /** With other timings and clock: for tests. */
+  ConfigFile(
+      Path file,
+      Rendering rendering,
+      Duration quiet,
+      Duration maxDelay,
+      java.util.function.LongSupplier nanoTime) {
     this.file = file;
     this.rendering = rendering;
+    this.quiet = quiet;
+    this.maxDelay = maxDelay;
+    this.nanoTime = nanoTime;
   }
 
   Path path() {
@@ -163,7 +185,7 @@ final class ConfigFile implements AutoCloseable {
       }
       if (unwritten != null) {
         try {
-          writer.schedule(this::writeIfDue, QUIET.toMillis(), TimeUnit.MILLISECONDS);
+          writer.schedule(this::writeIfDue, quiet.toMillis(), TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException e) {
           // closed: nothing writes any more, and HAProxy is stopped or kept as it is
         }
@@ -177,13 +199,13 @@ final class ConfigFile implements AutoCloseable {
    * @param routes whether its routes changed, so that the map files must be written too
    */
   void later(ProxyConfig config, Slots slots, Path dir, boolean routes) {
-    long now = System.nanoTime();
+    long now = nanoTime.getAsLong();
     synchronized (lock) {
       long first = unwritten == null ? now : unwritten.first();
       boolean maps = routes || (unwritten != null && unwritten.maps());
       unwritten = new Unwritten(config, slots, dir, maps, first, now);
     }
-    writer.schedule(this::writeIfDue, QUIET.toMillis(), TimeUnit.MILLISECONDS);
+    writer.schedule(this::writeIfDue, quiet.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -192,18 +214,19 @@ final class ConfigFile implements AutoCloseable {
    * must not wait for the render of the one before. The file is written only if no reload committed
    * a newer one meanwhile.
    */
-  private void writeIfDue() {
+  void writeIfDue() {
     synchronized (renderLock) {
       Unwritten u;
       long commitsSeen;
+      long taken;
       synchronized (lock) {
-        long now = System.nanoTime();
+        taken = nanoTime.getAsLong();
         u = unwritten;
         // While a staged config waits for HAProxy's answer, accepted() supersedes the state and
         // restore() schedules its write again.
         if (u == null
             || staged
-            || (now - u.last() < QUIET.toNanos() && now - u.first() < MAX_DELAY.toNanos())) {
+            || (taken - u.last() < quiet.toNanos() && taken - u.first() < maxDelay.toNanos())) {
           return;
         }
         commitsSeen = commits;
@@ -233,6 +256,11 @@ final class ConfigFile implements AutoCloseable {
         }
         if (unwritten == u) {
           unwritten = null;
+        } else if (unwritten != null) {
+          // What came during the render is unwritten since the state was taken, not since u's
+          // first change: kept from then, a stream of changes found the maximum delay long past
+          // after every write and rendered back to back (at 10,000 services, a core's worth).
+          unwritten = unwritten.since(taken);
         }
       }
     }

@@ -219,4 +219,54 @@ class ConfigFileTest {
       return count.get();
     }
   }
+
+  /**
+   * Changes that never stop, one every half of the quiet period: the file is written once per
+   * maximum delay, not again after each write. A change handed over during a render is unwritten
+   * from that render on; counted from the first change of all, every write after the first found
+   * the delay long past and rendered again at once. The clock is the test's, and the writes are the
+   * test's own calls (the timer's are an hour away).
+   */
+  @Test
+  void a_stream_of_changes_is_written_once_per_maximum_delay() throws Exception {
+    java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong();
+    long hour = Duration.ofHours(1).toNanos();
+    AtomicInteger renders = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicReference<ConfigFile> self =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Path file = dir.resolve("haproxy.cfg");
+    try (ConfigFile config =
+        new ConfigFile(
+            file,
+            (c, slots, gen, maps, out) -> {
+              renders.incrementAndGet();
+              // The next change is handed over while this render runs.
+              self.get()
+                  .later(
+                      new ProxyConfig(c.revision() + 1000, List.of(), List.of()),
+                      Slots.empty(),
+                      dir,
+                      false);
+              out.write("revision " + c.revision() + "\n");
+            },
+            Duration.ofHours(1),
+            Duration.ofHours(10),
+            clock::get)) {
+      self.set(config);
+      java.util.List<Integer> rendersAt = new java.util.ArrayList<>();
+      for (int half = 0; half <= 60; half++) { // 30 hours of changes, one every half hour
+        clock.set(half * hour / 2);
+        config.later(new ProxyConfig(half + 1, List.of(), List.of()), Slots.empty(), dir, false);
+        config.writeIfDue();
+        rendersAt.add(renders.get());
+      }
+      // Due at 10 h from the first change, at 20 h from the render at 10 h, at 30 h from 20 h.
+      assertEquals(0, rendersAt.get(19), "before 10 h: " + rendersAt);
+      assertEquals(1, rendersAt.get(20), "at 10 h: " + rendersAt);
+      assertEquals(1, rendersAt.get(39), "before 20 h: " + rendersAt);
+      assertEquals(2, rendersAt.get(40), "at 20 h: " + rendersAt);
+      assertEquals(3, rendersAt.get(60), "at 30 h: " + rendersAt);
+      assertEquals("revision 61\n", Files.readString(file));
+    }
+  }
 }
