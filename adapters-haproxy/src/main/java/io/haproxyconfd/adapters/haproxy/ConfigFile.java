@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,13 +87,13 @@ final class ConfigFile implements AutoCloseable {
       ProxyConfig config, Slots slots, Path dir, boolean maps, long first, long last) {
     /** The same state, unwritten only since {@code time} if that is later than its first. */
     Unwritten since(long time) {
-      return new Unwritten(config, slots, dir, maps, Math.max(first, time), last);
+      return new Unwritten(config, slots, dir, maps, time - first > 0 ? time : first, last);
     }
   }
 
   private final Duration quiet;
   private final Duration maxDelay;
-  private final java.util.function.LongSupplier nanoTime;
+  private final LongSupplier nanoTime;
 
   ConfigFile(Path file, Rendering rendering) {
     this(file, rendering, QUIET, MAX_DELAY, System::nanoTime);
@@ -100,11 +101,7 @@ final class ConfigFile implements AutoCloseable {
 
   /** With other timings and clock: for tests. */
   ConfigFile(
-      Path file,
-      Rendering rendering,
-      Duration quiet,
-      Duration maxDelay,
-      java.util.function.LongSupplier nanoTime) {
+      Path file, Rendering rendering, Duration quiet, Duration maxDelay, LongSupplier nanoTime) {
     this.file = file;
     this.rendering = rendering;
     this.quiet = quiet;

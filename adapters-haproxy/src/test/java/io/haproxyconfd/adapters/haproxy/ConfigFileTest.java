@@ -269,4 +269,41 @@ class ConfigFileTest {
       assertEquals("revision 61\n", Files.readString(file));
     }
   }
+
+  /**
+   * A change of routes handed over during the write of a state without one still has its map files
+   * written: the state left unwritten after a write keeps what it must write.
+   */
+  @Test
+  void routes_changed_during_a_write_have_their_maps_written_next() throws Exception {
+    java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong();
+    long hour = Duration.ofHours(1).toNanos();
+    List<Boolean> mapsAsked = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<ConfigFile> self =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Path file = dir.resolve("haproxy.cfg");
+    try (ConfigFile config =
+        new ConfigFile(
+            file,
+            (c, slots, gen, maps, out) -> {
+              mapsAsked.add(maps);
+              if (c.revision() == 1) { // routes change while the servers-only state is written
+                self.get()
+                    .later(new ProxyConfig(2, List.of(), List.of()), Slots.empty(), dir, true);
+              }
+              out.write("revision " + c.revision() + "\n");
+            },
+            Duration.ofHours(1),
+            Duration.ofHours(10),
+            clock::get)) {
+      self.set(config);
+      config.later(new ProxyConfig(1, List.of(), List.of()), Slots.empty(), dir, false);
+      clock.set(2 * hour); // quiet
+      config.writeIfDue();
+      clock.set(4 * hour); // quiet again since revision 2
+      config.writeIfDue();
+      assertEquals(List.of(false, true), mapsAsked);
+      assertEquals("revision 2\n", Files.readString(file));
+    }
+  }
 }
