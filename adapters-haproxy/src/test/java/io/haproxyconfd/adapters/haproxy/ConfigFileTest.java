@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -220,43 +222,58 @@ class ConfigFileTest {
     }
   }
 
+  private static final long HOUR = Duration.ofHours(1).toNanos();
+
+  /** A render that may hand a change over itself, as the apply path can while a write runs. */
+  private interface Reentrant {
+    void render(ConfigFile self, ProxyConfig c, boolean maps, java.io.Writer out)
+        throws IOException;
+  }
+
+  /**
+   * A writer on the test's clock, quiet after 1 h, due at the latest 10 h after a change: its own
+   * timers are an hour away, so the writes are the test's calls to {@link ConfigFile#writeIfDue}.
+   */
+  private ConfigFile onClock(AtomicLong clock, Reentrant rendering) {
+    AtomicReference<ConfigFile> self = new AtomicReference<>();
+    ConfigFile config =
+        new ConfigFile(
+            dir.resolve("haproxy.cfg"),
+            (c, slots, gen, maps, out) -> rendering.render(self.get(), c, maps, out),
+            Duration.ofHours(1),
+            Duration.ofHours(10),
+            clock::get);
+    self.set(config);
+    return config;
+  }
+
+  private static ProxyConfig revision(long revision) {
+    return new ProxyConfig(revision, List.of(), List.of());
+  }
+
   /**
    * Changes that never stop, one every half of the quiet period: the file is written once per
    * maximum delay, not again after each write. A change handed over during a render is unwritten
    * from that render on; counted from the first change of all, every write after the first found
-   * the delay long past and rendered again at once. The clock is the test's, and the writes are the
-   * test's own calls (the timer's are an hour away).
+   * the delay long past and rendered again at once.
    */
   @Test
   void a_stream_of_changes_is_written_once_per_maximum_delay() throws Exception {
-    java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong();
-    long hour = Duration.ofHours(1).toNanos();
+    AtomicLong clock = new AtomicLong();
     AtomicInteger renders = new AtomicInteger();
-    java.util.concurrent.atomic.AtomicReference<ConfigFile> self =
-        new java.util.concurrent.atomic.AtomicReference<>();
-    Path file = dir.resolve("haproxy.cfg");
     try (ConfigFile config =
-        new ConfigFile(
-            file,
-            (c, slots, gen, maps, out) -> {
+        onClock(
+            clock,
+            (self, c, maps, out) -> {
               renders.incrementAndGet();
               // The next change is handed over while this render runs.
-              self.get()
-                  .later(
-                      new ProxyConfig(c.revision() + 1000, List.of(), List.of()),
-                      Slots.empty(),
-                      dir,
-                      false);
+              self.later(revision(c.revision() + 1000), Slots.empty(), dir, false);
               out.write("revision " + c.revision() + "\n");
-            },
-            Duration.ofHours(1),
-            Duration.ofHours(10),
-            clock::get)) {
-      self.set(config);
-      java.util.List<Integer> rendersAt = new java.util.ArrayList<>();
+            })) {
+      List<Integer> rendersAt = new java.util.ArrayList<>();
       for (int half = 0; half <= 60; half++) { // 30 hours of changes, one every half hour
-        clock.set(half * hour / 2);
-        config.later(new ProxyConfig(half + 1, List.of(), List.of()), Slots.empty(), dir, false);
+        clock.set(half * HOUR / 2);
+        config.later(revision(half + 1), Slots.empty(), dir, false);
         config.writeIfDue();
         rendersAt.add(renders.get());
       }
@@ -266,7 +283,7 @@ class ConfigFileTest {
       assertEquals(1, rendersAt.get(39), "before 20 h: " + rendersAt);
       assertEquals(2, rendersAt.get(40), "at 20 h: " + rendersAt);
       assertEquals(3, rendersAt.get(60), "at 30 h: " + rendersAt);
-      assertEquals("revision 61\n", Files.readString(file));
+      assertEquals("revision 61\n", Files.readString(dir.resolve("haproxy.cfg")));
     }
   }
 
@@ -276,34 +293,25 @@ class ConfigFileTest {
    */
   @Test
   void routes_changed_during_a_write_have_their_maps_written_next() throws Exception {
-    java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong();
-    long hour = Duration.ofHours(1).toNanos();
+    AtomicLong clock = new AtomicLong();
     List<Boolean> mapsAsked = new java.util.concurrent.CopyOnWriteArrayList<>();
-    java.util.concurrent.atomic.AtomicReference<ConfigFile> self =
-        new java.util.concurrent.atomic.AtomicReference<>();
-    Path file = dir.resolve("haproxy.cfg");
     try (ConfigFile config =
-        new ConfigFile(
-            file,
-            (c, slots, gen, maps, out) -> {
+        onClock(
+            clock,
+            (self, c, maps, out) -> {
               mapsAsked.add(maps);
               if (c.revision() == 1) { // routes change while the servers-only state is written
-                self.get()
-                    .later(new ProxyConfig(2, List.of(), List.of()), Slots.empty(), dir, true);
+                self.later(revision(2), Slots.empty(), dir, true);
               }
               out.write("revision " + c.revision() + "\n");
-            },
-            Duration.ofHours(1),
-            Duration.ofHours(10),
-            clock::get)) {
-      self.set(config);
-      config.later(new ProxyConfig(1, List.of(), List.of()), Slots.empty(), dir, false);
-      clock.set(2 * hour); // quiet
+            })) {
+      config.later(revision(1), Slots.empty(), dir, false);
+      clock.set(2 * HOUR); // quiet
       config.writeIfDue();
-      clock.set(4 * hour); // quiet again since revision 2
+      clock.set(4 * HOUR); // quiet again since revision 2
       config.writeIfDue();
       assertEquals(List.of(false, true), mapsAsked);
-      assertEquals("revision 2\n", Files.readString(file));
+      assertEquals("revision 2\n", Files.readString(dir.resolve("haproxy.cfg")));
     }
   }
 }
