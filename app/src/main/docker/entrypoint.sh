@@ -43,9 +43,9 @@ fi
 # so that on a host of 64 GB or more the heap's cap stays under 32 GB instead of turning them off
 # (and with them the class-data archives below). glibc's per-thread malloc arenas are capped.
 # Only the quick compiler (C1), never the optimising one (C2): on two cores, C2 and the profiling
-# that feeds it took most of a core through the first pass, so a start at 10,000 services took
-# 0.79x as long without them (bench/run scale start), and no C2 compile bursts or profile data
-# later. Each change then costs some more CPU, but the daemon's work per change is small.
+# that feeds it took most of a core through the first pass. Without them a start at 10,000 services
+# took 0.79x as long (bench/run scale start), and a change less CPU, C2's compiles no longer among
+# it (23-30 ms against 38 ms; bench/run scale), for a median 1-2 ms slower.
 # JAVA_OPTS replaces these options; its own come after the archive's and the log's, and win.
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 # Class-data sharing: the classes a start loads, mapped from an archive cds-train made for this jar

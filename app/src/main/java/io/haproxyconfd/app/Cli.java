@@ -1,5 +1,6 @@
 package io.haproxyconfd.app;
 
+import io.haproxyconfd.ports.StoreException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -67,7 +68,7 @@ public final class Cli implements Runnable {
             return s.exitCode();
           }
           // The store unreachable, or refusing: one line, and the status that says which.
-          if (e instanceof io.haproxyconfd.ports.StoreException s) {
+          if (e instanceof StoreException s) {
             commandLine.getErr().println("haproxy-confd: " + s.getMessage());
             return s.isPermanent() ? ExitCode.STORE_REFUSED : ExitCode.STORE_UNAVAILABLE;
           }

@@ -76,16 +76,17 @@ final class Renderer {
       Map<String, Laid> now = new HashMap<>(plan.backends().size() * 2);
       Template backend = freemarker.getTemplate(BACKEND_TEMPLATE);
       List<BackendKey> missing = new ArrayList<>();
-      Laid[] laid = new Laid[plan.backends().size()];
-      for (int i = 0; i < laid.length; i++) {
-        BackendKey key = new BackendKey(plan.backends().get(i), plan.serving());
+      BackendKey[] keys = new BackendKey[plan.backends().size()];
+      Laid[] laid = new Laid[keys.length];
+      for (int i = 0; i < keys.length; i++) {
+        keys[i] = new BackendKey(plan.backends().get(i), plan.serving());
         // Looked up by name and compared once: a record's hash walks every server of the backend,
         // and at 10,000 backends hashing each key per lookup cost more than the layouts saved.
-        Laid kept = before.get(key.backend().name());
-        if (kept != null && kept.key().equals(key)) {
+        Laid kept = before.get(keys[i].backend().name());
+        if (kept != null && kept.key().equals(keys[i])) {
           laid[i] = kept;
         } else {
-          missing.add(key);
+          missing.add(keys[i]);
         }
       }
       // The first render lays out every backend: on all cores, as a template may be processed by
@@ -98,12 +99,12 @@ final class Renderer {
       lastLaidOut = missing.size();
       List<String> texts = new ArrayList<>(laid.length);
       for (int i = 0; i < laid.length; i++) {
+        String name = keys[i].backend().name();
         if (laid[i] == null) {
-          Plan.HttpBackend b = plan.backends().get(i);
-          laid[i] = new Laid(new BackendKey(b, plan.serving()), laidOut.get(b.name()));
+          laid[i] = new Laid(keys[i], laidOut.get(name));
         }
-        if (now.put(laid[i].key().backend().name(), laid[i]) != null) {
-          throw new IllegalStateException("two backends named " + laid[i].key().backend().name());
+        if (now.put(name, laid[i]) != null) {
+          throw new IllegalStateException("two backends named " + name);
         }
         texts.add(laid[i].text());
       }
