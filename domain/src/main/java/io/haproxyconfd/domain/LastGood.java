@@ -15,31 +15,46 @@ import java.util.TreeMap;
  * outage. A new service with a bad value has no last good version and is left out.
  *
  * <p>Immutable. The parser hands over key maps it never changes again, which are kept as they are
- * rather than copied, so that a pass over 10,000 unchanged services copies none of them.
+ * rather than copied, in a {@link SharedMap} that shares all but the changed services with the last
+ * good keys before: a moved backend at 10,000 services copies a few of them, not all.
  */
 public final class LastGood {
-  public static final LastGood NONE = new LastGood(Collections.emptySortedMap());
+  public static final LastGood NONE = new LastGood(SharedMap.empty());
 
-  private final SortedMap<String, SortedMap<String, KeySnapshot.Entry>> services;
+  private final SharedMap<String, SortedMap<String, KeySnapshot.Entry>> services;
 
-  private LastGood(SortedMap<String, SortedMap<String, KeySnapshot.Entry>> services) {
-    this.services = Collections.unmodifiableSortedMap(services);
+  /** {@link #services()}, made when first asked for. */
+  private volatile SortedMap<String, SortedMap<String, KeySnapshot.Entry>> sorted;
+
+  private LastGood(SharedMap<String, SortedMap<String, KeySnapshot.Entry>> services) {
+    this.services = services;
   }
 
   /** A copy of {@code services}, folder by folder. */
   public static LastGood of(Map<String, ? extends Map<String, KeySnapshot.Entry>> services) {
-    SortedMap<String, SortedMap<String, KeySnapshot.Entry>> copy = new TreeMap<>();
+    SharedMap.Builder<String, SortedMap<String, KeySnapshot.Entry>> copy =
+        SharedMap.<String, SortedMap<String, KeySnapshot.Entry>>empty().toBuilder();
     services.forEach(
         (folder, keys) -> copy.put(folder, Collections.unmodifiableSortedMap(new TreeMap<>(keys))));
-    return new LastGood(copy);
+    return new LastGood(copy.build());
   }
 
   /** The parser's own: folders whose key maps are unmodifiable and never change again. */
-  static LastGood sharing(SortedMap<String, SortedMap<String, KeySnapshot.Entry>> frozen) {
+  static LastGood sharing(SharedMap<String, SortedMap<String, KeySnapshot.Entry>> frozen) {
     return new LastGood(frozen);
   }
 
+  /** Every folder's keys, in order: made on the first call, in proportion to all the folders. */
   public SortedMap<String, SortedMap<String, KeySnapshot.Entry>> services() {
+    SortedMap<String, SortedMap<String, KeySnapshot.Entry>> s = sorted;
+    if (s == null) {
+      s = Collections.unmodifiableSortedMap(services.toSortedMap());
+      sorted = s;
+    }
+    return s;
+  }
+
+  SharedMap<String, SortedMap<String, KeySnapshot.Entry>> shared() {
     return services;
   }
 
@@ -47,6 +62,7 @@ public final class LastGood {
     return Optional.ofNullable(services.get(folder));
   }
 
+  /** Compared folder by folder, in proportion to the folders that differ. */
   @Override
   public boolean equals(Object o) {
     return o == this || (o instanceof LastGood other && services.equals(other.services));

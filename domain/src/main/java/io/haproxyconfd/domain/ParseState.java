@@ -3,7 +3,6 @@ package io.haproxyconfd.domain;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -58,7 +57,8 @@ final class ParseState {
 
   private LastGood produced = LastGood.NONE;
 
-  private final TreeMap<String, SortedMap<String, KeySnapshot.Entry>> nextGood = new TreeMap<>();
+  private final SharedMap.Builder<String, SortedMap<String, KeySnapshot.Entry>> nextGood =
+      SharedMap.<String, SortedMap<String, KeySnapshot.Entry>>empty().toBuilder();
   private boolean goodChanged;
 
   // The parsers' problems and left-out services, only for folders that have some.
@@ -70,6 +70,17 @@ final class ParseState {
   // The services served, by folder name: a name's text orders as the name does.
   private final TreeMap<String, HttpService> acceptedHttp = new TreeMap<>();
   private final TreeMap<String, TcpService> acceptedTcp = new TreeMap<>();
+
+  /**
+   * The services the last result served, sorted by name (never changed once handed out), and the
+   * version each service settled since then had in it (null: none), by folder name. The next result
+   * puts the settled services in their places in a copy, rather than listing 10,000 again.
+   */
+  private Object[] servedHttp;
+
+  private Object[] servedTcp;
+  private final Map<String, HttpService> settledHttp = new HashMap<>();
+  private final Map<String, TcpService> settledTcp = new HashMap<>();
 
   /** HTTP services served with no host: while there are any, the seed's routing is compared. */
   private int pathOnly;
@@ -167,6 +178,8 @@ final class ParseState {
       tcp = new Claims<>();
       acceptedHttp.clear();
       acceptedTcp.clear();
+      servedHttp = null;
+      servedTcp = null;
       pathOnly = 0;
     }
     // The last good keys this state handed out last time, now handed back, change no parse: a
@@ -331,6 +344,9 @@ final class ParseState {
     String folder = KeyLayout.HTTP + "/" + rawName;
     http.leftOut.remove(rawName);
     HttpService was = acceptedHttp.remove(rawName);
+    if (!settledHttp.containsKey(rawName)) {
+      settledHttp.put(rawName, was);
+    }
     if (was != null && was.hosts().isEmpty()) {
       pathOnly--;
     }
@@ -381,7 +397,10 @@ final class ParseState {
   private void settleTcp(String rawName) {
     String folder = KeyLayout.TCP + "/" + rawName;
     tcp.leftOut.remove(rawName);
-    acceptedTcp.remove(rawName);
+    TcpService was = acceptedTcp.remove(rawName);
+    if (!settledTcp.containsKey(rawName)) {
+      settledTcp.put(rawName, was);
+    }
     ConfigParser.Candidate<TcpService> c = tcp.candidates.get(rawName);
     if (c == null) {
       tcp.problems.remove(folder);
@@ -421,18 +440,75 @@ final class ParseState {
     }
   }
 
+  /**
+   * The services served now, sorted by name: {@code last} with each settled service in its place,
+   * in a copy; or, when a service came or went (or there is no last list), all of them again.
+   * Clears {@code settled}.
+   */
+  private static <S> Object[] served(
+      Object[] last,
+      Map<String, S> settled,
+      TreeMap<String, S> accepted,
+      Function<S, ServiceName> nameOf) {
+    Object[] next = last;
+    for (Map.Entry<String, S> e : settled.entrySet()) {
+      S before = e.getValue();
+      S now = accepted.get(e.getKey());
+      if (next == null || before == now) {
+        continue;
+      }
+      int i =
+          before == null || now == null || !nameOf.apply(before).equals(nameOf.apply(now))
+              ? -1
+              : indexOf(last, nameOf.apply(before), nameOf);
+      if (i < 0 || last[i] != before) {
+        next = null; // a service came or went: listed again
+      } else {
+        if (next == last) {
+          next = last.clone();
+        }
+        next[i] = now;
+      }
+    }
+    settled.clear();
+    return next != null ? next : accepted.values().toArray();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <S> int indexOf(
+      Object[] sorted, ServiceName name, Function<S, ServiceName> nameOf) {
+    int low = 0;
+    int high = sorted.length - 1;
+    while (low <= high) {
+      int mid = (low + high) >>> 1;
+      int c = nameOf.apply((S) sorted[mid]).compareTo(name);
+      if (c == 0) {
+        return mid;
+      } else if (c < 0) {
+        low = mid + 1;
+      } else {
+        high = mid - 1;
+      }
+    }
+    return -1;
+  }
+
   private ParseResult result() {
     List<Problem> problems = new ArrayList<>(grouping.others());
     buildProblems.values().forEach(problems::addAll);
     http.problems.values().forEach(problems::addAll);
     tcp.problems.values().forEach(problems::addAll);
-    List<HttpService> served = new ArrayList<>(acceptedHttp.values());
+    servedHttp = served(servedHttp, settledHttp, acceptedHttp, HttpService::name);
+    servedTcp = served(servedTcp, settledTcp, acceptedTcp, TcpService::name);
     if (pathOnly > 0) {
       List<ConfigParser.Candidate<HttpService>> order = new ArrayList<>(http.candidates.values());
       order.sort(FIRST);
       Map<ServiceName, ConfigParser.Candidate<HttpService>> byName = new HashMap<>();
       order.forEach(c -> byName.put(c.service().name(), c));
-      List<HttpService> inOrder = new ArrayList<>(served);
+      List<HttpService> inOrder = new ArrayList<>(servedHttp.length);
+      for (Object s : servedHttp) {
+        inOrder.add((HttpService) s);
+      }
       inOrder.sort(Comparator.comparing(s -> byName.get(s.name()), FIRST));
       ConfigParser.warnWhereTheSeedRoutedOtherwise(byName, inOrder, problems);
     }
@@ -442,15 +518,12 @@ final class ParseState {
     leftOut.addAll(http.leftOut.values());
     leftOut.addAll(tcp.leftOut.values());
     if (goodChanged || produced != lastGoodIn) {
+      // Shares all but the folders changed since the last result: no copy of 10,000 folders.
+      SharedMap<String, SortedMap<String, KeySnapshot.Entry>> good = nextGood.build();
       produced =
-          goodChanged || !nextGood.equals(lastGoodIn.services())
-              ? LastGood.sharing(Collections.unmodifiableSortedMap(new TreeMap<>(nextGood)))
-              : lastGoodIn;
+          goodChanged || !good.equals(lastGoodIn.shared()) ? LastGood.sharing(good) : lastGoodIn;
     }
     return new ParseResult(
-        ProxyConfig.consistent(revision, served, new ArrayList<>(acceptedTcp.values())),
-        problems,
-        leftOut,
-        produced);
+        ProxyConfig.consistent(revision, servedHttp, servedTcp), problems, leftOut, produced);
   }
 }

@@ -49,6 +49,11 @@ public record ProxyConfig(long revision, List<HttpService> http, List<TcpService
       this.items = items.toArray();
     }
 
+    /** Over {@code items} itself, which nobody may change afterwards. */
+    Checked(Object[] items) {
+      this.items = items;
+    }
+
     @Override
     @SuppressWarnings("unchecked")
     public T get(int index) {
@@ -62,13 +67,14 @@ public record ProxyConfig(long revision, List<HttpService> http, List<TcpService
   }
 
   /**
-   * A config the parser assembled service by service, sorted by name, whose names, TCP ports and
-   * routes it keeps unique itself (its claims bookkeeping), so that a pass over 10,000 services
-   * does not sort and check them all again. The parser's tests check these configs against the
-   * checking constructor.
+   * A config the parser assembled service by service (arrays of {@link HttpService} and {@link
+   * TcpService} that it never changes again), sorted by name, whose names, TCP ports and routes it
+   * keeps unique itself (its claims bookkeeping), so that a pass over 10,000 services does not sort
+   * and check them all again. The parser's tests check these configs against the checking
+   * constructor.
    */
-  static ProxyConfig consistent(long revision, List<HttpService> http, List<TcpService> tcp) {
-    return new ProxyConfig(revision, new Checked<>(http), new Checked<>(tcp));
+  static ProxyConfig consistent(long revision, Object[] http, Object[] tcp) {
+    return new ProxyConfig(revision, new Checked<HttpService>(http), new Checked<TcpService>(tcp));
   }
 
   /**

@@ -2,6 +2,7 @@ package io.haproxyconfd.adapters.haproxy;
 
 import io.haproxyconfd.domain.Backend;
 import io.haproxyconfd.domain.ServiceName;
+import io.haproxyconfd.domain.SharedMap;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -28,12 +29,14 @@ final class Slots {
   static final int MIN_SLOTS = 4;
   static final String SPARE = "spare-";
 
-  private final Map<String, List<Optional<Backend>>> table;
+  /** Shared with the tables before and after, but for the backends that changed between them. */
+  private final SharedMap<String, List<Optional<Backend>>> table;
+
   private final Map<ServiceName, String> hosted;
   private final Set<String> growable;
 
   private Slots(
-      Map<String, List<Optional<Backend>>> table,
+      SharedMap<String, List<Optional<Backend>>> table,
       Map<ServiceName, String> hosted,
       Set<String> growable) {
     this.table = table;
@@ -42,7 +45,7 @@ final class Slots {
   }
 
   static Slots empty() {
-    return new Slots(new TreeMap<>(), Map.of(), Set.of());
+    return new Slots(SharedMap.empty(), Map.of(), Set.of());
   }
 
   /**
@@ -70,7 +73,8 @@ final class Slots {
    * @param growable the backends HAProxy can add servers to at runtime
    */
   static Slots fresh(Map<String, List<Backend>> servers, Set<String> growable, int spares) {
-    Map<String, List<Optional<Backend>>> table = new TreeMap<>();
+    SharedMap.Builder<String, List<Optional<Backend>>> table =
+        SharedMap.<String, List<Optional<Backend>>>empty().toBuilder();
     Set<String> grows = new HashSet<>(growable);
     servers.forEach(
         (name, list) -> {
@@ -86,7 +90,7 @@ final class Slots {
       table.put(SPARE + i, new ArrayList<>(Collections.nCopies(MIN_SLOTS, Optional.empty())));
       grows.add(SPARE + i);
     }
-    return new Slots(table, Map.of(), Set.copyOf(grows));
+    return new Slots(table.build(), Map.of(), Set.copyOf(grows));
   }
 
   /** The HAProxy backend that serves a service: its spare, or {@code usual}. */
@@ -128,11 +132,14 @@ final class Slots {
 
   /** How many slots there are in all, filled or empty. */
   int total() {
-    return table.values().stream().mapToInt(List::size).sum();
+    int[] total = {0};
+    table.forEach((backend, slots) -> total[0] += slots.size());
+    return total[0];
   }
 
   List<Optional<Backend>> of(String backend) {
-    return table.getOrDefault(backend, List.of());
+    List<Optional<Backend>> slots = table.get(backend);
+    return slots == null ? List.of() : slots;
   }
 
   /**
@@ -159,7 +166,7 @@ final class Slots {
    *     few slots (then a reload with a fresh table is needed) or is unknown
    */
   Optional<Update> update(Map<String, List<Backend>> changed) {
-    Map<String, List<Optional<Backend>>> next = new TreeMap<>(table);
+    SharedMap.Builder<String, List<Optional<Backend>>> next = table.toBuilder();
     List<Change> changes = new ArrayList<>();
     for (var e : changed.entrySet()) {
       List<Optional<Backend>> current = table.get(e.getKey());
@@ -190,7 +197,7 @@ final class Slots {
       freed.forEach(i -> changes.add(new Change(e.getKey(), i, Optional.empty())));
       next.put(e.getKey(), slots);
     }
-    return Optional.of(new Update(new Slots(next, hosted, growable), changes));
+    return Optional.of(new Update(new Slots(next.build(), hosted, growable), changes));
   }
 
   record Update(Slots slots, List<Change> changes) {}
