@@ -10,6 +10,7 @@ import io.haproxyconfd.ports.BackendResolver;
 import io.haproxyconfd.ports.Resolution;
 import io.haproxyconfd.ports.StoreException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -143,33 +144,34 @@ final class BackendAssignment {
               ? resolver.resolve(interest.keySet(), ask)
               : Map.of();
       List<String> refusals = new ArrayList<>();
-      List<HttpService> http = new ArrayList<>(parsed.http().size());
-      for (int i = 0; i < parsed.http().size(); i++) {
-        HttpService s = parsed.http().get(i);
-        int was = h.was[i];
-        if (was >= 0) {
-          http.add(lastAssigned.http().get(was));
+      // Over arrays: at 10,000 services and one changed, list calls were most of the pass here.
+      HttpService[] http = parsed.http().toArray(new HttpService[0]);
+      HttpService[] lastHttp = lastAssigned.http().toArray(new HttpService[0]);
+      for (int i = 0; i < http.length; i++) {
+        if (h.was[i] >= 0) {
+          http[i] = lastHttp[h.was[i]];
           continue;
         }
+        HttpService s = http[i];
         Resolution r = answers.get(h.queries[i]);
         note(KeyLayout.http(s.name()), s.name(), r, httpWarnings, refusals);
-        http.add(r.backends().equals(s.backends()) ? s : s.withBackends(r.backends()));
+        http[i] = r.backends().equals(s.backends()) ? s : s.withBackends(r.backends());
       }
-      List<TcpService> tcp = new ArrayList<>(parsed.tcp().size());
-      for (int i = 0; i < parsed.tcp().size(); i++) {
-        TcpService s = parsed.tcp().get(i);
-        int was = t.was[i];
-        if (was >= 0) {
-          tcp.add(lastAssigned.tcp().get(was));
+      TcpService[] tcp = parsed.tcp().toArray(new TcpService[0]);
+      TcpService[] lastTcp = lastAssigned.tcp().toArray(new TcpService[0]);
+      for (int i = 0; i < tcp.length; i++) {
+        if (t.was[i] >= 0) {
+          tcp[i] = lastTcp[t.was[i]];
           continue;
         }
+        TcpService s = tcp[i];
         Resolution r = answers.get(t.queries[i]);
         note(KeyLayout.tcp(s.name()), s.name(), r, tcpWarnings, refusals);
-        tcp.add(r.backends().equals(s.backends()) ? s : s.withBackends(r.backends()));
+        tcp[i] = r.backends().equals(s.backends()) ? s : s.withBackends(r.backends());
       }
       throwIfRefused(refusals);
       asked = ask.size();
-      lastAssigned = parsed.withBackends(http, tcp);
+      lastAssigned = parsed.withBackends(Arrays.asList(http), Arrays.asList(tcp));
       lastParsed = parsed;
       // A service still waiting has a warning, and so was asked again in this pass.
       return new Result(lastAssigned, warnings(), waiting(answers));
@@ -260,11 +262,14 @@ final class BackendAssignment {
     w.queries = new BackendQuery[now.size()];
     int j = 0;
     for (int i = 0; i < now.size(); i++) {
-      S s = now.get(i);
-      if (j < before.size() && before.get(j) == s) {
-        w.was[i] = j++;
-        continue;
+      int same = ProxyConfig.sameRun(before, j, now, i);
+      for (int k = 0; k < same; k++) {
+        w.was[i++] = j++;
       }
+      if (i == now.size()) {
+        break;
+      }
+      S s = now.get(i);
       ServiceName name = nameOf.apply(s);
       while (j < before.size() && nameOf.apply(before.get(j)).compareTo(name) < 0) {
         w.gone.add(queryOf.apply(before.get(j)));

@@ -122,6 +122,12 @@ public record ConfigChange(
     int i = 0;
     int j = 0;
     while (i < before.size() || j < after.size()) {
+      int same = ProxyConfig.sameRun(before, i, after, j);
+      i += same;
+      j += same;
+      if (i >= before.size() && j >= after.size()) {
+        break;
+      }
       S old = i < before.size() ? before.get(i) : null;
       S now = j < after.size() ? after.get(j) : null;
       if (old != null && old == now) {

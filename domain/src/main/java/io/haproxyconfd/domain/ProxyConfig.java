@@ -1,6 +1,7 @@
 package io.haproxyconfd.domain;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -64,6 +65,25 @@ public record ProxyConfig(long revision, List<HttpService> http, List<TcpService
     public int size() {
       return items.length;
     }
+
+    // A copy of the array, where AbstractList would call get() for each service.
+    @Override
+    public Object[] toArray() {
+      return items.clone();
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <A> A[] toArray(A[] a) {
+      if (a.length < items.length) {
+        return (A[]) Arrays.copyOf(items, items.length, a.getClass());
+      }
+      System.arraycopy(items, 0, a, 0, items.length);
+      if (a.length > items.length) {
+        a[items.length] = null;
+      }
+      return a;
+    }
   }
 
   /**
@@ -86,21 +106,30 @@ public record ProxyConfig(long revision, List<HttpService> http, List<TcpService
   public ProxyConfig withBackends(List<HttpService> http, List<TcpService> tcp) {
     // The same routing object gives the same routes: a service given backends keeps it, and
     // comparing 10,000 route lists cost a pass after one moved name ~10 ms.
+    Checked<HttpService> h = new Checked<>(http);
+    Checked<TcpService> t = new Checked<>(tcp);
     requireSame(
-        this.http, http, (a, b) -> a.routing() == b.routing() || a.routes().equals(b.routes()));
-    requireSame(this.tcp, tcp, (a, b) -> a.externalPort().equals(b.externalPort()));
-    return new ProxyConfig(revision, new Checked<>(http), new Checked<>(tcp));
+        this.http, h, (a, b) -> a.routing() == b.routing() || a.routes().equals(b.routes()));
+    requireSame(this.tcp, t, (a, b) -> a.externalPort().equals(b.externalPort()));
+    return new ProxyConfig(revision, h, t);
   }
 
+  @SuppressWarnings("unchecked")
   private static <T> void requireSame(
-      List<T> mine, List<T> theirs, java.util.function.BiPredicate<T, T> sameRoutes) {
+      List<T> mine, Checked<T> theirs, java.util.function.BiPredicate<T, T> sameRoutes) {
     if (mine.size() != theirs.size()) {
       throw new IllegalArgumentException(
           "backends for " + theirs.size() + " services, not " + mine.size());
     }
-    for (int i = 0; i < mine.size(); i++) {
-      T a = mine.get(i);
-      T b = theirs.get(i);
+    // Over arrays: at 10,000 services a list call per service was most of the walk.
+    Object[] before = mine instanceof Checked<T> c ? c.items : mine.toArray();
+    Object[] after = theirs.items;
+    for (int i = 0; i < before.length; i++) {
+      if (before[i] == after[i]) {
+        continue;
+      }
+      T a = (T) before[i];
+      T b = (T) after[i];
       if (a != b && !(nameOf(a).equals(nameOf(b)) && sameRoutes.test(a, b))) {
         throw new IllegalArgumentException(
             "backends for " + nameOf(b) + " in the place of " + nameOf(a));
@@ -110,6 +139,29 @@ public record ProxyConfig(long revision, List<HttpService> http, List<TcpService
 
   private static ServiceName nameOf(Object service) {
     return service instanceof HttpService h ? h.name() : ((TcpService) service).name();
+  }
+
+  /**
+   * How many services from {@code i} on in {@code a} and from {@code j} on in {@code b} are the
+   * very same objects, pair by pair. A walk over two configs skips a run of unchanged services with
+   * it: over the arrays of two configs this class made, one tight loop, rather than two list calls
+   * per service (at 10,000 services and one changed, ~50 against ~300 microseconds).
+   */
+  public static <T> int sameRun(List<T> a, int i, List<T> b, int j) {
+    int n = Math.min(a.size() - i, b.size() - j);
+    int k = 0;
+    if (a instanceof Checked<T> x && b instanceof Checked<T> y) {
+      Object[] p = x.items;
+      Object[] q = y.items;
+      while (k < n && p[i + k] == q[j + k]) {
+        k++;
+      }
+    } else {
+      while (k < n && a.get(i + k) == b.get(j + k)) {
+        k++;
+      }
+    }
+    return Math.max(k, 0);
   }
 
   /** Every HTTP route, most specific first ({@link Route#MOST_SPECIFIC_FIRST}). */

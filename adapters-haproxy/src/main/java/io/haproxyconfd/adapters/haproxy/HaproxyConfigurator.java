@@ -304,12 +304,17 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     RuntimeUpdates.MapChange change =
         RuntimeUpdates.mapChange(
             maps, Plan.mapContents(List.of(), filled), Plan.mapContents(services, filled));
-    // What HAProxy's command line cannot carry is known before anything is sent.
-    Map<String, List<String>> whole = Plan.mapContents(effective, filled);
-    if (!change.commands().stream().allMatch(RuntimeUpdates::carriable)
-        || !change.replaced().stream()
-            .allMatch(f -> whole.get(f).stream().allMatch(RuntimeUpdates::carriable))) {
+    // What HAProxy's command line cannot carry is known before anything is sent. The maps of all
+    // services only when one is replaced whole: a new host is a line added, at any scale.
+    if (!change.commands().stream().allMatch(RuntimeUpdates::carriable)) {
       return Optional.empty();
+    }
+    if (!change.replaced().isEmpty()) {
+      Map<String, List<String>> whole = Plan.mapContents(effective, filled);
+      if (!change.replaced().stream()
+          .allMatch(f -> whole.get(f).stream().allMatch(RuntimeUpdates::carriable))) {
+        return Optional.empty();
+      }
     }
     // The servers first, then who the spare serves, and only once HAProxy holds that, the routes
     // that lead to it: HAProxy goes on with a line's next command after refusing one.
