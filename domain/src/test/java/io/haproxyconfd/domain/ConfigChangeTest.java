@@ -37,6 +37,52 @@ class ConfigChangeTest {
     return Keys.of(flat.toArray(String[]::new)).put(changes).parse().config();
   }
 
+  /**
+   * Unchanged services, the very same objects, stand at other places when a service before them
+   * went and another came: a walk skips them wherever they stand, and finds what changed around
+   * them. Over the parser's own lists and over lists of the checking constructor alike.
+   */
+  @Test
+  void unchanged_services_are_skipped_wherever_they_stand() {
+    ConfigParser.Memo memo = new ConfigParser.Memo();
+    Keys keys =
+        Keys.of(
+            "services/a/domain", "a.example.org",
+            "services/a/port", "80",
+            "services/m/domain", "m.example.org",
+            "services/m/port", "80",
+            "services/n/domain", "n.example.org",
+            "services/n/port", "80",
+            "services/z/domain", "z.example.org",
+            "services/z/port", "80");
+    ProxyConfig before =
+        ConfigParser.parse(keys.snapshot(), Keys.DNS, LastGood.NONE, memo).config();
+    Keys next =
+        Keys.of(
+            "services/b/domain", "b.example.org",
+            "services/b/port", "80",
+            "services/c/domain", "c.example.org",
+            "services/c/port", "80",
+            "services/m/domain", "m.example.org",
+            "services/m/port", "80",
+            "services/n/domain", "n.example.org",
+            "services/n/port", "80",
+            "services/z/domain", "z.example.org",
+            "services/z/port", "80");
+    ProxyConfig after = ConfigParser.parse(next.snapshot(), Keys.DNS, LastGood.NONE, memo).config();
+    assertEquals(before.http().get(1), after.http().get(2));
+    org.junit.jupiter.api.Assertions.assertSame(before.http().get(3), after.http().get(4));
+    Set<ServiceName> changed =
+        Set.of(ServiceName.of("a"), ServiceName.of("b"), ServiceName.of("c"));
+    assertEquals(
+        new ConfigChange(Kind.STRUCTURAL, changed, Set.of()), ConfigChange.between(before, after));
+    assertEquals(
+        new ConfigChange(Kind.STRUCTURAL, changed, Set.of()),
+        ConfigChange.between(
+            new ProxyConfig(1, new java.util.ArrayList<>(before.http()), List.of()),
+            new ProxyConfig(2, new java.util.ArrayList<>(after.http()), List.of())));
+  }
+
   @Test
   void the_same_config_at_another_revision_is_no_change() {
     ProxyConfig later = new ProxyConfig(99, BASE.http(), BASE.tcp());

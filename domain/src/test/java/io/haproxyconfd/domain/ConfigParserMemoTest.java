@@ -60,6 +60,9 @@ class ConfigParserMemoTest {
     ParseOptions options =
         Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS).withReservedPort(5433, "taken");
     int parsed = 0;
+    ParseResult previous = null;
+    List<HttpService> previousHttp = List.of();
+    List<TcpService> previousTcp = List.of();
     for (int revision = 1; revision <= 1000; revision++) {
       TreeMap<String, KeySnapshot.Entry> before = new TreeMap<>(keys);
       change(random, keys, revision);
@@ -78,6 +81,14 @@ class ConfigParserMemoTest {
       ParseResult fresh = ConfigParser.parse(snapshot, at, good);
       ParseResult kept = ConfigParser.parse(snapshot, at, good, memo);
       assertEquals(fresh, kept, "after change " + revision + " to " + keys);
+      // A config handed out is never changed by a later pass: the memo patches a copy.
+      if (previous != null) {
+        assertEquals(previousHttp, previous.config().http(), "an earlier config changed");
+        assertEquals(previousTcp, previous.config().tcp(), "an earlier config changed");
+      }
+      previous = kept;
+      previousHttp = new ArrayList<>(kept.config().http());
+      previousTcp = new ArrayList<>(kept.config().tcp());
       parsed += Integer.parseInt(memo.lastParse().split(" ")[2]);
       ParseResult changed =
           revision == 1
@@ -96,6 +107,30 @@ class ConfigParserMemoTest {
     // A change of one key parses its own service again: not the 40 there are, nor the four
     // resets when the options change.
     assertTrue(parsed < 1000 + 4 * 40 + 200, "services parsed in 1,000 changes: " + parsed);
+  }
+
+  /** Options that parse differently redo everything: the services served are listed anew. */
+  @Test
+  void a_pass_that_parses_everything_again_lists_the_services_anew() {
+    ConfigParser.Memo memo = new ConfigParser.Memo();
+    TreeMap<String, KeySnapshot.Entry> keys = new TreeMap<>();
+    keys.put("tcp-services/db/external_port", new KeySnapshot.Entry("5432", 1));
+    keys.put("tcp-services/db/w1", new KeySnapshot.Entry("10.0.0.1:80", 1));
+    keys.put("services/web/domain", new KeySnapshot.Entry("a.example.org", 1));
+    keys.put("services/web/w1", new KeySnapshot.Entry("10.0.0.2:80", 1));
+    ParseOptions options = Keys.DNS.withDiscovery(ParseOptions.Discovery.KEYS);
+    ParseResult first = ConfigParser.parse(new KeySnapshot(1, keys), options, LastGood.NONE, memo);
+    assertEquals(1, first.config().tcp().size());
+    assertEquals(1, first.config().http().size());
+
+    // Every service gone, and the options changed with it: no service settles into a list.
+    keys.clear();
+    ParseOptions other = options.withCustomSettingsAllowed(!options.customSettingsAllowed());
+    KeySnapshot none = new KeySnapshot(2, keys);
+    ParseResult second = ConfigParser.parse(none, other, LastGood.NONE, memo);
+    assertEquals(ConfigParser.parse(none, other, LastGood.NONE), second);
+    assertTrue(second.config().tcp().isEmpty(), "tcp: " + second.config().tcp());
+    assertTrue(second.config().http().isEmpty(), "http: " + second.config().http());
   }
 
   /**

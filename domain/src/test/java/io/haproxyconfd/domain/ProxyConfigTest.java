@@ -1,6 +1,7 @@
 package io.haproxyconfd.domain;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -42,5 +43,26 @@ class ProxyConfigTest {
       assertTrue(config.httpService(ServiceName.of(missing)).isEmpty(), missing);
       assertTrue(config.tcpService(ServiceName.of(missing)).isEmpty(), missing);
     }
+  }
+
+  /** Backends for a config's services, in its order: anything else would undo its checks. */
+  @Test
+  void other_backends_are_taken_only_for_the_same_services_in_the_same_places() {
+    HttpService a =
+        HttpService.of(ServiceName.of("a"), List.of(HostPattern.of("a.example.org")), List.of());
+    HttpService b =
+        HttpService.of(ServiceName.of("b"), List.of(HostPattern.of("b.example.org")), List.of());
+    HttpService c =
+        HttpService.of(ServiceName.of("c"), List.of(HostPattern.of("c.example.org")), List.of());
+    ProxyConfig config = new ProxyConfig(1, List.of(a, b), List.of());
+    HttpService moved = b.withBackends(List.of(Backend.of("10.0.0.1", 80)));
+    assertEquals(List.of(a, moved), config.withBackends(List.of(a, moved), List.of()).http());
+    assertThrows(
+        IllegalArgumentException.class, () -> config.withBackends(List.of(a, c), List.of()));
+    assertThrows(IllegalArgumentException.class, () -> config.withBackends(List.of(a), List.of()));
+    HttpService rerouted =
+        HttpService.of(ServiceName.of("b"), List.of(HostPattern.of("x.example.org")), List.of());
+    assertThrows(
+        IllegalArgumentException.class, () -> config.withBackends(List.of(a, rerouted), List.of()));
   }
 }

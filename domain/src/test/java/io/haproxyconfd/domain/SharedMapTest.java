@@ -93,6 +93,29 @@ class SharedMapTest {
     assertThrows(NullPointerException.class, () -> a.toBuilder().put("k", null));
   }
 
+  @Test
+  void a_chunk_emptied_or_cleared_takes_keys_again_before_the_next_build() {
+    SharedMap.Builder<String, Integer> b = SharedMap.<String, Integer>empty().toBuilder();
+    b.put("a", 1);
+    SharedMap<String, Integer> first = b.build();
+    assertEquals(1, b.remove("a")); // its chunk is empty now
+    assertNull(b.remove("a"));
+    b.put("a", 2);
+    SharedMap<String, Integer> second = b.build();
+    assertEquals(1, second.size());
+    assertEquals(2, second.get("a"));
+
+    b.put("a", 5);
+    b.put("b", 3);
+    b.clear();
+    b.put("a", 4);
+    SharedMap<String, Integer> third = b.build();
+    assertEquals(Map.of("a", 4), third.toSortedMap());
+    assertEquals(1, first.get("a"), "an earlier map keeps what it had");
+    assertEquals(2, second.get("a"));
+    assertNull(second.get("b"));
+  }
+
   private static int emptyChunks(SharedMap<String, Integer> map) {
     return map.chunksSharedWith(SharedMap.empty());
   }

@@ -152,6 +152,14 @@ class PlanTest {
     assertEquals(4, Slots.sizeFor(2));
     assertEquals(8, Slots.sizeFor(3));
     assertEquals(256, Slots.sizeFor(100));
+    // All slots counted: twice the servers where a backend cannot grow, one a server where it can,
+    // and the spares' four each.
+    List<io.haproxyconfd.domain.Backend> three = config.http().get(0).backends();
+    assertEquals(8, Slots.fresh(Plan.servers(config)).total());
+    assertEquals(
+        8 + 3 + 2 * Slots.MIN_SLOTS,
+        Slots.fresh(Map.of("http-web", three, "http-api", three), java.util.Set.of("http-api"), 2)
+            .total());
   }
 
   /**
