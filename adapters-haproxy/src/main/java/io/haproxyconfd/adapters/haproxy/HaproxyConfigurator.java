@@ -368,8 +368,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
    */
   private Candidate prepare(ProxyConfig config, long number, boolean check) throws ProxyException {
     Path dir = Generation.dir(settings.stateDir(), number);
-    Slots fresh =
-        Slots.fresh(Plan.servers(config), Plan.growable(config), settings.spareBackends());
+    Slots fresh = Slots.fresh(config, settings.spareBackends());
     Plan plan = plan(config, fresh, cookieKey, dir);
     if (!saidEmptySlotsUnchecked
         && !Plan.canCheckEmptySlots(fresh, config.tcp().size() + 3, openFilesLimit)) {
@@ -560,8 +559,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
 
   @Override
   public String render(ProxyConfig config) {
-    Slots fresh =
-        Slots.fresh(Plan.servers(config), Plan.growable(config), settings.spareBackends());
+    Slots fresh = Slots.fresh(config, settings.spareBackends());
     return renderer.render(
         plan(config, fresh, renderKey(), Generation.dir(settings.stateDir(), 0)));
   }
@@ -572,7 +570,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     Plan plan =
         plan(
             config,
-            Slots.fresh(Plan.servers(config), Plan.growable(config), settings.spareBackends()),
+            Slots.fresh(config, settings.spareBackends()),
             renderKey(),
             dir.toAbsolutePath());
     Generation.writeFiles(dir, plan);

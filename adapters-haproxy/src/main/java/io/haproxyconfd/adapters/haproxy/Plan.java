@@ -342,18 +342,26 @@ public record Plan(
   static Set<String> growable(ProxyConfig config) {
     Set<String> names = new HashSet<>();
     for (HttpService s : config.http()) {
-      if (dynamic(s.policy().balance())
-          && s.policy().cookie().isEmpty()
-          && s.policy().customSettings().isEmpty()) {
+      if (growable(s)) {
         names.add(httpBackendName(s));
       }
     }
     for (TcpService s : config.tcp()) {
-      if (dynamic(s.balance())) {
+      if (growable(s)) {
         names.add(tcpListenName(s));
       }
     }
     return names;
+  }
+
+  static boolean growable(HttpService s) {
+    return dynamic(s.policy().balance())
+        && s.policy().cookie().isEmpty()
+        && s.policy().customSettings().isEmpty();
+  }
+
+  static boolean growable(TcpService s) {
+    return dynamic(s.balance());
   }
 
   /** Balances whose server set HAProxy can change at runtime; the others hash over a fixed map. */

@@ -1,8 +1,11 @@
 package io.haproxyconfd.adapters.haproxy;
 
 import io.haproxyconfd.domain.Backend;
+import io.haproxyconfd.domain.HttpService;
+import io.haproxyconfd.domain.ProxyConfig;
 import io.haproxyconfd.domain.ServiceName;
 import io.haproxyconfd.domain.SharedMap;
+import io.haproxyconfd.domain.TcpService;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -76,21 +79,58 @@ final class Slots {
     SharedMap.Builder<String, List<Optional<Backend>>> table =
         SharedMap.<String, List<Optional<Backend>>>empty().toBuilder();
     Set<String> grows = new HashSet<>(growable);
-    servers.forEach(
-        (name, list) -> {
-          int size = sizeFor(list.size(), growable.contains(name));
-          List<Optional<Backend>> slots =
-              new ArrayList<>(Collections.nCopies(size, Optional.empty()));
-          for (int i = 0; i < list.size(); i++) {
-            slots.set(i, Optional.of(list.get(i)));
-          }
-          table.put(name, slots);
-        });
+    servers.forEach((name, list) -> table.put(name, filled(list, growable.contains(name))));
+    addSpares(table, grows, spares);
+    return new Slots(table.build(), Map.of(), Set.copyOf(grows));
+  }
+
+  /**
+   * A fresh table for a reload of {@code config}: as {@link #fresh(Map, Set, int)} with {@link
+   * Plan#servers(ProxyConfig)} and {@link Plan#growable(ProxyConfig)}, in one pass over the
+   * services (at 10,000 of them the two maps and their copies cost a start 100-170 ms).
+   */
+  static Slots fresh(ProxyConfig config, int spares) {
+    SharedMap.Builder<String, List<Optional<Backend>>> table =
+        SharedMap.<String, List<Optional<Backend>>>empty().toBuilder();
+    Set<String> grows = new HashSet<>();
+    for (HttpService s : config.http()) {
+      String name = Plan.httpBackendName(s);
+      boolean growable = Plan.growable(s);
+      table.put(name, filled(s.backends(), growable));
+      if (growable) {
+        grows.add(name);
+      }
+    }
+    for (TcpService s : config.tcp()) {
+      String name = Plan.tcpListenName(s);
+      boolean growable = Plan.growable(s);
+      table.put(name, filled(s.backends(), growable));
+      if (growable) {
+        grows.add(name);
+      }
+    }
+    addSpares(table, grows, spares);
+    return new Slots(table.build(), Map.of(), Collections.unmodifiableSet(grows));
+  }
+
+  private static List<Optional<Backend>> filled(List<Backend> servers, boolean growable) {
+    int size = sizeFor(servers.size(), growable);
+    List<Optional<Backend>> slots = new ArrayList<>(size);
+    for (Backend b : servers) {
+      slots.add(Optional.of(b));
+    }
+    while (slots.size() < size) {
+      slots.add(Optional.empty());
+    }
+    return slots;
+  }
+
+  private static void addSpares(
+      SharedMap.Builder<String, List<Optional<Backend>>> table, Set<String> grows, int spares) {
     for (int i = 1; i <= spares; i++) {
       table.put(SPARE + i, new ArrayList<>(Collections.nCopies(MIN_SLOTS, Optional.empty())));
       grows.add(SPARE + i);
     }
-    return new Slots(table.build(), Map.of(), Set.copyOf(grows));
   }
 
   /** The HAProxy backend that serves a service: its spare, or {@code usual}. */

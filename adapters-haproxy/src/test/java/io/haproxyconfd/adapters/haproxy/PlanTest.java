@@ -121,6 +121,39 @@ class PlanTest {
     assertTrue(text.contains("map(/g/1/maps/spares.map) if FALSE"), text);
   }
 
+  /** The one-pass table a reload builds is the table of the config's servers and growth. */
+  @Test
+  void a_fresh_table_of_a_config_is_the_table_of_its_servers() {
+    ProxyConfig config =
+        HaproxyFixture.config(
+            "services/web/domain", "example.org",
+            "services/web/w1", "10.0.0.1:80",
+            "services/web/w2", "10.0.0.2:80",
+            "services/sticky/domain", "sticky.example.org",
+            "services/sticky/balance", "source",
+            "services/sticky/w1", "10.0.0.3:80",
+            "tcp-services/db/external_port", "5432",
+            "tcp-services/db/w1", "10.0.0.4:5432");
+    Slots once = Slots.fresh(config, 2);
+    Slots apart = Slots.fresh(Plan.servers(config), Plan.growable(config), 2);
+    assertEquals(apart.total(), once.total());
+    assertEquals(apart.freeSpares(), once.freeSpares());
+    List<io.haproxyconfd.domain.Backend> five = new java.util.ArrayList<>();
+    for (int i = 1; i <= 5; i++) {
+      five.add(io.haproxyconfd.domain.Backend.of("10.0.1." + i, 80));
+    }
+    for (String name : Plan.servers(config).keySet()) {
+      assertEquals(apart.of(name), once.of(name), name);
+      // Grows where a runtime 'add server' can: sticky (balance source) cannot, the others can.
+      assertEquals(
+          apart.update(Map.of(name, five)).isPresent(),
+          once.update(Map.of(name, five)).isPresent(),
+          name);
+      assertEquals(!name.equals("http-sticky"), once.update(Map.of(name, five)).isPresent(), name);
+    }
+    assertEquals(Plan.servers(config).size() + 2, 5);
+  }
+
   @Test
   void servers_fill_slots_with_headroom_and_the_rest_wait_disabled() {
     ProxyConfig config =
