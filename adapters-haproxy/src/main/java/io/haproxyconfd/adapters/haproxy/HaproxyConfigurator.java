@@ -244,7 +244,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     if (files.isEmpty()) {
       return true;
     }
-    Map<String, List<String>> whole = Plan.mapContents(config, with);
+    Map<String, List<String>> whole = Plan.mapContents(config, with, files);
     for (String file : files) {
       if (!runtime.replaceMap(maps.resolve(file), whole.get(file))) {
         return false;
@@ -310,7 +310,7 @@ final class HaproxyConfigurator implements ProxyConfigurator {
       return Optional.empty();
     }
     if (!change.replaced().isEmpty()) {
-      Map<String, List<String>> whole = Plan.mapContents(effective, filled);
+      Map<String, List<String>> whole = Plan.mapContents(effective, filled, change.replaced());
       if (!change.replaced().stream()
           .allMatch(f -> whole.get(f).stream().allMatch(RuntimeUpdates::carriable))) {
         return Optional.empty();

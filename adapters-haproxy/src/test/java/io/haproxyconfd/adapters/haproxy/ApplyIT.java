@@ -449,6 +449,45 @@ class ApplyIT {
     assertEquals(503, RawHttp.get(haproxy.http(), "x.test", "/old/1").status());
   }
 
+  /**
+   * Routes of a host and a path, changed at runtime: their map keys are regexes whose dots and
+   * other special characters HAProxy's command line must carry as they are (a backslash it would
+   * take for an escape, and the change would need a reload).
+   */
+  @Test
+  void a_host_and_path_route_changes_at_runtime() throws Exception {
+    String wa = a.backend().toString();
+    String wb = b.backend().toString();
+    haproxy.apply(
+        "services/reg/domain", "reg.example.org",
+        "services/reg/url_reg", "^/old/",
+        "services/reg/w1", wa,
+        "services/pre/domain", "*.pre.example.org",
+        "services/pre/url_beg", "/v1.0",
+        "services/pre/keep_path", "true",
+        "services/pre/w1", wb);
+    assertEquals(200, RawHttp.get(haproxy.http(), "reg.example.org", "/old/1").status());
+    assertEquals(200, RawHttp.get(haproxy.http(), "x.pre.example.org", "/v1.0/x").status());
+    List<Long> workers = haproxy.workers();
+    ApplyResult r =
+        haproxy.apply(
+            "services/reg/domain", "reg.example.org",
+            "services/reg/url_reg", "^/new/",
+            "services/reg/w1", wa,
+            "services/pre/domain", "*.pre.example.org",
+            "services/pre/url_beg", "/v2.0",
+            "services/pre/keep_path", "true",
+            "services/pre/w1", wb);
+    assertEquals(Outcome.RUNTIME_UPDATE, r.outcome(), r.toString());
+    assertEquals(workers, haproxy.workers());
+    assertEquals(200, RawHttp.get(haproxy.http(), "reg.example.org", "/new/1").status());
+    assertEquals(503, RawHttp.get(haproxy.http(), "reg.example.org", "/old/1").status());
+    assertEquals(503, RawHttp.get(haproxy.http(), "regXexample.org", "/new/1").status());
+    assertEquals(200, RawHttp.get(haproxy.http(), "x.pre.example.org", "/v2.0/x").status());
+    assertEquals(503, RawHttp.get(haproxy.http(), "x.pre.example.org", "/v2x0/x").status());
+    assertEquals(503, RawHttp.get(haproxy.http(), "x.pre.example.org", "/v1.0/x").status());
+  }
+
   /** A map replacement HAProxy refuses (its commit sent for a version that does not exist). */
   @Test
   void a_map_replacement_haproxy_refuses_reloads_instead() throws Exception {

@@ -43,9 +43,9 @@ class PlanTest {
         maps.get("host_path.map"));
     assertEquals(
         List.of(
-            "^example\\.org(?i:/v[0-9]+/) http-reg",
-            "^[^/]+\\.shop\\.example\\.org/api/v2 http-api",
-            "^[^/]+\\.shop\\.example\\.org/api http-api"),
+            "^example[.]org(?i:/v[0-9]+/) http-reg",
+            "^[^/]+[.]shop[.]example[.]org/api/v2 http-api",
+            "^[^/]+[.]shop[.]example[.]org/api http-api"),
         maps.get("host_path_reg.map"));
     assertEquals(List.of("example.org http-web"), maps.get("host.map"));
     assertEquals(List.of(".example.org http-web"), maps.get("wildcard.map"));
@@ -119,6 +119,37 @@ class PlanTest {
     assertEquals(List.of("new.example.org spare-1", "example.org http-web"), maps.get("host.map"));
     assertEquals(List.of("spare-1 http-new"), maps.get(Plan.SPARES_MAP));
     assertTrue(text.contains("map(/g/1/maps/spares.map) if FALSE"), text);
+  }
+
+  /** A map replaced whole gets the lines the whole config's maps give it, in their order. */
+  @Test
+  void the_lines_of_some_maps_are_those_of_all_maps() {
+    ProxyConfig config =
+        HaproxyFixture.config(
+            "services/a/domain", "a.example.org,*.example.org,*.x.example.org",
+            "services/a/w1", "10.0.0.1:80",
+            "services/b/domain", "b.example.org,*.b.example.org",
+            "services/b/url_beg", "/api,/api/v1",
+            "services/b/keep_path", "true",
+            "services/b/w1", "10.0.0.2:80",
+            "services/c/url_reg", "^/c/",
+            "services/c/w1", "10.0.0.3:80",
+            "services/d/url_beg", "/d",
+            "services/d/w1", "10.0.0.4:80",
+            "services/e/domain", "e.example.org",
+            "services/e/url_reg", "[.]png$",
+            "services/e/w1", "10.0.0.5:80");
+    Slots slots =
+        Slots.fresh(config, 2).hosting(io.haproxyconfd.domain.ServiceName.of("d"), "spare-1");
+    Map<String, List<String>> all = Plan.mapContents(config, slots);
+    for (String file : all.keySet()) {
+      assertEquals(
+          Map.of(file, all.get(file)),
+          Plan.mapContents(config, slots, java.util.Set.of(file)),
+          file);
+    }
+    assertEquals(all, Plan.mapContents(config, slots, all.keySet()));
+    assertTrue(all.values().stream().filter(l -> l.size() > 1).count() >= 3, all.toString());
   }
 
   /** The one-pass table a reload builds is the table of the config's servers and growth. */
