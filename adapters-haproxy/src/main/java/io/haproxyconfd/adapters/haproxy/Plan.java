@@ -251,7 +251,6 @@ public record Plan(
     return mapLines(config.routes(), slots, config.http());
   }
 
-  /** Map file contents for a config that no spare serves. */
   /**
    * The lines of the maps named in {@code files} alone, as {@link #mapContents(ProxyConfig, Slots)}
    * has them: a map replaced whole at runtime does not sort the routes of every other map (at
@@ -273,6 +272,7 @@ public record Plan(
     return maps;
   }
 
+  /** Map file contents for a config that no spare serves. */
   static Map<String, List<String>> mapContents(ProxyConfig config) {
     return mapContents(config, Slots.empty());
   }

@@ -121,6 +121,17 @@ class PlanTest {
     assertTrue(text.contains("map(/g/1/maps/spares.map) if FALSE"), text);
   }
 
+  /** Literals in regex keys carry no backslash, which HAProxy's command line would unescape. */
+  @Test
+  void a_literal_is_a_regex_of_classes_not_backslashes() {
+    assertEquals("/v1[.]0[+]x/a-b_~", Plan.literalRegex("/v1.0+x/a-b_~"));
+    assertEquals("[(][)][*][?][[][]][{][}][|][$]\\^\\\\", Plan.literalRegex("()*?[]{}|$^\\"));
+    java.util.regex.Pattern p = java.util.regex.Pattern.compile("^" + Plan.literalRegex("/v1.0+x"));
+    assertTrue(p.matcher("/v1.0+x/y").find());
+    assertFalse(p.matcher("/v1x0+x/y").find());
+    assertFalse(p.matcher("/v1.00x/y").find());
+  }
+
   /** A map replaced whole gets the lines the whole config's maps give it, in their order. */
   @Test
   void the_lines_of_some_maps_are_those_of_all_maps() {
@@ -324,12 +335,14 @@ class PlanTest {
                 "services/b/balance", "source",
                 "services/c/domain", "c.org",
                 "services/c/cookie", "",
+                "services/d/domain", "d.org",
+                "services/d/custom_settings", "timeout server 5s",
                 "tcp-services/t/external_port", "7000",
                 "tcp-services/t/internal_port", "7000",
                 "tcp-services/u/external_port", "7001",
                 "tcp-services/u/internal_port", "7001",
                 "tcp-services/u/balance", "source")),
-        "a dynamic balance, no cookie");
+        "a dynamic balance, no cookie, no custom settings");
   }
 
   @Test
