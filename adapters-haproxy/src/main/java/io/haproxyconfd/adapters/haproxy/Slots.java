@@ -94,23 +94,25 @@ final class Slots {
         SharedMap.<String, List<Optional<Backend>>>empty().toBuilder();
     Set<String> grows = new HashSet<>();
     for (HttpService s : config.http()) {
-      String name = Plan.httpBackendName(s);
-      boolean growable = Plan.growable(s);
-      table.put(name, filled(s.backends(), growable));
-      if (growable) {
-        grows.add(name);
-      }
+      add(table, grows, Plan.httpBackendName(s), s.backends(), Plan.growable(s));
     }
     for (TcpService s : config.tcp()) {
-      String name = Plan.tcpListenName(s);
-      boolean growable = Plan.growable(s);
-      table.put(name, filled(s.backends(), growable));
-      if (growable) {
-        grows.add(name);
-      }
+      add(table, grows, Plan.tcpListenName(s), s.backends(), Plan.growable(s));
     }
     addSpares(table, grows, spares);
     return new Slots(table.build(), Map.of(), Collections.unmodifiableSet(grows));
+  }
+
+  private static void add(
+      SharedMap.Builder<String, List<Optional<Backend>>> table,
+      Set<String> grows,
+      String name,
+      List<Backend> servers,
+      boolean growable) {
+    table.put(name, filled(servers, growable));
+    if (growable) {
+      grows.add(name);
+    }
   }
 
   private static List<Optional<Backend>> filled(List<Backend> servers, boolean growable) {
