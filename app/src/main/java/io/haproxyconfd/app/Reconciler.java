@@ -2,11 +2,13 @@ package io.haproxyconfd.app;
 
 import io.haproxyconfd.domain.ConfigChange;
 import io.haproxyconfd.domain.ConfigParser;
+import io.haproxyconfd.domain.HttpService;
 import io.haproxyconfd.domain.KeyChanges;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.LastGood;
 import io.haproxyconfd.domain.ParseOptions;
 import io.haproxyconfd.domain.ParseResult;
+import io.haproxyconfd.domain.PathPrefix;
 import io.haproxyconfd.domain.Problem;
 import io.haproxyconfd.domain.ProxyConfig;
 import io.haproxyconfd.domain.ProxyId;
@@ -352,13 +354,14 @@ final class Reconciler implements AutoCloseable {
       p = read(work.signalsSeen());
     }
     if (work.atOnce()) {
-      // Path rules are keys an operator writes with others (url_beg, keep_path): like a new
-      // service, they wait for the quiet period. A host is one key, applied at once.
+      // A prefix that changes what a backend strips comes with keys written beside it (url_beg,
+      // keep_path): like a new service, it waits for the quiet period. A host, a regex, or a
+      // prefix kept on the forwarded path is a change of its own, applied at once.
       ConfigChange change = ConfigChange.between(lastHanded, p.resolved().config());
       if (change.kind() == ConfigChange.Kind.STRUCTURAL
           || change.kind() == ConfigChange.Kind.SERVICES_ADDED
           || (change.kind() == ConfigChange.Kind.ROUTES_ONLY
-              && pathsChanged(change, lastHanded, p.resolved().config()))) {
+              && strippingChanged(change, lastHanded, p.resolved().config()))) {
         prepared = p;
         return;
       }
@@ -397,18 +400,28 @@ final class Reconciler implements AutoCloseable {
     }
   }
 
-  /** Whether a rerouted service's path rules changed, not only its hosts. */
-  private static boolean pathsChanged(ConfigChange change, ProxyConfig before, ProxyConfig after) {
+  /**
+   * Whether a rerouted service's path rules changed what its backend strips from the path it
+   * forwards: prefixes without {@code keep_path}. Such a change needs a reload, and often comes
+   * with {@code keep_path} written a moment later.
+   */
+  private static boolean strippingChanged(
+      ConfigChange change, ProxyConfig before, ProxyConfig after) {
     for (ServiceName name : change.servicesWithNewRoutes()) {
-      if (!before
-          .httpService(name)
-          .orElseThrow()
-          .paths()
-          .equals(after.httpService(name).orElseThrow().paths())) {
+      if (!stripped(before.httpService(name).orElseThrow())
+          .equals(stripped(after.httpService(name).orElseThrow()))) {
         return true;
       }
     }
     return false;
+  }
+
+  private static Set<String> stripped(HttpService s) {
+    Set<String> prefixes = new HashSet<>();
+    if (!s.policy().keepPath()) {
+      s.paths().stream().filter(p -> p instanceof PathPrefix).forEach(p -> prefixes.add(p.value()));
+    }
+    return prefixes;
   }
 
   /**

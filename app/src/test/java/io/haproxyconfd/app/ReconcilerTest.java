@@ -267,6 +267,65 @@ class ReconcilerTest {
     }
   }
 
+  /**
+   * A path rule that changes nothing a backend strips (a regex, a prefix kept on the forwarded
+   * path) is a route change of its own: applied at once, as a host is. A prefix that its backend
+   * strips waits for the quiet period, and for keep_path written beside it.
+   */
+  @Test
+  void a_path_rule_that_changes_nothing_stripped_is_applied_at_once() throws Exception {
+    Duration quiet = Duration.ofSeconds(1);
+    Map<String, String> keys = new TreeMap<>();
+    keys.put("services/web/domain", "example.org");
+    keys.put("services/web/url_beg", "/api");
+    keys.put("services/web/keep_path", "true");
+    keys.put("services/web/w1", "10.0.0.1:80");
+    keys.put("services/img/url_reg", "^/img/");
+    keys.put("services/img/w1", "10.0.0.2:80");
+    keys.put("services/shop/domain", "shop.example.org");
+    keys.put("services/shop/url_beg", "/cart");
+    keys.put("services/shop/w1", "10.0.0.3:80");
+    store.set(keys);
+    try (Reconciler r = reconciler(quiet, Duration.ofSeconds(5))) {
+      r.start();
+      awaitPasses(1);
+
+      clock.advance(quiet);
+      long start = System.nanoTime();
+      keys.put("services/web/url_beg", "/v2");
+      store.set(keys);
+      awaitPasses(2);
+      Duration kept = Duration.ofNanos(System.nanoTime() - start);
+      assertTrue(kept.compareTo(quiet) < 0, "a kept prefix waited " + kept);
+      assertEquals("[/v2]", pathsOf(proxy.applied.get(1), "web"));
+
+      clock.advance(quiet);
+      start = System.nanoTime();
+      keys.put("services/img/url_reg", "^/images/");
+      store.set(keys);
+      awaitPasses(3);
+      Duration regex = Duration.ofNanos(System.nanoTime() - start);
+      assertTrue(regex.compareTo(quiet) < 0, "a regex waited " + regex);
+      assertEquals("[^/images/]", pathsOf(proxy.applied.get(2), "img"));
+
+      clock.advance(quiet);
+      start = System.nanoTime();
+      keys.put("services/shop/url_beg", "/basket");
+      store.set(keys);
+      awaitPasses(4);
+      Duration stripped = Duration.ofNanos(System.nanoTime() - start);
+      assertTrue(stripped.compareTo(quiet) >= 0, "a stripped prefix applied after " + stripped);
+      assertEquals("[/basket]", pathsOf(proxy.applied.get(3), "shop"));
+    }
+  }
+
+  private static String pathsOf(ProxyConfig config, String service) {
+    return config.httpService(ServiceName.of(service)).orElseThrow().paths().stream()
+        .map(p -> p.value())
+        .toList()
+        .toString();
+  }
+
   @Test
   void a_store_outage_is_retried_and_counted_as_a_reconnect() throws Exception {
     store.down.set(true);
