@@ -290,33 +290,29 @@ class ReconcilerTest {
       r.start();
       awaitPasses(1);
 
-      clock.advance(quiet);
-      long start = System.nanoTime();
-      keys.put("services/web/url_beg", "/v2");
-      store.set(keys);
-      awaitPasses(2);
-      Duration kept = Duration.ofNanos(System.nanoTime() - start);
+      Duration kept = afterQuietSpell(quiet, keys, "services/web/url_beg", "/v2", 2);
       assertTrue(kept.compareTo(quiet) < 0, "a kept prefix waited " + kept);
       assertEquals("[/v2]", pathsOf(proxy.applied.get(1), "web"));
 
-      clock.advance(quiet);
-      start = System.nanoTime();
-      keys.put("services/img/url_reg", "^/images/");
-      store.set(keys);
-      awaitPasses(3);
-      Duration regex = Duration.ofNanos(System.nanoTime() - start);
+      Duration regex = afterQuietSpell(quiet, keys, "services/img/url_reg", "^/images/", 3);
       assertTrue(regex.compareTo(quiet) < 0, "a regex waited " + regex);
       assertEquals("[^/images/]", pathsOf(proxy.applied.get(2), "img"));
 
-      clock.advance(quiet);
-      start = System.nanoTime();
-      keys.put("services/shop/url_beg", "/basket");
-      store.set(keys);
-      awaitPasses(4);
-      Duration stripped = Duration.ofNanos(System.nanoTime() - start);
+      Duration stripped = afterQuietSpell(quiet, keys, "services/shop/url_beg", "/basket", 4);
       assertTrue(stripped.compareTo(quiet) >= 0, "a stripped prefix applied after " + stripped);
       assertEquals("[/basket]", pathsOf(proxy.applied.get(3), "shop"));
     }
+  }
+
+  /** One key set after a quiet spell: how long until pass {@code pass} is over. */
+  private Duration afterQuietSpell(
+      Duration quiet, Map<String, String> keys, String key, String value, int pass) {
+    clock.advance(quiet);
+    long start = System.nanoTime();
+    keys.put(key, value);
+    store.set(keys);
+    awaitPasses(pass);
+    return Duration.ofNanos(System.nanoTime() - start);
   }
 
   private static String pathsOf(ProxyConfig config, String service) {
