@@ -2,13 +2,11 @@ package io.haproxyconfd.app;
 
 import io.haproxyconfd.domain.ConfigChange;
 import io.haproxyconfd.domain.ConfigParser;
-import io.haproxyconfd.domain.HttpService;
 import io.haproxyconfd.domain.KeyChanges;
 import io.haproxyconfd.domain.KeySnapshot;
 import io.haproxyconfd.domain.LastGood;
 import io.haproxyconfd.domain.ParseOptions;
 import io.haproxyconfd.domain.ParseResult;
-import io.haproxyconfd.domain.PathPrefix;
 import io.haproxyconfd.domain.Problem;
 import io.haproxyconfd.domain.ProxyConfig;
 import io.haproxyconfd.domain.ProxyId;
@@ -408,20 +406,15 @@ final class Reconciler implements AutoCloseable {
   private static boolean strippingChanged(
       ConfigChange change, ProxyConfig before, ProxyConfig after) {
     for (ServiceName name : change.servicesWithNewRoutes()) {
-      if (!stripped(before.httpService(name).orElseThrow())
-          .equals(stripped(after.httpService(name).orElseThrow()))) {
+      if (!before
+          .httpService(name)
+          .orElseThrow()
+          .strippedPrefixes()
+          .equals(after.httpService(name).orElseThrow().strippedPrefixes())) {
         return true;
       }
     }
     return false;
-  }
-
-  private static Set<String> stripped(HttpService s) {
-    Set<String> prefixes = new HashSet<>();
-    if (!s.policy().keepPath()) {
-      s.paths().stream().filter(p -> p instanceof PathPrefix).forEach(p -> prefixes.add(p.value()));
-    }
-    return prefixes;
   }
 
   /**

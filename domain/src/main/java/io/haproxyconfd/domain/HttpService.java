@@ -181,6 +181,22 @@ public final class HttpService {
     return routing.paths();
   }
 
+  /**
+   * The path prefixes its backend takes off the requests it forwards ({@code url_beg} without
+   * {@code keep_path}), longest first: what the backend's rewrites are made of, so that a change of
+   * them is a change of the backend, not of the routes alone.
+   */
+  public List<String> strippedPrefixes() {
+    if (policy.keepPath() || routing.paths().isEmpty()) {
+      return List.of(); // most services: nothing to build
+    }
+    return routing.paths().stream()
+        .filter(p -> p instanceof PathPrefix)
+        .map(PathRule::value)
+        .sorted(java.util.Comparator.comparing(String::length).reversed().thenComparing(v -> v))
+        .toList();
+  }
+
   public List<Backend> backends() {
     return upstream.backends();
   }

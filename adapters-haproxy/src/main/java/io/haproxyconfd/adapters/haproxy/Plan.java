@@ -15,7 +15,6 @@ import io.haproxyconfd.domain.ServiceName;
 import io.haproxyconfd.domain.TcpService;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -208,9 +207,10 @@ public record Plan(
   }
 
   /**
-   * A literal as a regex that HAProxy's command line carries as it is: each special character in a
-   * class of its own ({@code [.]}) rather than behind a backslash. A backslash or a caret, which a
-   * class cannot hold plainly, is escaped; its map line then changes by a reload.
+   * A literal as a regex, for map keys and rewrites alike, that HAProxy's command line carries as
+   * it is: each special character in a class of its own ({@code [.]}) rather than behind a
+   * backslash. A backslash or a caret, which a class cannot hold plainly, is escaped; its map line
+   * then changes by a reload.
    */
   static String literalRegex(String literal) {
     StringBuilder out = new StringBuilder();
@@ -222,17 +222,6 @@ public record Plan(
       } else {
         out.append(c);
       }
-    }
-    return out.toString();
-  }
-
-  static String escapeRegex(String literal) {
-    StringBuilder out = new StringBuilder();
-    for (char c : literal.toCharArray()) {
-      if ("\\.+*?()[]{}|^$".indexOf(c) >= 0) {
-        out.append('\\');
-      }
-      out.append(c);
     }
     return out.toString();
   }
@@ -357,16 +346,9 @@ public record Plan(
    * them is not a change of maps alone.
    */
   static List<String> rewrites(HttpService s) {
-    if (s.policy().keepPath() || s.paths().isEmpty()) {
-      return List.of(); // most services: nothing to build, at every write of 10,000 backends
-    }
     List<String> rewrites = new ArrayList<>();
-    if (!s.policy().keepPath()) {
-      s.paths().stream()
-          .filter(p -> p instanceof PathPrefix)
-          .map(PathRule::value)
-          .sorted(Comparator.comparing(String::length).reversed().thenComparing(p -> p))
-          .forEach(p -> rewrites.add("^" + escapeRegex(stripTrailingSlash(p)) + "/?(.*)$"));
+    for (String prefix : s.strippedPrefixes()) {
+      rewrites.add("^" + literalRegex(stripTrailingSlash(prefix)) + "/?(.*)$");
     }
     return rewrites;
   }
