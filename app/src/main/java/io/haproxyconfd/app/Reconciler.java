@@ -44,10 +44,10 @@ import org.slf4j.LoggerFactory;
  * last good config keeps serving.
  *
  * <p>The quiet period exists so that a service written key by key is reloaded once, complete. A
- * change that moves only backends or hosts needs no reload and has no half-written state to wait
+ * change that moves only backends or routes needs no reload and has no half-written state to wait
  * out, so the first signal after a quiet spell is read at once: if all it changed is backends or
- * hosts, it is applied without waiting; otherwise (a new service, a path rule, which often comes
- * with {@code keep_path}) what was read is kept for the pass after the quiet period.
+ * routes, it is applied without waiting; otherwise (a new service, a new setting) what was read is
+ * kept for the pass after the quiet period.
  *
  * <p>Each pass costs what changed: the keys the store's watch saw change, the services they belong
  * to, and the backends of the services whose parse changed. A periodic full pass reads, parses and
@@ -352,14 +352,9 @@ final class Reconciler implements AutoCloseable {
       p = read(work.signalsSeen());
     }
     if (work.atOnce()) {
-      // A prefix that changes what a backend strips comes with keys written beside it (url_beg,
-      // keep_path): like a new service, it waits for the quiet period. A host, a regex, or a
-      // prefix kept on the forwarded path is a change of its own, applied at once.
       ConfigChange change = ConfigChange.between(lastHanded, p.resolved().config());
       if (change.kind() == ConfigChange.Kind.STRUCTURAL
-          || change.kind() == ConfigChange.Kind.SERVICES_ADDED
-          || (change.kind() == ConfigChange.Kind.ROUTES_ONLY
-              && strippingChanged(change, lastHanded, p.resolved().config()))) {
+          || change.kind() == ConfigChange.Kind.SERVICES_ADDED) {
         prepared = p;
         return;
       }
@@ -396,25 +391,6 @@ final class Reconciler implements AutoCloseable {
           Duration.between(applyStarted, lastPassEnded).toMillis(),
           work.reason());
     }
-  }
-
-  /**
-   * Whether a rerouted service's path rules changed what its backend strips from the path it
-   * forwards: prefixes without {@code keep_path}. Such a change needs a reload, and often comes
-   * with {@code keep_path} written a moment later.
-   */
-  private static boolean strippingChanged(
-      ConfigChange change, ProxyConfig before, ProxyConfig after) {
-    for (ServiceName name : change.servicesWithNewRoutes()) {
-      if (!before
-          .httpService(name)
-          .orElseThrow()
-          .strippedPrefixes()
-          .equals(after.httpService(name).orElseThrow().strippedPrefixes())) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /**

@@ -26,8 +26,8 @@ public record ConfigChange(
     BACKENDS_ONLY,
     /**
      * Only the routes of existing services changed (their {@link HttpService.Routing}): hosts, path
-     * rules, or which of their routes another service holds. Backends and the rest are as they
-     * were.
+     * rules, or which of their routes another service holds; or whether a prefix stays on the path
+     * ({@code keep_path}), which is routing too. Backends and the rest are as they were.
      */
     ROUTES_ONLY,
     /**
@@ -59,13 +59,14 @@ public record ConfigChange(
             desired.http(),
             HttpService::name,
             (old, s) -> {
-              if (!old.routing().equals(s.routing())) {
+              boolean samePolicy = old.policy().equals(s.policy());
+              if (!old.routing().equals(s.routing()) || (!samePolicy && onlyKeepPath(old, s))) {
                 rerouted.add(s.name());
               }
               if (!old.backends().equals(s.backends())) {
                 changed.add(s.name());
               }
-              return !old.policy().equals(s.policy());
+              return !samePolicy && !onlyKeepPath(old, s);
             },
             changed,
             addedHttp);
@@ -102,6 +103,20 @@ public record ConfigChange(
             ? Kind.STRUCTURAL
             : routes ? Kind.ROUTES_ONLY : changed.isEmpty() ? Kind.NONE : Kind.BACKENDS_ONLY;
     return new ConfigChange(kind, changed, rerouted);
+  }
+
+  /** Whether two policies differ in {@code keep_path} alone. */
+  private static boolean onlyKeepPath(HttpService a, HttpService b) {
+    HttpService.Policy p = a.policy();
+    HttpService.Policy q = b.policy();
+    return p.keepPath() != q.keepPath()
+        && p.balance() == q.balance()
+        && p.certificate().equals(q.certificate())
+        && p.cookie().equals(q.cookie())
+        && p.healthCheck().equals(q.healthCheck())
+        && p.basicAuth().equals(q.basicAuth())
+        && p.forceHttps() == q.forceHttps()
+        && p.customSettings().equals(q.customSettings());
   }
 
   /**

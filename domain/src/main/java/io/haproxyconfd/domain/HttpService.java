@@ -182,9 +182,8 @@ public final class HttpService {
   }
 
   /**
-   * The path prefixes its backend takes off the requests it forwards ({@code url_beg} without
-   * {@code keep_path}), longest first: what the backend's rewrites are made of, so that a change of
-   * them is a change of the backend, not of the routes alone.
+   * The path prefixes taken off the requests it is forwarded ({@code url_beg} without {@code
+   * keep_path}), longest first.
    */
   public List<String> strippedPrefixes() {
     if (policy.keepPath() || routing.paths().isEmpty()) {

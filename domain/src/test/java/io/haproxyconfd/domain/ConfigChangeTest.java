@@ -200,6 +200,16 @@ class ConfigChangeTest {
   }
 
   @Test
+  void keep_path_alone_is_a_change_of_routes() {
+    ProxyConfig api = parse("services/web/url_beg", "/api");
+    ProxyConfig apiKept = parse("services/web/url_beg", "/api", "services/web/keep_path", "true");
+    ConfigChange change = ConfigChange.between(api, apiKept);
+    assertEquals(Kind.ROUTES_ONLY, change.kind(), "whether /api stays on the path is routing");
+    assertEquals(Set.of(ServiceName.of("web")), change.servicesWithNewRoutes());
+    assertEquals(Kind.ROUTES_ONLY, ConfigChange.between(apiKept, api).kind());
+  }
+
+  @Test
   void a_new_service_or_a_changed_option_is_structural() {
     assertEquals(Kind.STRUCTURAL, ConfigChange.between(BASE, ProxyConfig.EMPTY).kind());
     assertEquals(
@@ -209,11 +219,18 @@ class ConfigChangeTest {
     ProxyConfig sticky = parse("services/web/balance", "source");
     assertEquals(Kind.STRUCTURAL, ConfigChange.between(BASE, sticky).kind());
     ProxyConfig api = parse("services/web/url_beg", "/api");
-    ProxyConfig apiKept = parse("services/web/url_beg", "/api", "services/web/keep_path", "true");
+    ProxyConfig apiKeptAndSticky =
+        parse(
+            "services/web/url_beg",
+            "/api",
+            "services/web/keep_path",
+            "true",
+            "services/web/balance",
+            "source");
     assertEquals(
         Kind.STRUCTURAL,
-        ConfigChange.between(api, apiKept).kind(),
-        "keep_path changes the backend's rewrite of /api, not the routes");
+        ConfigChange.between(api, apiKeptAndSticky).kind(),
+        "keep_path beside another setting");
     ProxyConfig movedTcp = parse("tcp-services/db/external_port", "5433");
     assertEquals(Kind.STRUCTURAL, ConfigChange.between(BASE, movedTcp).kind());
   }

@@ -32,6 +32,7 @@ public record HaproxyView(
     Map<String, Set<String>> servers, Map<String, List<String>> maps, Map<String, String> spares) {
   private static final Pattern MAP_FILE = Pattern.compile("^\\d+ \\(([^)]+)\\) .*used by map");
   private static final String SPARES_MAP = "spares.map";
+  private static final String STRIP_MAP = "strip.map";
 
   public static HaproxyView of(Path stateDir) throws IOException {
     HaproxySocket socket = new HaproxySocket(stateDir);
@@ -88,6 +89,15 @@ public record HaproxyView(
           }
           List<String> named = new ArrayList<>();
           for (String entry : entries) {
+            if (file.equals(STRIP_MAP)) {
+              // spare-3/api spare-3/api: key and value begin with the backend's name.
+              String backend = entry.substring(0, entry.indexOf('/'));
+              String key =
+                  nameOf.getOrDefault(backend, backend)
+                      + entry.substring(backend.length(), entry.indexOf(' '));
+              named.add(key + " " + key);
+              continue;
+            }
             int space = entry.lastIndexOf(' ');
             String value = entry.substring(space + 1);
             named.add(entry.substring(0, space + 1) + nameOf.getOrDefault(value, value));

@@ -81,6 +81,10 @@ class TlsAndAuthIT {
     put("/haproxy-tls/services/two/cert", chain.leaf() + chain.ca() + chain.key());
     put("/haproxy-tls/services/two/force_https", "true");
     put("/haproxy-tls/services/two/b1", a.backend().toString());
+    put("/haproxy-tls/services/three/domain", "three.example.org");
+    put("/haproxy-tls/services/three/url_beg", "/app");
+    put("/haproxy-tls/services/three/force_https", "true");
+    put("/haproxy-tls/services/three/b1", a.backend().toString());
     String hash = openssl("passwd", "-6", "-salt", "saltsalt", "open sesame").strip();
     put("/haproxy-tls/services/locked/domain", "locked.example.org");
     put("/haproxy-tls/services/locked/basic_auth", "alice:" + hash);
@@ -106,6 +110,13 @@ class TlsAndAuthIT {
       assertTrue(plain.status() == 301 || plain.status() == 302, plain.toString());
       assertEquals("https://two.example.org/x?y=1", plain.header("location"));
       assertEquals(200, RawHttp.get(d.http, "one.example.org", "/").status());
+      // The redirect keeps the prefix the backend takes off; over HTTPS it is taken off.
+      assertEquals(
+          "https://three.example.org/app/x?y=1",
+          RawHttp.get(d.http, "three.example.org", "/app/x?y=1").header("location"));
+      RawHttp.Response three =
+          RawHttp.getTls(https, "one.example.org", "three.example.org", "/app/x");
+      assertEquals("backend=a path=/x", three.body().split(" xff")[0], three.toString());
 
       // Basic auth: only the right password passes.
       assertEquals(401, RawHttp.get(d.http, "locked.example.org", "/").status());

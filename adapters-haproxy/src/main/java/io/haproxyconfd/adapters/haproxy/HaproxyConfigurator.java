@@ -89,6 +89,8 @@ final class HaproxyConfigurator implements ProxyConfigurator {
 
   private boolean saidSparesNotLoaded;
 
+  private boolean saidStripNotLoaded;
+
   HaproxyConfigurator(HaproxySettings settings) {
     this.settings = settings;
     this.process = new HaproxyProcess(settings);
@@ -200,36 +202,30 @@ final class HaproxyConfigurator implements ProxyConfigurator {
   /**
    * New routes of the {@code rerouted} services into the maps: lines deleted and added where their
    * order does not matter, and a map where it does replaced whole ({@link
-   * RuntimeUpdates#mapChange}). Empty when a reload is needed: HAProxy refused a step, or a
-   * backend's path rewrites change with its path rules. Only those services' map lines are
-   * compared; the map files on disk follow with haproxy.cfg, off the apply path.
+   * RuntimeUpdates#mapChange}); the prefixes a backend takes off are map lines too. Empty when a
+   * reload is needed: HAProxy refused a step. Only those services' map lines are compared; the map
+   * files on disk follow with haproxy.cfg, off the apply path.
    */
   private Optional<String> updateRoutes(ProxyConfig effective, Set<ServiceName> rerouted) {
     List<HttpService> before = new ArrayList<>();
     List<HttpService> after = new ArrayList<>();
     for (ServiceName name : rerouted) {
-      HttpService was = applied.httpService(name).orElseThrow();
-      HttpService is = effective.httpService(name).orElseThrow();
-      if (!Plan.rewrites(was).equals(Plan.rewrites(is))) {
-        return Optional.empty();
-      }
-      before.add(was);
-      after.add(is);
+      before.add(applied.httpService(name).orElseThrow());
+      after.add(effective.httpService(name).orElseThrow());
     }
     Path dir = Generation.dir(settings.stateDir(), generation);
     Path maps = dir.resolve("maps");
     RuntimeUpdates.MapChange change =
         RuntimeUpdates.mapChange(
             maps, Plan.mapContents(before, slots), Plan.mapContents(after, slots));
-    if (!runtime.send(change.commands())) {
-      return Optional.empty();
-    }
-    if (!replaceWhole(maps, change.replaced(), effective, slots)) {
+    if (!runtime.send(change.commands())
+        || !replaceWhole(maps, change.replaced(), effective, slots)
+        || !runtime.send(change.last())) {
       return Optional.empty();
     }
     configFile.later(effective, slots, dir, true);
     return Optional.of(
-        change.commands().size()
+        (change.commands().size() + change.last().size())
             + " map line(s) changed"
             + (change.replaced().isEmpty() ? "" : ", " + change.replaced() + " replaced whole,")
             + " through the runtime API");
@@ -306,7 +302,8 @@ final class HaproxyConfigurator implements ProxyConfigurator {
             maps, Plan.mapContents(List.of(), filled), Plan.mapContents(services, filled));
     // What HAProxy's command line cannot carry is known before anything is sent. The maps of all
     // services only when one is replaced whole: a new host is a line added, at any scale.
-    if (!change.commands().stream().allMatch(RuntimeUpdates::carriable)) {
+    if (!change.commands().stream().allMatch(RuntimeUpdates::carriable)
+        || !change.last().stream().allMatch(RuntimeUpdates::carriable)) {
       return Optional.empty();
     }
     if (!change.replaced().isEmpty()) {
@@ -327,7 +324,8 @@ final class HaproxyConfigurator implements ProxyConfigurator {
             && !runtime.servers(update.get().changes(), addOptions(effective, added, filled)))
         || !runtime.send(whom)
         || !runtime.send(routes)
-        || !replaceWhole(maps, change.replaced(), effective, filled)) {
+        || !replaceWhole(maps, change.replaced(), effective, filled)
+        || !runtime.send(change.last())) {
       return Optional.empty();
     }
     slots = filled;
@@ -477,6 +475,15 @@ final class HaproxyConfigurator implements ProxyConfigurator {
     runtimeUnsure = false;
     sparesLoaded =
         c.text().contains(c.file().resolveSibling("maps").resolve(Plan.SPARES_MAP) + ")");
+    if (!saidStripNotLoaded
+        && !c.text().contains(c.file().resolveSibling("maps").resolve(Plan.STRIP_MAP) + ")")
+        && effective.http().stream().anyMatch(s -> !s.strippedPrefixes().isEmpty())) {
+      saidStripNotLoaded = true;
+      LOG.warn(
+          "the config HAProxy serves does not load {} (a haproxy.cfg.ftl of your own?): url_beg"
+              + " prefixes are not taken off the path; see the built-in template's frontend",
+          Plan.STRIP_MAP);
+    }
     slots = c.slots();
     refusals.record(search, effective, before);
     retried.stream()

@@ -42,6 +42,7 @@ public record Plan(
     String crtList,
     List<Lookup> lookups,
     String sparesMap,
+    String stripMap,
     List<HttpBackend> backends,
     List<TcpListen> tcp,
     List<Userlist> userlists,
@@ -88,7 +89,6 @@ public record Plan(
       String balance,
       boolean forceHttps,
       String userlist,
-      List<String> rewrites,
       String cookie,
       String checkUri,
       int checkPort,
@@ -207,10 +207,9 @@ public record Plan(
   }
 
   /**
-   * A literal as a regex, for map keys and rewrites alike, that HAProxy's command line carries as
-   * it is: each special character in a class of its own ({@code [.]}) rather than behind a
-   * backslash. A backslash or a caret, which a class cannot hold plainly, is escaped; its map line
-   * then changes by a reload.
+   * A literal as a regex, for map keys, that HAProxy's command line carries as it is: each special
+   * character in a class of its own ({@code [.]}) rather than behind a backslash. A backslash or a
+   * caret, which a class cannot hold plainly, is escaped; its map line then changes by a reload.
    */
   static String literalRegex(String literal) {
     StringBuilder out = new StringBuilder();
@@ -233,8 +232,17 @@ public record Plan(
   static final String SPARES_MAP = "spares.map";
 
   /**
+   * The map of the path prefixes backends take off ({@code url_beg} without {@code keep_path}),
+   * each line {@code <backend><prefix> <backend><prefix>}: the frontend looks up the backend's name
+   * and the path in it, longest prefix first, and cuts off what it finds. A map, not rules in the
+   * backend, so that a prefix changes at runtime like the route it belongs to.
+   */
+  static final String STRIP_MAP = "strip.map";
+
+  /**
    * Map file contents for a config: one {@code key backend} line per route, most specific first,
-   * and the {@link #SPARES_MAP}. A service served from a spare is routed to the spare.
+   * the {@link #SPARES_MAP} and the {@link #STRIP_MAP}. A service served from a spare is routed to
+   * the spare.
    */
   static Map<String, List<String>> mapContents(ProxyConfig config, Slots slots) {
     return mapLines(config.routes(), slots, config.http());
@@ -256,7 +264,10 @@ public record Plan(
     }
     routes.sort(Route.MOST_SPECIFIC_FIRST);
     Map<String, List<String>> maps =
-        mapLines(routes, slots, files.contains(SPARES_MAP) ? config.http() : List.of());
+        mapLines(
+            routes,
+            slots,
+            files.contains(SPARES_MAP) || files.contains(STRIP_MAP) ? config.http() : List.of());
     maps.keySet().retainAll(files);
     return maps;
   }
@@ -294,35 +305,37 @@ public record Plan(
       }
     }
     maps.put(SPARES_MAP, spares);
+    List<String> strip = new ArrayList<>();
+    for (HttpService s : services) {
+      for (String key : stripKeys(s, slots.backendOf(s.name(), httpBackendName(s)))) {
+        strip.add(key + " " + key);
+      }
+    }
+    maps.put(STRIP_MAP, strip);
     return maps;
   }
 
   /**
    * Whether a service can be served from a spare backend: its backend would be laid out as a spare
-   * is (a service with default settings), and it needs nothing else a reload would bring (a
-   * certificate, a user list).
+   * is (a service with default settings; its routes and the prefixes it strips are map lines), and
+   * it needs nothing else a reload would bring (a certificate, a user list).
    */
   static boolean fitsSpare(HttpService s) {
     return s.policy().certificate().isEmpty()
         && s.policy().basicAuth().isEmpty()
-        && httpBackend("", s.policy(), rewrites(s), "", List.of()).equals(SPARE_LAYOUT);
+        && httpBackend("", s.policy(), "", List.of()).equals(SPARE_LAYOUT);
   }
 
   private static final HttpBackend SPARE_LAYOUT =
-      httpBackend("", HttpService.Policy.DEFAULT, List.of(), "", List.of());
+      httpBackend("", HttpService.Policy.DEFAULT, "", List.of());
 
   private static HttpBackend httpBackend(
-      String name,
-      HttpService.Policy p,
-      List<String> rewrites,
-      String userlist,
-      List<Server> servers) {
+      String name, HttpService.Policy p, String userlist, List<Server> servers) {
     return new HttpBackend(
         name,
         p.balance().keyword(),
         p.forceHttps(),
         userlist,
-        rewrites,
         p.cookie().map(c -> c.directive()).orElse(""),
         p.healthCheck().map(h -> h.uri()).orElse(""),
         p.healthCheck().flatMap(h -> h.port()).map(port -> port.value()).orElse(0),
@@ -341,16 +354,17 @@ public record Plan(
   }
 
   /**
-   * The path rewrites of a service's backend: each {@code url_beg} prefix taken off, longest first,
-   * unless {@code keep_path} is set. They come from its routes, so a change of routes that changes
-   * them is not a change of maps alone.
+   * The keys of a service's lines in the {@link #STRIP_MAP}: its backend's name and each prefix it
+   * takes off, without a trailing slash (the frontend takes off one slash after the prefix, if
+   * there is one). A backend's name holds no '/' and a path no '|', so that a key cannot reach into
+   * another backend's requests and the frontend's cut ('|' between key and path) is unambiguous.
    */
-  static List<String> rewrites(HttpService s) {
-    List<String> rewrites = new ArrayList<>();
+  static List<String> stripKeys(HttpService s, String backend) {
+    List<String> keys = new ArrayList<>();
     for (String prefix : s.strippedPrefixes()) {
-      rewrites.add("^" + literalRegex(stripTrailingSlash(prefix)) + "/?(.*)$");
+      keys.add(backend + stripTrailingSlash(prefix));
     }
-    return rewrites;
+    return keys;
   }
 
   /**
@@ -479,9 +493,7 @@ public record Plan(
         }
         userlists.add(new Userlist(userlist, users));
       }
-      backends.add(
-          httpBackend(
-              name, s.policy(), rewrites(s), userlist, servers(slots.of(name), checkEmpty)));
+      backends.add(httpBackend(name, s.policy(), userlist, servers(slots.of(name), checkEmpty)));
     }
     // The free spares last, laid out as a service with default settings would be.
     if (!slots.spares().isEmpty()) {
@@ -490,11 +502,7 @@ public record Plan(
         if (!held.contains(spare)) {
           backends.add(
               httpBackend(
-                  spare,
-                  HttpService.Policy.DEFAULT,
-                  List.of(),
-                  "",
-                  servers(slots.of(spare), checkEmpty)));
+                  spare, HttpService.Policy.DEFAULT, "", servers(slots.of(spare), checkEmpty)));
         }
       }
     }
@@ -520,6 +528,7 @@ public record Plan(
         generationDir.resolve("certs").resolve("crt-list.txt").toString(),
         lookups,
         generationDir.resolve("maps").resolve(SPARES_MAP).toString(),
+        generationDir.resolve("maps").resolve(STRIP_MAP).toString(),
         backends,
         tcp,
         userlists,

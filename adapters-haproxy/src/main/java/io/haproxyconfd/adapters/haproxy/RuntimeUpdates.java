@@ -61,18 +61,30 @@ final class RuntimeUpdates {
   }
 
   /**
-   * How maps change at runtime: {@code commands} delete and add lines where order does not matter
-   * (the exact-host map, and lines that only go); the maps in {@code replaced} gain a line where
-   * order decides which entry wins, and are replaced whole ({@link #replaceMap}).
+   * How maps change at runtime, in three steps: {@code commands} delete and add lines where order
+   * does not matter (the exact-host map, and lines that only go); then the maps in {@code
+   * replaced}, which gain a line where order decides which entry wins, are replaced whole ({@link
+   * #replaceMap}); then {@code last} deletes the prefixes backends no longer take off, once no
+   * route leads there with them.
    */
-  record MapChange(List<String> commands, Set<String> replaced) {}
+  record MapChange(List<String> commands, Set<String> replaced, List<String> last) {}
 
-  /** Maps of exact keys, where the order of lines decides nothing. */
-  private static final Set<String> UNORDERED = Set.of(Plan.MapFile.HOST.file, Plan.SPARES_MAP);
+  /**
+   * Maps where the order of lines decides nothing: exact keys, or prefixes that HAProxy looks up
+   * longest first whatever their order ({@code map_beg} indexes its keys in a prefix tree).
+   */
+  private static final Set<String> UNORDERED =
+      Set.of(Plan.MapFile.HOST.file, Plan.SPARES_MAP, Plan.STRIP_MAP);
 
+  /**
+   * The steps of a change from {@code before} to {@code after}. A prefix a backend takes off is
+   * added before the routes that lead to it and deleted after them, so that no request reaches the
+   * backend with its prefix left on between two commands.
+   */
   static MapChange mapChange(
       Path mapsDir, Map<String, List<String>> before, Map<String, List<String>> after) {
     List<String> commands = new ArrayList<>();
+    List<String> stripsGone = new ArrayList<>();
     Set<String> replaced = new TreeSet<>();
     for (String file : after.keySet()) {
       Set<String> removed = new TreeSet<>(before.get(file));
@@ -83,11 +95,20 @@ final class RuntimeUpdates {
         replaced.add(file);
         continue;
       }
+      List<String> dels = new ArrayList<>();
       removed.forEach(
-          line -> commands.add("del map " + mapsDir.resolve(file) + " " + line.split(" ")[0]));
-      added.forEach(line -> commands.add("add map " + mapsDir.resolve(file) + " " + line));
+          line -> dels.add("del map " + mapsDir.resolve(file) + " " + line.split(" ")[0]));
+      List<String> adds = new ArrayList<>();
+      added.forEach(line -> adds.add("add map " + mapsDir.resolve(file) + " " + line));
+      if (file.equals(Plan.STRIP_MAP)) {
+        commands.addAll(0, adds); // a strip line's key is its value: none is both deleted and added
+        stripsGone.addAll(dels);
+      } else {
+        commands.addAll(dels); // first: 'del map' deletes every line of a key, a new one too
+        commands.addAll(adds);
+      }
     }
-    return new MapChange(commands, replaced);
+    return new MapChange(commands, replaced, stripsGone);
   }
 
   private static final java.util.regex.Pattern NEW_VERSION =

@@ -4,14 +4,12 @@
 backend ${b.name}
   balance ${b.balance}
 <#if b.forceHttps>
-  http-request redirect scheme https code 301 unless { ssl_fc }
+  # To HTTPS with the URI as the client sent it: the frontend may have taken a prefix off the path.
+  http-request redirect location https://%[req.hdr(host)]%[capture.req.uri] code 301 unless { ssl_fc }
 </#if>
 <#if b.userlist?has_content>
   http-request auth realm ${b.name} unless { http_auth(${b.userlist}) }
 </#if>
-<#list b.rewrites as r>
-  http-request replace-path '${r}' '/\1'
-</#list>
 <#if b.cookie?has_content>
   # The cookie's value is derived from the server's address, so it follows the backend, not the slot.
   cookie ${b.cookie} dynamic

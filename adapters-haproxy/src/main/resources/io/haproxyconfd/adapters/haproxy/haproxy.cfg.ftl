@@ -62,6 +62,12 @@ frontend http
 <#list lookups as l>
   http-request set-var(txn.be) ${l.fetch},${l.converter}(${l.file})<#if l.onlyIfUnmatched> if !{ var(txn.be) -m found }</#if>
 </#list>
+  # The url_beg prefix the chosen backend takes off (no keep_path): the longest '<backend><prefix>'
+  # in ${stripMap} that begins '<backend><path>' is cut off, and one slash after it. A map, so that
+  # it changes at runtime; the backend's redirect to HTTPS uses the URI as it came.
+  http-request set-var(txn.bp) var(txn.be),concat(,txn.path)
+  http-request set-var(txn.strip) var(txn.bp),map_beg(${stripMap})
+  http-request set-path "%[var(txn.strip),concat(|,txn.bp),regsub('^([^|]*)[|]\\1/?','/')]" if { var(txn.strip) -m found }
   use_backend %[var(txn.be)] if { var(txn.be) -m found }
   default_backend no-route
 

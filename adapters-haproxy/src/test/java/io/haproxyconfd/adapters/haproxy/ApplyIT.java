@@ -376,20 +376,36 @@ class ApplyIT {
         () -> Files.readString(hostMap).equals("new.example.org http-web\n"));
   }
 
+  /**
+   * A prefix its backend takes off is a map line, changed at runtime with its route: added, the
+   * path arrives without it; kept ({@code keep_path}), with it; gone, its cut goes with it.
+   */
   @Test
-  void a_path_rule_that_goes_takes_its_rewrite_with_it() throws Exception {
+  void a_stripped_prefix_changes_at_runtime_with_its_route() throws Exception {
     String w1 = a.backend().toString();
     haproxy.apply(
-        "services/web/domain",
-        "example.org",
-        "services/web/url_beg",
-        "/,/api",
-        "services/web/w1",
-        w1);
-    assertEquals(
-        "path=/x", RawHttp.get(haproxy.http(), "example.org", "/api/x").body().split(" ")[1]);
+        "services/web/domain", "example.org", "services/web/url_beg", "/", "services/web/w1", w1);
+    assertEquals("path=/api/x", pathAt("example.org", "/api/x"));
     List<Long> workers = haproxy.workers();
-    ApplyResult r =
+    String[] stripped = {
+      "services/web/domain", "example.org", "services/web/url_beg", "/,/api/", "services/web/w1", w1
+    };
+    ApplyResult added = haproxy.apply(stripped);
+    assertEquals(Outcome.RUNTIME_UPDATE, added.outcome(), added.toString());
+    assertEquals("path=/x", pathAt("example.org", "/api/x?q=1"));
+    assertEquals("path=/", pathAt("example.org", "/api"));
+    assertEquals("path=/other", pathAt("example.org", "/other"), "'/' takes nothing off");
+    ApplyResult kept =
+        haproxy.apply(
+            "services/web/domain", "example.org",
+            "services/web/url_beg", "/,/api/",
+            "services/web/keep_path", "true",
+            "services/web/w1", w1);
+    assertEquals(Outcome.RUNTIME_UPDATE, kept.outcome(), kept.toString());
+    assertEquals("path=/api/x", pathAt("example.org", "/api/x"));
+    assertEquals(Outcome.RUNTIME_UPDATE, haproxy.apply(stripped).outcome());
+    assertEquals("path=/x", pathAt("example.org", "/api/x"));
+    ApplyResult gone =
         haproxy.apply(
             "services/web/domain",
             "example.org",
@@ -397,13 +413,14 @@ class ApplyIT {
             "/",
             "services/web/w1",
             w1);
-    // Only a map line goes, but the backend strips /api: a runtime update would keep stripping it.
-    assertEquals(
-        "path=/api/x",
-        RawHttp.get(haproxy.http(), "example.org", "/api/x").body().split(" ")[1],
-        r.toString());
-    assertEquals(Outcome.RELOADED, r.outcome(), r.toString());
-    assertNotEquals(workers, haproxy.workers());
+    assertEquals(Outcome.RUNTIME_UPDATE, gone.outcome(), gone.toString());
+    assertEquals("path=/api/x", pathAt("example.org", "/api/x"));
+    assertEquals(workers, haproxy.workers(), "no reload");
+  }
+
+  /** The path (and query) a request for {@code host} and {@code path} reached its server with. */
+  private static String pathAt(String host, String path) throws Exception {
+    return RawHttp.get(haproxy.http(), host, path).body().split(" ")[1];
   }
 
   /**
@@ -604,6 +621,27 @@ class ApplyIT {
     assertEquals(java.util.Set.of(c.backend().toString()), filled("http-more"));
     assertEquals(java.util.Set.of(), filled("spare-1"));
     assertEquals(java.util.Set.of(), spares());
+  }
+
+  /** A new service whose prefix is taken off fits a spare: the cut is a map line of the spare. */
+  @Test
+  void a_new_service_with_a_stripped_prefix_is_served_from_a_spare_without_a_reload()
+      throws Exception {
+    haproxy.apply("services/web/domain", "example.org", "services/web/w1", a.backend().toString());
+    List<Long> workers = haproxy.workers();
+    ApplyResult r =
+        haproxy.apply(
+            "services/web/domain", "example.org",
+            "services/web/w1", a.backend().toString(),
+            "services/more/domain", "example.org",
+            "services/more/url_beg", "/more",
+            "services/more/w1", b.backend().toString());
+    assertEquals(Outcome.RUNTIME_UPDATE, r.outcome(), r.toString());
+    assertEquals(workers, haproxy.workers(), "no reload");
+    assertEquals(java.util.Set.of("spare-1 http-more"), spares());
+    String[] answer = RawHttp.get(haproxy.http(), "example.org", "/more/x").body().split(" ");
+    assertEquals("backend=b path=/x", answer[0] + " " + answer[1]);
+    assertEquals("backend=a", backendOf("example.org"));
   }
 
   /**

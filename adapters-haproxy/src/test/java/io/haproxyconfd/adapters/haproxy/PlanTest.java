@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.haproxyconfd.domain.Backend;
 import io.haproxyconfd.domain.ProxyConfig;
+import io.haproxyconfd.domain.ServiceName;
 import io.haproxyconfd.domain.TestCertificates;
 import java.nio.file.Path;
 import java.util.List;
@@ -50,22 +51,46 @@ class PlanTest {
     assertEquals(List.of("example.org http-web"), maps.get("host.map"));
     assertEquals(List.of(".example.org http-web"), maps.get("wildcard.map"));
     assertEquals(List.of("(?i)\\.jpg$ http-any"), maps.get("path_reg.map"));
+    assertEquals(
+        List.of("http-api/api/v2 http-api/api/v2", "http-api/api http-api/api"),
+        maps.get("strip.map"),
+        "the prefixes api takes off, longest first; reg's regex takes nothing off");
+  }
+
+  @Test
+  void the_prefixes_a_backend_takes_off_are_keyed_by_the_backend_that_serves_them() {
+    ProxyConfig config =
+        HaproxyFixture.config(
+            "services/kept/url_beg", "/kept",
+            "services/kept/keep_path", "true",
+            "services/new/url_beg", "/v1/,/",
+            "services/new/w1", "10.0.0.2:80");
+    assertEquals(
+        List.of("http-new/v1 http-new/v1", "http-new/ http-new/"),
+        Plan.mapContents(config).get("strip.map"),
+        "a trailing slash is the frontend's to take off; kept's prefix stays on");
+    Slots inSpare = Slots.fresh(config, 1).hosting(ServiceName.of("new"), "spare-1");
+    assertEquals(
+        List.of("spare-1/v1 spare-1/v1", "spare-1/ spare-1/"),
+        Plan.mapContents(config, inSpare).get("strip.map"));
   }
 
   @Test
   void only_a_service_laid_out_as_a_spare_fits_one() {
     assertTrue(Plan.fitsSpare(service("services/s/domain", "s.org")));
     assertTrue(
+        Plan.fitsSpare(service("services/s/domain", "s.org", "services/s/url_beg", "/api")),
+        "the prefix taken off is a map line");
+    assertTrue(
         Plan.fitsSpare(
             service(
                 "services/s/domain", "s.org",
                 "services/s/url_beg", "/api",
                 "services/s/keep_path", "true")),
-        "no rewrite when the path is kept");
+        "the prefix kept");
     for (String[] own :
         List.of(
             new String[] {"services/s/balance", "source"},
-            new String[] {"services/s/url_beg", "/api"},
             new String[] {"services/s/force_https", "true"},
             new String[] {"services/s/cookie", ""},
             new String[] {"services/s/health_check_uri", "/health"},

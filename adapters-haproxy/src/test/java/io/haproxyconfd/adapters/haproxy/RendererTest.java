@@ -32,7 +32,7 @@ class RendererTest {
     "services/web/w1", "10.0.0.9:80", // a server moved
     "services/api/domain", "api.example.org",
     "services/api/url_beg", "/api",
-    "services/api/keep_path", "true", // a policy changed
+    "services/api/balance", "leastconn", // a policy changed
     "services/api/w1", "10.0.0.2:80",
     "services/shop/domain", "shop.example.org",
     "services/shop/cookie", "",

@@ -30,7 +30,8 @@ class RuntimeUpdatesTest {
                 "del map /state/gen/7/maps/host.map a.example.org",
                 "add map /state/gen/7/maps/host.map b.example.org http-web",
                 "del map /state/gen/7/maps/wildcard.map .example.net"),
-            java.util.Set.of()),
+            java.util.Set.of(),
+            List.of()),
         RuntimeUpdates.mapChange(
             MAPS,
             maps(List.of("a.example.org http-web"), List.of(".example.net http-web")),
@@ -44,7 +45,8 @@ class RuntimeUpdatesTest {
             List.of(
                 "del map /state/gen/7/maps/host.map a.example.org",
                 "add map /state/gen/7/maps/host.map a.example.org http-api"),
-            java.util.Set.of()),
+            java.util.Set.of(),
+            List.of()),
         RuntimeUpdates.mapChange(
             MAPS,
             maps(List.of("a.example.org http-web"), List.of()),
@@ -62,7 +64,7 @@ class RuntimeUpdatesTest {
       Map<String, List<String>> after = new LinkedHashMap<>(before);
       after.put(m.file, List.of("key http-web"));
       assertEquals(
-          new RuntimeUpdates.MapChange(List.of(), java.util.Set.of(m.file)),
+          new RuntimeUpdates.MapChange(List.of(), java.util.Set.of(m.file), List.of()),
           RuntimeUpdates.mapChange(MAPS, before, after),
           m.file + ": add map appends, and an entry's place in the file decides which wins");
     }
@@ -82,6 +84,28 @@ class RuntimeUpdatesTest {
             "add map /state/gen/7/maps/host.map b.example.org http-web"),
         change.commands(),
         "no line-by-line change of the map that is replaced whole");
+  }
+
+  /**
+   * A prefix its backend takes off is in place before a route leads there with it, and goes only
+   * after the last such route: added first, deleted last, after the maps replaced whole.
+   */
+  @Test
+  void a_prefix_taken_off_is_added_before_its_routes_and_deleted_after_them() {
+    Map<String, List<String>> before = maps(List.of("a.example.org http-a"), List.of());
+    before.put(Plan.STRIP_MAP, List.of("http-b/old http-b/old"));
+    before.put(Plan.MapFile.PATH.file, List.of("/old http-b"));
+    Map<String, List<String>> after = maps(List.of(), List.of());
+    after.put(Plan.STRIP_MAP, List.of("http-b/new http-b/new"));
+    after.put(Plan.MapFile.PATH.file, List.of("/new http-b"));
+    RuntimeUpdates.MapChange change = RuntimeUpdates.mapChange(MAPS, before, after);
+    assertEquals(
+        List.of(
+            "add map /state/gen/7/maps/strip.map http-b/new http-b/new",
+            "del map /state/gen/7/maps/host.map a.example.org"),
+        change.commands());
+    assertEquals(java.util.Set.of(Plan.MapFile.PATH.file), change.replaced());
+    assertEquals(List.of("del map /state/gen/7/maps/strip.map http-b/old"), change.last());
   }
 
   @Test
