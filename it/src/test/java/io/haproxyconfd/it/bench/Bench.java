@@ -135,9 +135,15 @@ final class Bench {
    * {@code since} until then.
    */
   static long untilServed(int port, String host, String body, long since) throws Exception {
+    return untilServed(port, host, "/", body, since);
+  }
+
+  /** As {@link #untilServed(int, String, String, long)}, for a request of {@code path}. */
+  static long untilServed(int port, String host, String path, String body, long since)
+      throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (System.nanoTime() < deadline) {
-      RawHttp.Response r = RawHttp.get(port, host, "/");
+      RawHttp.Response r = RawHttp.get(port, host, path);
       if (r.status() == 200 && r.body().equals(body)) {
         return System.nanoTime() - since;
       }
@@ -148,7 +154,7 @@ final class Bench {
       // at 1% of the wait, it is read to within 1%.
       LockSupport.parkNanos(Math.max(200_000, (System.nanoTime() - since) / 100));
     }
-    throw new IllegalStateException(host + " not answered with " + body + " within 10 s");
+    throw new IllegalStateException(host + path + " not answered with " + body + " within 10 s");
   }
 
   /** p50, p99 and max of {@code nanos}, in milliseconds, and how many there were. */

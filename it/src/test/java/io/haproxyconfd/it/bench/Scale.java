@@ -19,8 +19,9 @@ import java.util.regex.Pattern;
  * How the daemon grows with the number of services: for each size, that many HTTP services plus a
  * tenth as many TCP services written to etcd, then the daemon started from its entrypoint.
  * Measured: start to first applied config and to the last host served; etcd put to first request
- * served for a backend moved and a host added to a service ({@link #FAST_TRIALS} each, median and
- * p99), for a new service with default settings, served from a spare backend ({@link
+ * served for a backend moved and a host added to a service, and for a wildcard host, a path prefix
+ * taken off and a regex changed ({@link #FAST_TRIALS} each, median and p99, and whether any of the
+ * latter reloaded), for a new service with default settings, served from a spare backend ({@link
  * #SPARE_TRIALS}, median and p99, and whether any reloaded), and for a new service with a setting
  * of its own, a reload ({@link #RELOAD_TRIALS}, median and maximum); the daemon's heap after a full
  * GC and its RSS, and HAProxy's RSS; the daemon's CPU while idle; requests/s through HAProxy for
@@ -80,7 +81,14 @@ public final class Scale {
       double haproxyRssMb,
       double idleCpuPercent,
       double firstRps,
-      double lastRps) {}
+      double lastRps,
+      double wildcardMs,
+      double wildcardP99Ms,
+      double prefixMs,
+      double prefixP99Ms,
+      double regexMs,
+      double regexP99Ms,
+      int routeKindReloads) {}
 
   public static void main(String[] args) throws Exception {
     // "checks" first: only what health checks cost, at the size given.
@@ -415,6 +423,23 @@ public final class Scale {
       }
       // Pacing included: what the daemon spent per change, its idle work (about 1%) with it.
       double cpuMsPerChange = (cpuTicks(d.pid()) - cpuBefore) * 10.0 / (2 * FAST_TRIALS);
+      // Routes of the other kinds, each kind on a service of its own: a wildcard host, a path
+      // prefix its backend takes off, a regex. Each new value is served at a path the one before
+      // did not match; whether any reloaded, the HAProxy workers tell. One change of each first,
+      // as above: from a host alone to a host and a path is a change of map too.
+      String wild = "s" + (size - 2);
+      String pre = "s" + (size - 3);
+      String reg = "s" + (size - 4);
+      routeKinds(client, d, prefix, wild, pre, reg, "warm", 0);
+      java.util.Set<Long> routeWorkers = d.workers();
+      long[][] kinds = new long[3][FAST_TRIALS];
+      for (int t = 0; t < FAST_TRIALS; t++) {
+        long[] took = routeKinds(client, d, prefix, wild, pre, reg, "k" + t, 200);
+        for (int k = 0; k < 3; k++) {
+          kinds[k][t] = took[k];
+        }
+      }
+      int routeKindReloads = d.workers().equals(routeWorkers) ? 0 : 1;
       // New services with default settings, each served from a spare; whether one reloaded, the
       // HAProxy workers tell.
       java.util.Set<Long> workers = d.workers();
@@ -503,10 +528,53 @@ public final class Scale {
           haproxyRss,
           idleCpu,
           firstRps,
-          lastRps);
+          lastRps,
+          Bench.quantileMs(kinds[0], 0.5),
+          Bench.quantileMs(kinds[0], 0.99),
+          Bench.quantileMs(kinds[1], 0.5),
+          Bench.quantileMs(kinds[1], 0.99),
+          Bench.quantileMs(kinds[2], 0.5),
+          Bench.quantileMs(kinds[2], 0.99),
+          routeKindReloads);
     } finally {
       d.close(); // stopped already, unless a measurement failed
     }
+  }
+
+  /**
+   * One change of each route kind, named {@code tag}, each put and waited for until served: the
+   * wildcard {@code *.<tag>.example.org} on {@code wild}, the prefix {@code /<tag>/} (taken off) on
+   * {@code pre}, the regex {@code ^/<tag>/} on {@code reg}, each beside the service's host.
+   *
+   * @return etcd put to first request served, in nanoseconds, of each
+   */
+  private static long[] routeKinds(
+      Client client,
+      DaemonProcess d,
+      String prefix,
+      String wild,
+      String pre,
+      String reg,
+      String tag,
+      long pacingMs)
+      throws Exception {
+    long[] took = new long[3];
+    long s = System.nanoTime();
+    EtcdWrites.put(
+        client,
+        prefix + "services/" + wild + "/domain",
+        wild + ".example.org,*." + tag + ".example.org");
+    took[0] = Bench.untilServed(d.http, "x." + tag + ".example.org", "/", "backend=a", s);
+    Thread.sleep(pacingMs); // pacing between changes, not synchronisation
+    s = System.nanoTime();
+    EtcdWrites.put(client, prefix + "services/" + pre + "/url_beg", "/" + tag + "/");
+    took[1] = Bench.untilServed(d.http, pre + ".example.org", "/" + tag + "/x", "backend=a", s);
+    Thread.sleep(pacingMs);
+    s = System.nanoTime();
+    EtcdWrites.put(client, prefix + "services/" + reg + "/url_reg", "^/" + tag + "/");
+    took[2] = Bench.untilServed(d.http, reg + ".example.org", "/" + tag + "/x", "backend=a", s);
+    Thread.sleep(pacingMs);
+    return took;
   }
 
   /**
@@ -950,15 +1018,43 @@ public final class Scale {
           r.lastRps(),
           r.lastRps() / r.firstRps());
     }
+    System.out.println(
+        "scale, routes of each kind changed on an existing service: etcd put to first request"
+            + " served, p50 / p99 of "
+            + FAST_TRIALS
+            + " each, 200 ms apart, after one change of each (told apart); reloads: whether"
+            + " HAProxy's workers changed over them");
+    System.out.println(
+        "| HTTP services | exact host added, ms | wildcard host, ms | prefix taken off, ms |"
+            + " regex, ms | reloads |");
+    System.out.println("|---|---|---|---|---|---|");
+    for (Row r : rows) {
+      System.out.printf(
+          "| %d | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %d |%n",
+          r.http(),
+          r.routeMs(),
+          r.routeP99Ms(),
+          r.wildcardMs(),
+          r.wildcardP99Ms(),
+          r.prefixMs(),
+          r.prefixP99Ms(),
+          r.regexMs(),
+          r.regexP99Ms(),
+          r.routeKindReloads());
+    }
     Row base = rows.get(0);
     for (Row r : rows.subList(1, rows.size())) {
       System.out.printf(
-          "%d against %d services: backend moved p99 %.2fx, host added p99 %.2fx, new service"
-              + " from a spare p99 %.2fx, start %.2fx%n",
+          "%d against %d services: backend moved p99 %.2fx, host added p99 %.2fx, wildcard p99"
+              + " %.2fx, prefix p99 %.2fx, regex p99 %.2fx, new service from a spare p99 %.2fx,"
+              + " start %.2fx%n",
           r.http(),
           base.http(),
           r.backendP99Ms() / base.backendP99Ms(),
           r.routeP99Ms() / base.routeP99Ms(),
+          r.wildcardP99Ms() / base.wildcardP99Ms(),
+          r.prefixP99Ms() / base.prefixP99Ms(),
+          r.regexP99Ms() / base.regexP99Ms(),
           r.spareP99Ms() / base.spareP99Ms(),
           (double) r.readyMs() / base.readyMs());
     }
