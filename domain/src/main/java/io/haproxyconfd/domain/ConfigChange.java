@@ -108,15 +108,8 @@ public record ConfigChange(
   /** Whether two policies differ in {@code keep_path} alone. */
   private static boolean onlyKeepPath(HttpService a, HttpService b) {
     HttpService.Policy p = a.policy();
-    HttpService.Policy q = b.policy();
-    return p.keepPath() != q.keepPath()
-        && p.balance() == q.balance()
-        && p.certificate().equals(q.certificate())
-        && p.cookie().equals(q.cookie())
-        && p.healthCheck().equals(q.healthCheck())
-        && p.basicAuth().equals(q.basicAuth())
-        && p.forceHttps() == q.forceHttps()
-        && p.customSettings().equals(q.customSettings());
+    return p.keepPath() != b.policy().keepPath()
+        && b.policy().equals(p.withKeepPath(b.policy().keepPath()));
   }
 
   /**

@@ -83,6 +83,12 @@ public final class HttpService {
       Objects.requireNonNull(basicAuth, "basicAuth");
       Objects.requireNonNull(customSettings, "customSettings");
     }
+
+    /** This policy with {@code keep_path} as given, everything else as it is. */
+    public Policy withKeepPath(boolean keep) {
+      return new Policy(
+          keep, balance, certificate, cookie, healthCheck, basicAuth, forceHttps, customSettings);
+    }
   }
 
   /**

@@ -1,7 +1,9 @@
 package io.haproxyconfd.domain;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.haproxyconfd.domain.ConfigChange.Kind;
 import java.util.List;
@@ -207,6 +209,33 @@ class ConfigChangeTest {
     assertEquals(Kind.ROUTES_ONLY, change.kind(), "whether /api stays on the path is routing");
     assertEquals(Set.of(ServiceName.of("web")), change.servicesWithNewRoutes());
     assertEquals(Kind.ROUTES_ONLY, ConfigChange.between(apiKept, api).kind());
+    for (String[] other :
+        List.of(
+            new String[] {"services/web/balance", "source"},
+            new String[] {"services/web/force_https", "true"},
+            new String[] {"services/web/cookie", ""},
+            new String[] {"services/web/health_check_uri", "/health"},
+            new String[] {"services/web/custom_settings", "timeout server 5s"},
+            new String[] {"services/web/basic_auth", "alice:$6$saltsalt$" + "a".repeat(86)},
+            new String[] {"services/web/cert", TestCertificates.rsa("example.org")})) {
+      ProxyConfig keptAndOther =
+          Keys.of(BASE_KEYS.toArray(String[]::new))
+              .put("services/web/url_beg", "/api", "services/web/keep_path", "true")
+              .put(other)
+              .parse(Keys.DNS.withCustomSettingsAllowed(true))
+              .config();
+      HttpService.Policy policy =
+          keptAndOther.httpService(ServiceName.of("web")).orElseThrow().policy();
+      assertTrue(policy.keepPath(), other[0]);
+      assertNotEquals(
+          api.httpService(ServiceName.of("web")).orElseThrow().policy(),
+          policy.withKeepPath(false),
+          other[0] + " taken");
+      assertEquals(
+          Kind.STRUCTURAL,
+          ConfigChange.between(api, keptAndOther).kind(),
+          "keep_path beside " + other[0]);
+    }
   }
 
   @Test

@@ -92,6 +92,11 @@ public record HaproxyView(
             if (file.equals(STRIP_MAP)) {
               // spare-3/api spare-3/api: key and value begin with the backend's name.
               String backend = entry.substring(0, entry.indexOf('/'));
+              String[] keyValue = entry.split(" ");
+              if (!raw.containsKey(backend) || !keyValue[0].equals(keyValue[1])) {
+                throw new IllegalStateException(
+                    "a strip.map line for no backend HAProxy has, or not its key twice: " + entry);
+              }
               String key =
                   nameOf.getOrDefault(backend, backend)
                       + entry.substring(backend.length(), entry.indexOf(' '));

@@ -171,6 +171,11 @@ class IncrementalOracleIT {
       return "host services/" + s + "/domain = " + value;
     }
     if (dice < 70) {
+      if (random.nextInt(4) == 0) {
+        String value = random.nextBoolean() ? "true" : "false";
+        put(client, "services/" + s + "/keep_path", value);
+        return "keep_path services/" + s + " = " + value;
+      }
       String key = "services/" + s + (random.nextBoolean() ? "/url_beg" : "/url_reg");
       if (random.nextInt(3) == 0) {
         delete(client, key);

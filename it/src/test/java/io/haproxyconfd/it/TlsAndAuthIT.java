@@ -114,6 +114,10 @@ class TlsAndAuthIT {
       assertEquals(
           "https://three.example.org/app/x?y=1",
           RawHttp.get(d.http, "three.example.org", "/app/x?y=1").header("location"));
+      String longQuery = "/app/x?q=" + "a".repeat(2000); // past what HAProxy captures for logs
+      assertEquals(
+          "https://three.example.org" + longQuery,
+          RawHttp.get(d.http, "three.example.org", longQuery).header("location"));
       RawHttp.Response three =
           RawHttp.getTls(https, "one.example.org", "three.example.org", "/app/x");
       assertEquals("backend=a path=/x", three.body().split(" xff")[0], three.toString());

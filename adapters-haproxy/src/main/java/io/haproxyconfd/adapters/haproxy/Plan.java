@@ -93,7 +93,16 @@ public record Plan(
       String checkUri,
       int checkPort,
       List<String> customLines,
-      List<Server> servers) {}
+      List<Server> servers) {
+
+    /**
+     * Always empty: a prefix taken off is the frontend's work now ({@link #STRIP_MAP}). Kept so
+     * that a {@code backend.ftl} of an operator's own that lists {@code b.rewrites} still renders.
+     */
+    public List<String> rewrites() {
+      return List.of();
+    }
+  }
 
   public record TcpListen(String name, int port, String balance, List<Server> servers) {}
 

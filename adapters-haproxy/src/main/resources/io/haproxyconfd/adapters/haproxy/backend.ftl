@@ -4,8 +4,9 @@
 backend ${b.name}
   balance ${b.balance}
 <#if b.forceHttps>
-  # To HTTPS with the URI as the client sent it: the frontend may have taken a prefix off the path.
-  http-request redirect location https://%[req.hdr(host)]%[capture.req.uri] code 301 unless { ssl_fc }
+  # To HTTPS with the path and query as the client sent them (the frontend's txn.pathq): the
+  # frontend may have taken a prefix off the path.
+  http-request redirect location https://%[req.hdr(host)]%[var(txn.pathq)] code 301 unless { ssl_fc }
 </#if>
 <#if b.userlist?has_content>
   http-request auth realm ${b.name} unless { http_auth(${b.userlist}) }

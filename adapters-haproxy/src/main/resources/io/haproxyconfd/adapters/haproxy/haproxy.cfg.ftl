@@ -64,7 +64,7 @@ frontend http
 </#list>
   # The url_beg prefix the chosen backend takes off (no keep_path): the longest '<backend><prefix>'
   # in ${stripMap} that begins '<backend><path>' is cut off, and one slash after it. A map, so that
-  # it changes at runtime; the backend's redirect to HTTPS uses the URI as it came.
+  # it changes at runtime; the backend's redirect to HTTPS uses txn.pathq, the path as it came.
   http-request set-var(txn.bp) var(txn.be),concat(,txn.path)
   http-request set-var(txn.strip) var(txn.bp),map_beg(${stripMap})
   http-request set-path "%[var(txn.strip),concat(|,txn.bp),regsub('^([^|]*)[|]\\1/?','/')]" if { var(txn.strip) -m found }

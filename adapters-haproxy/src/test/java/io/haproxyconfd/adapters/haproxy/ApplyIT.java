@@ -392,9 +392,21 @@ class ApplyIT {
     };
     ApplyResult added = haproxy.apply(stripped);
     assertEquals(Outcome.RUNTIME_UPDATE, added.outcome(), added.toString());
-    assertEquals("path=/x", pathAt("example.org", "/api/x?q=1"));
+    String withQuery = RawHttp.get(haproxy.http(), "example.org", "/api/x?q=1").body();
+    assertTrue(withQuery.contains(" path=/x ") && withQuery.endsWith(" query=q=1\n"), withQuery);
     assertEquals("path=/", pathAt("example.org", "/api"));
     assertEquals("path=/other", pathAt("example.org", "/other"), "'/' takes nothing off");
+    // web's '/' reaches into no other backend whose name begins as web's does.
+    haproxy.apply(
+        "services/web/domain", "example.org",
+        "services/web/url_beg", "/,/api/",
+        "services/web/w1", w1,
+        "services/webx/domain", "x.example.org",
+        "services/webx/balance", "source", // a backend of its own, http-webx, not a spare
+        "services/webx/w1", w1);
+    assertEquals("path=/api/x", pathAt("x.example.org", "/api/x"));
+    haproxy.apply(stripped);
+    workers = haproxy.workers();
     ApplyResult kept =
         haproxy.apply(
             "services/web/domain", "example.org",
@@ -418,7 +430,48 @@ class ApplyIT {
     assertEquals(workers, haproxy.workers(), "no reload");
   }
 
-  /** The path (and query) a request for {@code host} and {@code path} reached its server with. */
+  /**
+   * A prefix taken off is in HAProxy before the route that leads to it, and leaves after: no
+   * request reaches the backend with its prefix left on between two commands.
+   */
+  @Test
+  void a_prefix_taken_off_is_sent_before_its_route_and_deleted_after_it() throws Exception {
+    String w1 = a.backend().toString();
+    haproxy.apply(
+        "services/web/domain",
+        "example.org",
+        "services/web/url_beg",
+        "/old",
+        "services/web/w1",
+        w1);
+    List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (SocketRelay relay =
+        adminRelay(
+            cmd -> {
+              sent.add(cmd);
+              return cmd;
+            })) {
+      ApplyResult r =
+          haproxy.apply(
+              "services/web/domain", "example.org",
+              "services/web/url_beg", "/new",
+              "services/web/w1", w1);
+      assertEquals(Outcome.RUNTIME_UPDATE, r.outcome(), r.toString());
+    }
+    String all = String.join("\n", sent);
+    int cutAdded = all.indexOf("strip.map http-web/new http-web/new");
+    int routeSwapped = all.indexOf("commit map");
+    int cutGone = all.indexOf("del map " + haproxy.stateDir()); // the only line deleted
+    assertTrue(
+        0 <= cutAdded && cutAdded < routeSwapped && routeSwapped < cutGone,
+        "the new cut, then the host and path map replaced whole, then the old cut: " + all);
+    assertTrue(all.substring(cutGone).startsWith("del map "), all);
+    assertTrue(all.indexOf("strip.map http-web/old", cutGone) > 0, all);
+    assertEquals("path=/x", pathAt("example.org", "/new/x"));
+    assertEquals(503, RawHttp.get(haproxy.http(), "example.org", "/old/x").status());
+  }
+
+  /** The path a request for {@code host} and {@code path} reached its server with. */
   private static String pathAt(String host, String path) throws Exception {
     return RawHttp.get(haproxy.http(), host, path).body().split(" ")[1];
   }
@@ -642,6 +695,32 @@ class ApplyIT {
     String[] answer = RawHttp.get(haproxy.http(), "example.org", "/more/x").body().split(" ");
     assertEquals("backend=b path=/x", answer[0] + " " + answer[1]);
     assertEquals("backend=a", backendOf("example.org"));
+
+    // In its spare, its prefix kept and taken off again at runtime; then a reload for another
+    // reason gives it its own backend, and its prefix goes with it.
+    String[] kept = {
+      "services/web/domain", "example.org",
+      "services/web/w1", a.backend().toString(),
+      "services/more/domain", "example.org",
+      "services/more/url_beg", "/more",
+      "services/more/keep_path", "true",
+      "services/more/w1", b.backend().toString()
+    };
+    assertEquals(Outcome.RUNTIME_UPDATE, haproxy.apply(kept).outcome());
+    assertEquals("path=/more/x", pathAt("example.org", "/more/x"));
+    kept[9] = "false";
+    assertEquals(Outcome.RUNTIME_UPDATE, haproxy.apply(kept).outcome());
+    assertEquals("path=/x", pathAt("example.org", "/more/x"));
+    assertEquals(workers, haproxy.workers(), "no reload");
+    String[] more = java.util.Arrays.copyOf(kept, kept.length + 4);
+    more[12] = "services/sticky/domain";
+    more[13] = "sticky.example.org";
+    more[14] = "services/sticky/balance";
+    more[15] = "source";
+    assertEquals(Outcome.RELOADED, haproxy.apply(more).outcome());
+    assertEquals(java.util.Set.of(), spares());
+    assertEquals(java.util.Set.of(b.backend().toString()), filled("http-more"));
+    assertEquals("path=/x", pathAt("example.org", "/more/x"));
   }
 
   /**

@@ -43,6 +43,8 @@ public final class EchoBackend implements AutoCloseable {
                   + exchange.getRequestHeaders().getFirst("X-Forwarded-For")
                   + " proto="
                   + exchange.getRequestHeaders().getFirst("X-Forwarded-Proto")
+                  + " query="
+                  + java.util.Objects.toString(exchange.getRequestURI().getRawQuery(), "")
                   + "\n";
           byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
           exchange.sendResponseHeaders(200, bytes.length);

@@ -86,6 +86,27 @@ class RendererTest {
   }
 
   /**
+   * The built-in frontend loads the map of prefixes taken off, by the path the configurator looks
+   * for to tell whether an operator's template does; a {@code backend.ftl} of an operator's own
+   * written when prefixes were backend rules ({@code b.rewrites}) still renders.
+   */
+  @Test
+  void the_strip_map_is_loaded_and_an_old_backend_template_still_renders(
+      @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    ProxyConfig config =
+        HaproxyFixture.config("services/api/url_beg", "/api", "services/api/w1", "10.0.0.2:80");
+    String builtIn = render(new Renderer(Optional.empty()), config);
+    assertTrue(builtIn.contains("map_beg(/state/gen/1/maps/strip.map)"), builtIn);
+    java.nio.file.Files.writeString(
+        dir.resolve("backend.ftl"),
+        "\nbackend ${b.name}\n<#list b.rewrites as r>\n  http-request replace-path '${r}' '/\\1'\n"
+            + "</#list>\n<#list b.servers as s>\n  server ${s.name} ${s.address}:${s.port?c}\n"
+            + "</#list>\n");
+    String own = render(new Renderer(Optional.of(dir)), config);
+    assertTrue(own.contains("backend http-api\n  server s1 10.0.0.2:80\n"), own);
+  }
+
+  /**
    * A first render lays out thousands of backends on all cores; it must give what laying them out a
    * few hundred at a time gives (one core), in the same order.
    */
