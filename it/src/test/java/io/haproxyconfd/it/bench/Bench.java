@@ -142,8 +142,10 @@ final class Bench {
   static long untilServed(int port, String host, String path, String body, long since)
       throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    RawHttp.Response last = null;
     while (System.nanoTime() < deadline) {
       RawHttp.Response r = RawHttp.get(port, host, path);
+      last = r;
       if (r.status() == 200 && r.body().equals(body)) {
         return System.nanoTime() - since;
       }
@@ -154,7 +156,8 @@ final class Bench {
       // at 1% of the wait, it is read to within 1%.
       LockSupport.parkNanos(Math.max(200_000, (System.nanoTime() - since) / 100));
     }
-    throw new IllegalStateException(host + path + " not answered with " + body + " within 10 s");
+    throw new IllegalStateException(
+        host + path + " not answered with " + body + " within 10 s; last answer: " + last);
   }
 
   /** p50, p99 and max of {@code nanos}, in milliseconds, and how many there were. */
