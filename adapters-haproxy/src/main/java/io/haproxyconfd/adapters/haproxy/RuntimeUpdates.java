@@ -62,19 +62,25 @@ final class RuntimeUpdates {
 
   /**
    * How maps change at runtime, in three steps: {@code commands} delete and add lines where order
-   * does not matter (the exact-host map, and lines that only go); then the maps in {@code
-   * replaced}, which gain a line where order decides which entry wins, are replaced whole ({@link
-   * #replaceMap}); then {@code last} deletes the prefixes backends no longer take off, once no
-   * route leads there with them.
+   * does not matter (exact hosts, path prefixes, and lines that only go); then the maps in {@code
+   * replaced}, which gain a line where order decides which entry wins (wildcards, regexes), are
+   * replaced whole ({@link #replaceMap}); then {@code last} deletes the prefixes backends no longer
+   * take off, once no route leads there with them.
    */
   record MapChange(List<String> commands, Set<String> replaced, List<String> last) {}
 
   /**
    * Maps where the order of lines decides nothing: exact keys, or prefixes that HAProxy looks up
-   * longest first whatever their order ({@code map_beg} indexes its keys in a prefix tree).
+   * longest first whatever their order ({@code map_beg} indexes its keys in a prefix tree, lines
+   * added at runtime included). A prefix route is then a line added, however many there are.
    */
   private static final Set<String> UNORDERED =
-      Set.of(Plan.MapFile.HOST.file, Plan.SPARES_MAP, Plan.STRIP_MAP);
+      Set.of(
+          Plan.MapFile.HOST.file,
+          Plan.MapFile.HOST_PATH.file,
+          Plan.MapFile.PATH.file,
+          Plan.SPARES_MAP,
+          Plan.STRIP_MAP);
 
   /**
    * The steps of a change from {@code before} to {@code after}. A prefix a backend takes off is

@@ -437,13 +437,11 @@ class ApplyIT {
   @Test
   void a_prefix_taken_off_is_sent_before_its_route_and_deleted_after_it() throws Exception {
     String w1 = a.backend().toString();
+    // A wildcard host and a prefix: a map tried in order, replaced whole.
     haproxy.apply(
-        "services/web/domain",
-        "example.org",
-        "services/web/url_beg",
-        "/old",
-        "services/web/w1",
-        w1);
+        "services/web/domain", "*.example.org",
+        "services/web/url_beg", "/old",
+        "services/web/w1", w1);
     List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
     try (SocketRelay relay =
         adminRelay(
@@ -453,7 +451,7 @@ class ApplyIT {
             })) {
       ApplyResult r =
           haproxy.apply(
-              "services/web/domain", "example.org",
+              "services/web/domain", "*.example.org",
               "services/web/url_beg", "/new",
               "services/web/w1", w1);
       assertEquals(Outcome.RUNTIME_UPDATE, r.outcome(), r.toString());
@@ -464,11 +462,88 @@ class ApplyIT {
     int cutGone = all.indexOf("del map " + haproxy.stateDir()); // the only line deleted
     assertTrue(
         0 <= cutAdded && cutAdded < routeSwapped && routeSwapped < cutGone,
-        "the new cut, then the host and path map replaced whole, then the old cut: " + all);
+        "the new cut, then the wildcard and path map replaced whole, then the old cut: " + all);
     assertTrue(all.substring(cutGone).startsWith("del map "), all);
     assertTrue(all.indexOf("strip.map http-web/old", cutGone) > 0, all);
-    assertEquals("path=/x", pathAt("example.org", "/new/x"));
-    assertEquals(503, RawHttp.get(haproxy.http(), "example.org", "/old/x").status());
+    assertEquals("path=/x", pathAt("www.example.org", "/new/x"));
+    assertEquals(503, RawHttp.get(haproxy.http(), "www.example.org", "/old/x").status());
+  }
+
+  /**
+   * Prefix routes change line by line: HAProxy appends a line added at runtime, and still takes the
+   * longest prefix that matches (map_beg looks its keys up in a prefix tree, not in file order).
+   */
+  @Test
+  void a_longer_prefix_added_at_runtime_wins_where_haproxy_appends_it() throws Exception {
+    String wa = a.backend().toString();
+    String wb = b.backend().toString();
+    String[] one = {
+      "services/api/domain", "example.org",
+      "services/api/url_beg", "/api",
+      "services/api/keep_path", "true",
+      "services/api/w1", wa,
+      "services/any/url_beg", "/docs",
+      "services/any/keep_path", "true",
+      "services/any/w1", wa
+    };
+    laidOutAfresh(one);
+    String[] two = java.util.Arrays.copyOf(one, one.length + 8);
+    System.arraycopy(
+        new String[] {
+          "services/v2/domain", "example.org",
+          "services/v2/url_beg", "/api/v2",
+          "services/v2/balance", "source", // a backend of its own: a reload to begin with
+          "services/v2/w1", wb
+        },
+        0,
+        two,
+        one.length,
+        8);
+    assertEquals(Outcome.RELOADED, haproxy.apply(two).outcome());
+    assertEquals(
+        List.of("example.org/api/v2 http-v2", "example.org/api http-api"),
+        mapOf("host_path.map"),
+        "a reload writes the longest first");
+    // Moved to another prefix and back at runtime: now behind the shorter one in HAProxy's list.
+    List<Long> workers = haproxy.workers();
+    two[one.length + 3] = "/v3";
+    assertEquals(Outcome.RUNTIME_UPDATE, haproxy.apply(two).outcome());
+    two[one.length + 3] = "/api/v2";
+    assertEquals(Outcome.RUNTIME_UPDATE, haproxy.apply(two).outcome());
+    assertEquals(workers, haproxy.workers());
+    assertEquals(
+        List.of("example.org/api http-api", "example.org/api/v2 http-v2"), mapOf("host_path.map"));
+    assertEquals(
+        "backend=b", RawHttp.get(haproxy.http(), "example.org", "/api/v2/x").body().split(" ")[0]);
+    assertEquals(
+        "backend=a", RawHttp.get(haproxy.http(), "example.org", "/api/v1/x").body().split(" ")[0]);
+    // A path prefix without a host, the same way: a line appended.
+    two[one.length - 5] = "/docs,/docs/new";
+    assertEquals(Outcome.RUNTIME_UPDATE, haproxy.apply(two).outcome());
+    assertEquals(workers, haproxy.workers());
+    assertEquals(List.of("/docs http-any", "/docs/new http-any"), mapOf("path.map"));
+    assertEquals("path=/docs/new/x", pathAt("other.org", "/docs/new/x"));
+  }
+
+  /** One of HAProxy's maps ({@code host_path.map}), in its own order. */
+  private static List<String> mapOf(String file) throws Exception {
+    HaproxySocket socket = new HaproxySocket(haproxy.stateDir());
+    for (String line : socket.send("show map").split("\n")) {
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile(
+                  "\\(([^)]*/" + java.util.regex.Pattern.quote(file) + ")\\)")
+              .matcher(line);
+      if (m.find()) {
+        List<String> entries = new java.util.ArrayList<>();
+        for (String entry : socket.send("show map " + m.group(1)).split("\n")) {
+          if (entry.startsWith("0x")) {
+            entries.add(entry.substring(entry.indexOf(' ') + 1));
+          }
+        }
+        return entries;
+      }
+    }
+    throw new AssertionError("HAProxy has no " + file);
   }
 
   /** The path a request for {@code host} and {@code path} reached its server with. */

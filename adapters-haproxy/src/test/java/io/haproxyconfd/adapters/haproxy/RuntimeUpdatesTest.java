@@ -55,18 +55,26 @@ class RuntimeUpdatesTest {
   }
 
   @Test
-  void a_line_added_to_any_map_but_the_exact_host_one_replaces_that_map_whole() {
+  void a_line_added_to_a_map_tried_in_order_replaces_it_whole_to_an_exact_or_prefix_map_is_added() {
     for (Plan.MapFile m : Plan.MapFile.values()) {
-      if (m == Plan.MapFile.HOST) {
-        continue;
-      }
       Map<String, List<String>> before = maps(List.of(), List.of());
       Map<String, List<String>> after = new LinkedHashMap<>(before);
       after.put(m.file, List.of("key http-web"));
-      assertEquals(
-          new RuntimeUpdates.MapChange(List.of(), java.util.Set.of(m.file), List.of()),
-          RuntimeUpdates.mapChange(MAPS, before, after),
-          m.file + ": add map appends, and an entry's place in the file decides which wins");
+      RuntimeUpdates.MapChange change = RuntimeUpdates.mapChange(MAPS, before, after);
+      if (m.converter.equals("map") || m.converter.equals("map_beg")) {
+        assertEquals(
+            new RuntimeUpdates.MapChange(
+                List.of("add map /state/gen/7/maps/" + m.file + " key http-web"),
+                java.util.Set.of(),
+                List.of()),
+            change,
+            m.file + ": exact keys, or prefixes looked up longest first whatever their order");
+      } else {
+        assertEquals(
+            new RuntimeUpdates.MapChange(List.of(), java.util.Set.of(m.file), List.of()),
+            change,
+            m.file + ": add map appends, and an entry's place in the file decides which wins");
+      }
     }
   }
 
@@ -94,17 +102,17 @@ class RuntimeUpdatesTest {
   void a_prefix_taken_off_is_added_before_its_routes_and_deleted_after_them() {
     Map<String, List<String>> before = maps(List.of("a.example.org http-a"), List.of());
     before.put(Plan.STRIP_MAP, List.of("http-b/old http-b/old"));
-    before.put(Plan.MapFile.PATH.file, List.of("/old http-b"));
+    before.put(Plan.MapFile.PATH_REGEX.file, List.of("^/old/ http-b"));
     Map<String, List<String>> after = maps(List.of(), List.of());
     after.put(Plan.STRIP_MAP, List.of("http-b/new http-b/new"));
-    after.put(Plan.MapFile.PATH.file, List.of("/new http-b"));
+    after.put(Plan.MapFile.PATH_REGEX.file, List.of("^/new/ http-b"));
     RuntimeUpdates.MapChange change = RuntimeUpdates.mapChange(MAPS, before, after);
     assertEquals(
         List.of(
             "add map /state/gen/7/maps/strip.map http-b/new http-b/new",
             "del map /state/gen/7/maps/host.map a.example.org"),
         change.commands());
-    assertEquals(java.util.Set.of(Plan.MapFile.PATH.file), change.replaced());
+    assertEquals(java.util.Set.of(Plan.MapFile.PATH_REGEX.file), change.replaced());
     assertEquals(List.of("del map /state/gen/7/maps/strip.map http-b/old"), change.last());
   }
 
