@@ -83,9 +83,11 @@ final class RuntimeUpdates {
           Plan.STRIP_MAP);
 
   /**
-   * The steps of a change from {@code before} to {@code after}. A prefix a backend takes off is
-   * added before the routes that lead to it and deleted after them, so that no request reaches the
-   * backend with its prefix left on between two commands.
+   * The steps of a change from {@code before} to {@code after}. Where order does not matter, a key
+   * that stays with another value is set in place ({@code set map}), new keys are added, and only
+   * then are the keys that go deleted: no request finds a route missing between two commands. A
+   * prefix a backend takes off is added before the routes that lead to it and deleted after them,
+   * so that no request reaches the backend with its prefix left on.
    */
   static MapChange mapChange(
       Path mapsDir, Map<String, List<String>> before, Map<String, List<String>> after) {
@@ -101,20 +103,40 @@ final class RuntimeUpdates {
         replaced.add(file);
         continue;
       }
-      List<String> dels = new ArrayList<>();
-      removed.forEach(
-          line -> dels.add("del map " + mapsDir.resolve(file) + " " + line.split(" ")[0]));
+      Set<String> addedKeys = new TreeSet<>();
+      added.forEach(line -> addedKeys.add(keyOf(line)));
+      Set<String> removedKeys = new TreeSet<>();
+      removed.forEach(line -> removedKeys.add(keyOf(line)));
+      List<String> sets = new ArrayList<>();
       List<String> adds = new ArrayList<>();
-      added.forEach(line -> adds.add("add map " + mapsDir.resolve(file) + " " + line));
+      for (String line : added) {
+        if (removedKeys.contains(keyOf(line))) {
+          sets.add("set map " + mapsDir.resolve(file) + " " + line);
+        } else {
+          adds.add("add map " + mapsDir.resolve(file) + " " + line);
+        }
+      }
+      List<String> dels = new ArrayList<>();
+      for (String line : removed) {
+        if (!addedKeys.contains(keyOf(line))) { // 'del map' deletes every line of its key
+          dels.add("del map " + mapsDir.resolve(file) + " " + keyOf(line));
+        }
+      }
       if (file.equals(Plan.STRIP_MAP)) {
-        commands.addAll(0, adds); // a strip line's key is its value: none is both deleted and added
+        commands.addAll(0, adds); // a strip line's key is its value: none is set in place
         stripsGone.addAll(dels);
       } else {
-        commands.addAll(dels); // first: 'del map' deletes every line of a key, a new one too
+        commands.addAll(sets);
         commands.addAll(adds);
+        commands.addAll(dels);
       }
     }
     return new MapChange(commands, replaced, stripsGone);
+  }
+
+  /** A map line's key: the line up to its first space (no key holds one). */
+  private static String keyOf(String line) {
+    return line.substring(0, line.indexOf(' '));
   }
 
   private static final java.util.regex.Pattern NEW_VERSION =

@@ -517,6 +517,26 @@ class ApplyIT {
         "backend=b", RawHttp.get(haproxy.http(), "example.org", "/api/v2/x").body().split(" ")[0]);
     assertEquals(
         "backend=a", RawHttp.get(haproxy.http(), "example.org", "/api/v1/x").body().split(" ")[0]);
+    // A prefix that moves to another service in one change is set in place, never missing.
+    List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (SocketRelay relay =
+        adminRelay(
+            cmd -> {
+              sent.add(cmd);
+              return cmd;
+            })) {
+      two[3] = "/api,/api/v2";
+      two[one.length + 3] = "/v3";
+      assertEquals(Outcome.RUNTIME_UPDATE, haproxy.apply(two).outcome());
+    }
+    String all = String.join("\n", sent);
+    assertTrue(
+        all.contains("set map ") && all.contains("host_path.map example.org/api/v2 http-api"), all);
+    assertTrue(!all.contains("host_path.map example.org/api/v2\n"), "not deleted: " + all);
+    assertEquals("path=/api/v2/x", pathAt("example.org", "/api/v2/x"), "api keeps its path");
+    assertEquals(
+        "backend=a", RawHttp.get(haproxy.http(), "example.org", "/api/v2/x").body().split(" ")[0]);
+    assertEquals(workers, haproxy.workers());
     // A path prefix without a host, the same way: a line appended.
     two[one.length - 5] = "/docs,/docs/new";
     assertEquals(Outcome.RUNTIME_UPDATE, haproxy.apply(two).outcome());

@@ -27,8 +27,8 @@ class RuntimeUpdatesTest {
     assertEquals(
         new RuntimeUpdates.MapChange(
             List.of(
-                "del map /state/gen/7/maps/host.map a.example.org",
                 "add map /state/gen/7/maps/host.map b.example.org http-web",
+                "del map /state/gen/7/maps/host.map a.example.org",
                 "del map /state/gen/7/maps/wildcard.map .example.net"),
             java.util.Set.of(),
             List.of()),
@@ -39,19 +39,18 @@ class RuntimeUpdatesTest {
   }
 
   @Test
-  void a_host_that_moves_to_another_service_is_deleted_before_it_is_added() {
+  void a_host_that_moves_to_another_service_is_set_in_place() {
     assertEquals(
         new RuntimeUpdates.MapChange(
-            List.of(
-                "del map /state/gen/7/maps/host.map a.example.org",
-                "add map /state/gen/7/maps/host.map a.example.org http-api"),
+            List.of("set map /state/gen/7/maps/host.map a.example.org http-api"),
             java.util.Set.of(),
             List.of()),
         RuntimeUpdates.mapChange(
             MAPS,
             maps(List.of("a.example.org http-web"), List.of()),
             maps(List.of("a.example.org http-api"), List.of())),
-        "the other way round, the del would take out the entry just added");
+        "no moment without the host: a del and an add would leave one, the other way round the"
+            + " del would take out the entry just added");
   }
 
   @Test
@@ -88,8 +87,8 @@ class RuntimeUpdatesTest {
     assertEquals(java.util.Set.of(Plan.MapFile.WILDCARD.file), change.replaced());
     assertEquals(
         List.of(
-            "del map /state/gen/7/maps/host.map a.example.org",
-            "add map /state/gen/7/maps/host.map b.example.org http-web"),
+            "add map /state/gen/7/maps/host.map b.example.org http-web",
+            "del map /state/gen/7/maps/host.map a.example.org"),
         change.commands(),
         "no line-by-line change of the map that is replaced whole");
   }
