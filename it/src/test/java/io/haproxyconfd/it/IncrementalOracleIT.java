@@ -126,7 +126,11 @@ class IncrementalOracleIT {
       // Maps of exact keys and of prefixes (looked up longest first, whatever the order) are
       // changed line by line, so their order follows their history.
       if (java.util.Set.of("host.map", "host_path.map", "path.map", "strip.map").contains(map)) {
-        assertEquals(b.map(map), a.map(map), map + when);
+        // Sorted, not as sets: a line HAProxy held twice would show.
+        assertEquals(
+            b.maps().get(map).stream().sorted().toList(),
+            a.maps().getOrDefault(map, List.of()).stream().sorted().toList(),
+            map + when);
       } else {
         assertEquals(b.maps().get(map), a.maps().get(map), map + when);
       }

@@ -545,7 +545,7 @@ class ApplyIT {
     assertEquals("path=/docs/new/x", pathAt("other.org", "/docs/new/x"));
   }
 
-  /** One of HAProxy's maps ({@code host_path.map}), in its own order. */
+  /** One of HAProxy's maps, named by its file ({@code host_path.map}), in HAProxy's order. */
   private static List<String> mapOf(String file) throws Exception {
     HaproxySocket socket = new HaproxySocket(haproxy.stateDir());
     for (String line : socket.send("show map").split("\n")) {

@@ -115,6 +115,26 @@ class RuntimeUpdatesTest {
     assertEquals(List.of("del map /state/gen/7/maps/strip.map http-b/old"), change.last());
   }
 
+  /** The same with a path prefix, whose map changes line by line: the cut first and last. */
+  @Test
+  void a_prefix_taken_off_comes_before_its_prefix_route_and_goes_after_it() {
+    Map<String, List<String>> before = maps(List.of(), List.of());
+    before.put(Plan.STRIP_MAP, List.of("http-b/old http-b/old"));
+    before.put(Plan.MapFile.PATH.file, List.of("/old http-b"));
+    Map<String, List<String>> after = maps(List.of(), List.of());
+    after.put(Plan.STRIP_MAP, List.of("http-b/new http-b/new"));
+    after.put(Plan.MapFile.PATH.file, List.of("/new http-b"));
+    RuntimeUpdates.MapChange change = RuntimeUpdates.mapChange(MAPS, before, after);
+    assertEquals(
+        List.of(
+            "add map /state/gen/7/maps/strip.map http-b/new http-b/new",
+            "add map /state/gen/7/maps/path.map /new http-b",
+            "del map /state/gen/7/maps/path.map /old"),
+        change.commands());
+    assertEquals(java.util.Set.of(), change.replaced());
+    assertEquals(List.of("del map /state/gen/7/maps/strip.map http-b/old"), change.last());
+  }
+
   @Test
   void a_value_the_command_line_would_split_or_unescape_is_not_sent() {
     assertEquals(true, RuntimeUpdates.carriable("add map /m/path.map /a,b=c:d@e http-web"));
