@@ -44,6 +44,15 @@ class ApplyIT {
     return SocketRelay.inFrontOf(socket, socket.resolveSibling("admin-real.sock"), rewrite);
   }
 
+  /** A relay that passes each command on unchanged and keeps it in {@code sent}. */
+  private static SocketRelay recording(List<String> sent) throws Exception {
+    return adminRelay(
+        cmd -> {
+          sent.add(cmd);
+          return cmd;
+        });
+  }
+
   private static String backendOf(String host) throws Exception {
     return RawHttp.get(haproxy.http(), host, "/").body().split(" ")[0];
   }
@@ -443,12 +452,7 @@ class ApplyIT {
         "services/web/url_beg", "/old",
         "services/web/w1", w1);
     List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
-    try (SocketRelay relay =
-        adminRelay(
-            cmd -> {
-              sent.add(cmd);
-              return cmd;
-            })) {
+    try (SocketRelay relay = recording(sent)) {
       ApplyResult r =
           haproxy.apply(
               "services/web/domain", "*.example.org",
@@ -519,12 +523,7 @@ class ApplyIT {
         "backend=a", RawHttp.get(haproxy.http(), "example.org", "/api/v1/x").body().split(" ")[0]);
     // A prefix that moves to another service in one change is set in place, never missing.
     List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
-    try (SocketRelay relay =
-        adminRelay(
-            cmd -> {
-              sent.add(cmd);
-              return cmd;
-            })) {
+    try (SocketRelay relay = recording(sent)) {
       two[3] = "/api,/api/v2";
       two[one.length + 3] = "/v3";
       assertEquals(Outcome.RUNTIME_UPDATE, haproxy.apply(two).outcome());

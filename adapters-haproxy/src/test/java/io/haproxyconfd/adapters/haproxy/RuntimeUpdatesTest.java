@@ -99,13 +99,9 @@ class RuntimeUpdatesTest {
    */
   @Test
   void a_prefix_taken_off_is_added_before_its_routes_and_deleted_after_them() {
-    Map<String, List<String>> before = maps(List.of("a.example.org http-a"), List.of());
-    before.put(Plan.STRIP_MAP, List.of("http-b/old http-b/old"));
-    before.put(Plan.MapFile.PATH_REGEX.file, List.of("^/old/ http-b"));
-    Map<String, List<String>> after = maps(List.of(), List.of());
-    after.put(Plan.STRIP_MAP, List.of("http-b/new http-b/new"));
-    after.put(Plan.MapFile.PATH_REGEX.file, List.of("^/new/ http-b"));
-    RuntimeUpdates.MapChange change = RuntimeUpdates.mapChange(MAPS, before, after);
+    RuntimeUpdates.MapChange change =
+        routeAndCutMoved(
+            Plan.MapFile.PATH_REGEX, "^/old/", "^/new/", List.of("a.example.org http-a"));
     assertEquals(
         List.of(
             "add map /state/gen/7/maps/strip.map http-b/new http-b/new",
@@ -118,13 +114,8 @@ class RuntimeUpdatesTest {
   /** The same with a path prefix, whose map changes line by line: the cut first and last. */
   @Test
   void a_prefix_taken_off_comes_before_its_prefix_route_and_goes_after_it() {
-    Map<String, List<String>> before = maps(List.of(), List.of());
-    before.put(Plan.STRIP_MAP, List.of("http-b/old http-b/old"));
-    before.put(Plan.MapFile.PATH.file, List.of("/old http-b"));
-    Map<String, List<String>> after = maps(List.of(), List.of());
-    after.put(Plan.STRIP_MAP, List.of("http-b/new http-b/new"));
-    after.put(Plan.MapFile.PATH.file, List.of("/new http-b"));
-    RuntimeUpdates.MapChange change = RuntimeUpdates.mapChange(MAPS, before, after);
+    RuntimeUpdates.MapChange change =
+        routeAndCutMoved(Plan.MapFile.PATH, "/old", "/new", List.of());
     assertEquals(
         List.of(
             "add map /state/gen/7/maps/strip.map http-b/new http-b/new",
@@ -133,6 +124,18 @@ class RuntimeUpdatesTest {
         change.commands());
     assertEquals(java.util.Set.of(), change.replaced());
     assertEquals(List.of("del map /state/gen/7/maps/strip.map http-b/old"), change.last());
+  }
+
+  /** http-b's route in {@code file} moved from {@code from} to {@code to}, its cut with it. */
+  private static RuntimeUpdates.MapChange routeAndCutMoved(
+      Plan.MapFile file, String from, String to, List<String> hostsBefore) {
+    Map<String, List<String>> before = maps(hostsBefore, List.of());
+    before.put(Plan.STRIP_MAP, List.of("http-b/old http-b/old"));
+    before.put(file.file, List.of(from + " http-b"));
+    Map<String, List<String>> after = maps(List.of(), List.of());
+    after.put(Plan.STRIP_MAP, List.of("http-b/new http-b/new"));
+    after.put(file.file, List.of(to + " http-b"));
+    return RuntimeUpdates.mapChange(MAPS, before, after);
   }
 
   @Test
