@@ -59,14 +59,17 @@ public record ConfigChange(
             desired.http(),
             HttpService::name,
             (old, s) -> {
-              boolean samePolicy = old.policy().equals(s.policy());
-              if (!old.routing().equals(s.routing()) || (!samePolicy && onlyKeepPath(old, s))) {
+              // keep_path decides which path the servers see, as routing does: a map line too.
+              boolean sameButKeepPath =
+                  old.policy().withKeepPath(s.policy().keepPath()).equals(s.policy());
+              if (!old.routing().equals(s.routing())
+                  || old.policy().keepPath() != s.policy().keepPath()) {
                 rerouted.add(s.name());
               }
               if (!old.backends().equals(s.backends())) {
                 changed.add(s.name());
               }
-              return !samePolicy && !onlyKeepPath(old, s);
+              return !sameButKeepPath;
             },
             changed,
             addedHttp);
@@ -103,13 +106,6 @@ public record ConfigChange(
             ? Kind.STRUCTURAL
             : routes ? Kind.ROUTES_ONLY : changed.isEmpty() ? Kind.NONE : Kind.BACKENDS_ONLY;
     return new ConfigChange(kind, changed, rerouted);
-  }
-
-  /** Whether two policies differ in {@code keep_path} alone. */
-  private static boolean onlyKeepPath(HttpService a, HttpService b) {
-    HttpService.Policy p = a.policy();
-    return p.keepPath() != b.policy().keepPath()
-        && b.policy().equals(p.withKeepPath(b.policy().keepPath()));
   }
 
   /**

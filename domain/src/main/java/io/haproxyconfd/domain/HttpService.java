@@ -189,7 +189,8 @@ public final class HttpService {
 
   /**
    * The path prefixes taken off the requests it is forwarded ({@code url_beg} without {@code
-   * keep_path}), longest first.
+   * keep_path}), in the order given: HAProxy takes off the longest that matches, whatever the
+   * order.
    */
   public List<String> strippedPrefixes() {
     if (policy.keepPath() || routing.paths().isEmpty()) {
@@ -198,7 +199,6 @@ public final class HttpService {
     return routing.paths().stream()
         .filter(p -> p instanceof PathPrefix)
         .map(PathRule::value)
-        .sorted(java.util.Comparator.comparing(String::length).reversed().thenComparing(v -> v))
         .toList();
   }
 

@@ -340,6 +340,14 @@ final class HaproxyConfigurator implements ProxyConfigurator {
             + " spare(s) left until the next reload)");
   }
 
+  /**
+   * Whether a candidate's config looks a map of its generation up (a converter's argument): an
+   * operator's own haproxy.cfg.ftl may not.
+   */
+  private static boolean loads(Candidate c, String map) {
+    return c.text().contains(c.file().resolveSibling("maps").resolve(map) + ")");
+  }
+
   /** A rendered, written and checked generation that is not live yet. */
   private record Candidate(
       ProxyConfig config,
@@ -473,10 +481,9 @@ final class HaproxyConfigurator implements ProxyConfigurator {
       servedMs = (System.nanoTime() - serving) / 1_000_000;
     }
     runtimeUnsure = false;
-    sparesLoaded =
-        c.text().contains(c.file().resolveSibling("maps").resolve(Plan.SPARES_MAP) + ")");
+    sparesLoaded = loads(c, Plan.SPARES_MAP);
     if (!saidStripNotLoaded
-        && !c.text().contains(c.file().resolveSibling("maps").resolve(Plan.STRIP_MAP) + ")")
+        && !loads(c, Plan.STRIP_MAP)
         && effective.http().stream().anyMatch(s -> !s.strippedPrefixes().isEmpty())) {
       saidStripNotLoaded = true;
       LOG.warn(
